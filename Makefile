@@ -1,0 +1,47 @@
+# WIMS: `make demo` runs the demo, `make test` runs the tests; each sets up what it needs first.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+PYTEST_ARGS ?=
+
+.PHONY: demo test lint typecheck check bench install install-test system-deps openapi clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+system-deps:
+	bash .ci/system-deps.sh
+
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml | system-deps
+	$(PIP) install -q -e '.[dev,badge]'
+	touch $@
+
+install-test: $(VENV)/.installed-test
+
+demo: $(VENV)/.installed
+	$(VENV)/bin/wims demo
+
+test: $(VENV)/.installed-test
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/mypy
+
+check: lint typecheck test
+
+bench: $(VENV)/.installed
+	@for b in bench/[!_]*.py; do \
+	  echo "== $$b"; $(PY) -m bench.$$(basename $$b .py) --quick || exit 1; \
+	done
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,115 @@
+"""The gateway's local HTTP API: handhelds, scripts and the sync agent's local view.
+
+It keeps working with the cloud unreachable: it speaks only to this gateway's journal. A body that
+does not parse gets FastAPI's 422 naming the field; an op that breaks a domain rule gets 422 (unknown
+SKU or location) or 409 (not enough stock, op_id reused), with the journal's own reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import FastAPI, HTTPException, Query, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
+
+from edge.context import EdgeContext
+from edge.store.errors import JournalClosed, OpRejected
+from sync.canonical import body_from_stored, iso_utc, seal_canonical
+from sync.ops import Op, OpDraft, OpKind, StockStatus
+
+_STATUS_OF = {
+    "unknown_sku": 422,
+    "unknown_location": 422,
+    "invalid": 422,
+    "insufficient_stock": 409,
+    "op_id_conflict": 409,
+    "closed": 503,
+}
+
+
+class StockLineOut(BaseModel):
+    warehouse: str
+    sku: str
+    lot: str
+    location: str
+    status: str
+    qty: int
+
+
+class OpsPage(BaseModel):
+    ops: list[dict[str, Any]]
+    head_seq: int
+    next_after: int
+
+
+def op_body(op: Op) -> dict[str, Any]:
+    """The wire body of a journaled op, rebuilt from its fields (same bytes as stored)."""
+    draft = OpDraft(
+        op_id=op.op_id, payload=op.payload, actor=op.actor, device_id=op.device_id, occurred_at=op.occurred_at
+    )
+    text, hash_ = seal_canonical(
+        draft, gateway_id=op.gateway_id, seq=op.seq, prev_hash=op.prev_hash, recorded_at=iso_utc(op.recorded_at)
+    )
+    return body_from_stored(text, hash_)
+
+
+def create_app(ctx: EdgeContext) -> FastAPI:
+    app = FastAPI(title=f"WIMS edge gateway {ctx.gateway_id}", version="0.1.0")
+    journal = ctx.journal
+
+    @app.exception_handler(OpRejected)
+    async def _rejected(_: Request, exc: OpRejected) -> JSONResponse:
+        return JSONResponse(status_code=_STATUS_OF.get(exc.code, 422), content={"detail": exc.as_dict()})
+
+    @app.exception_handler(JournalClosed)
+    async def _closed(_: Request, exc: JournalClosed) -> JSONResponse:
+        return JSONResponse(status_code=503, content={"detail": {"code": "closed", "message": str(exc)}})
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, Any]:
+        seq, head = journal.head()
+        snap = ctx.health.snapshot()
+        snap.update(gateway_id=ctx.gateway_id, warehouse=ctx.warehouse, journal={"head_seq": seq, "head_hash": head})
+        return snap
+
+    @app.get("/metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(ctx.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.post("/v1/ops", status_code=201)
+    async def post_op(draft: OpDraft) -> dict[str, Any]:
+        """Append one op; answers once it is durable. Re-posting the same op_id returns the stored op."""
+        op = await journal.append(draft)
+        return op_body(op)
+
+    @app.get("/v1/ops")
+    async def get_ops(
+        after: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=5000)] = 100,
+        kind: OpKind | None = None,
+    ) -> OpsPage:
+        entries = journal.entries(after=after, limit=limit, kind=kind)
+        nxt = entries[-1].seq if entries else after
+        return OpsPage(ops=[e.body for e in entries], head_seq=journal.head()[0], next_after=nxt)
+
+    @app.get("/v1/stock")
+    async def get_stock(
+        sku: str | None = None,
+        lot: str | None = None,
+        location: str | None = None,
+        status: StockStatus | None = None,
+    ) -> list[StockLineOut]:
+        lines = journal.stock(sku=sku, lot=lot, location=location, status=status.value if status else None)
+        return [StockLineOut(**asdict(line)) for line in lines]
+
+    @app.get("/v1/ops/{seq}")
+    async def get_op(seq: int) -> dict[str, Any]:
+        entries = journal.entries(after=seq - 1, limit=1)
+        if not entries or entries[0].seq != seq:
+            raise HTTPException(404, f"no op with seq {seq}")
+        return entries[0].body
+
+    return app

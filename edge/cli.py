@@ -1,0 +1,267 @@
+"""``wims``: the one command line of WIMS (edge, cloud, simulators, demo).
+
+Every command that takes a site reads it with ``--config configs/<site>.toml``; a bad file stops with
+the file name and the bad key. Read commands (ops, stock, verify) open the journal read-only and can
+run beside a live gateway; ``append`` writes through the same group-commit journal, safely beside it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import TypeAdapter, ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from edge.config import ConfigError, SiteConfig, load_config
+
+app = typer.Typer(help="WIMS: warehouse integration management system.", no_args_is_help=True)
+edge_app = typer.Typer(help="The edge gateway of one warehouse.", no_args_is_help=True)
+sim_app = typer.Typer(help="Simulated devices (firmware-sim) to point a gateway at.", no_args_is_help=True)
+app.add_typer(edge_app, name="edge")
+app.add_typer(sim_app, name="sim")
+
+out = Console()
+err = Console(stderr=True)
+
+ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="Site config TOML, e.g. configs/shanghai-cold.toml")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON lines instead of a table.")]
+
+
+def _config(path: Path) -> SiteConfig:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        err.print(f"[red]config error[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+def _open_readonly(cfg: SiteConfig) -> Any:
+    from edge.store.schema import connect
+
+    if not Path(cfg.store.path).exists():
+        err.print(f"[red]no journal at {cfg.store.path}[/red] (has `wims edge run` started for this site?)")
+        raise typer.Exit(1)
+    return connect(str(cfg.store.path), readonly=True)
+
+
+@edge_app.command("run")
+def edge_run(config: ConfigOpt) -> None:
+    """Run the gateway daemon until SIGTERM/SIGINT."""
+    from edge.daemon import run_gateway
+    from edge.logs import configure_logging
+
+    cfg = _config(config)
+    configure_logging(cfg.log.level, cfg.log.format)
+    asyncio.run(run_gateway(cfg))
+
+
+@edge_app.command("ops")
+def edge_ops(
+    config: ConfigOpt,
+    after: Annotated[int, typer.Option(help="Show ops with seq greater than this.")] = 0,
+    limit: Annotated[int, typer.Option(help="At most this many ops (0 = all).")] = 50,
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new ops as they come.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """List the journal (and follow it)."""
+    from edge.store.journal import iter_entries
+
+    cfg = _config(config)
+    conn = _open_readonly(cfg)
+    seq = after
+    try:
+        while True:
+            entries = list(iter_entries(conn, after=seq, limit=limit if limit and not follow else 10_000))
+            if entries:
+                seq = entries[-1].seq
+                if as_json:
+                    for e in entries:
+                        out.print_json(data=e.body) if sys.stdout.isatty() else print(json.dumps(e.body))
+                else:
+                    table = Table("seq", "kind", "actor", "occurred_at", "payload", "hash")
+                    for e in entries:
+                        b = e.body
+                        payload = {k: v for k, v in b["payload"].items() if k != "kind"}
+                        flag = f" [yellow]{e.flags}[/yellow]" if e.flags else ""
+                        table.add_row(
+                            str(e.seq),
+                            b["kind"] + flag,
+                            b["actor"],
+                            b["occurred_at"],
+                            json.dumps(payload, ensure_ascii=False)[:80],
+                            b["hash"][:12],
+                        )
+                    out.print(table)
+            if not follow:
+                break
+            time.sleep(0.5)  # a reader in another process: polling is all SQLite offers
+    except KeyboardInterrupt:
+        pass
+
+
+@edge_app.command("stock")
+def edge_stock(
+    config: ConfigOpt,
+    sku: Annotated[str | None, typer.Option(help="Only this SKU.")] = None,
+    location: Annotated[str | None, typer.Option(help="Only this location.")] = None,
+    status: Annotated[str | None, typer.Option(help="available, reserved, qc_hold or damaged.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show the gateway's local stock (non-zero lines)."""
+    from edge.store.journal import query_stock
+
+    cfg = _config(config)
+    lines = query_stock(_open_readonly(cfg), sku=sku, location=location, status=status)
+    if as_json:
+        for line in lines:
+            print(json.dumps(asdict(line), ensure_ascii=False))
+        return
+    table = Table("sku", "lot", "location", "status", "qty", title=f"stock at {cfg.site.warehouse}")
+    for line in lines:
+        table.add_row(line.sku, line.lot, line.location, line.status, str(line.qty))
+    out.print(table)
+
+
+@edge_app.command("verify")
+def edge_verify(config: ConfigOpt) -> None:
+    """Walk the hash chain and recompute the stock projection; exit 1 on any difference."""
+    from edge.store.verify import verify_database
+
+    cfg = _config(config)
+    conn = _open_readonly(cfg)
+    with out.status("verifying journal...") as status:
+        report = verify_database(
+            conn, warehouse=cfg.site.warehouse, progress=lambda n: status.update(f"verifying journal... {n} ops")
+        )
+    if report.chain_error:
+        err.print(f"[red]chain broken[/red] at {report.chain_error}")
+        raise typer.Exit(1)
+    for key, stored, computed in report.projection_diffs[:50]:
+        err.print(
+            f"[red]projection differs[/red] {key.sku} {key.lot!r} {key.location} {key.status.value}: "
+            f"stored {stored}, journal says {computed}"
+        )
+    if report.projection_diffs:
+        raise typer.Exit(1)
+    out.print(
+        f"[green]ok[/green] {report.ops} ops, chain verifies to seq {report.head_seq} "
+        f"({report.head_hash[:16]}), projection matches"
+    )
+
+
+@edge_app.command("append")
+def edge_append(
+    config: ConfigOpt,
+    source: Annotated[
+        str, typer.Argument(help="JSON file with one op draft, a list, or JSON lines; - for stdin.")
+    ] = "-",
+) -> None:
+    """Append ops from JSON (for scripts and tests); prints each stored op as a JSON line."""
+    from sync.ops import OpDraft
+
+    cfg = _config(config)
+    text = sys.stdin.read() if source == "-" else Path(source).read_text()
+    try:
+        stripped = text.strip()
+        if stripped.startswith("["):
+            raw = json.loads(stripped)
+        elif "\n" in stripped and not stripped.startswith("{\n"):
+            raw = [json.loads(line) for line in stripped.splitlines() if line.strip()]
+        else:
+            raw = [json.loads(stripped)]
+        drafts = TypeAdapter(list[OpDraft]).validate_python(raw)
+    except json.JSONDecodeError as exc:
+        err.print(f"[red]not JSON[/red]: {exc}")
+        raise typer.Exit(2) from None
+    except ValidationError as exc:
+        for e in exc.errors()[:20]:
+            err.print(f"[red]invalid op[/red] {'.'.join(str(p) for p in e['loc'])}: {e['msg']}")
+        raise typer.Exit(2) from None
+    failed = asyncio.run(_append(cfg, drafts))
+    raise typer.Exit(1 if failed else 0)
+
+
+async def _append(cfg: SiteConfig, drafts: list[Any]) -> int:
+    from edge.api.app import op_body
+    from edge.store.errors import OpRejected
+    from edge.store.journal import Journal
+    from edge.store.masterdata import MasterData
+
+    failed = 0
+    async with Journal(
+        cfg.store.path,
+        gateway_id=cfg.site.gateway_id,
+        warehouse=cfg.site.warehouse,
+        master=MasterData.from_config(cfg),
+        allow_negative_stock=cfg.site.allow_negative_stock,
+        synchronous=cfg.store.synchronous,
+    ) as journal:
+        results = await asyncio.gather(*(journal.append(d) for d in drafts), return_exceptions=True)
+    for res in results:
+        if isinstance(res, OpRejected):
+            failed += 1
+            err.print(f"[red]rejected[/red] {res.code}: {res.message}")
+        elif isinstance(res, BaseException):
+            raise res
+        else:
+            print(json.dumps(op_body(res), ensure_ascii=False))
+    return failed
+
+
+@app.command("demo")
+def demo(
+    config: Annotated[Path, typer.Option("--config", "-c", help="Site config to run.")] = Path(
+        "configs/shanghai-cold.toml"
+    ),
+    ops: Annotated[int, typer.Option(help="How many floor operations to simulate.")] = 200,
+    keep: Annotated[bool, typer.Option(help="Keep the demo journal in var/demo instead of a temp dir.")] = False,
+) -> None:
+    """Run a gateway on an example site with simulated floor work, and show what it recorded."""
+    from edge.demo import run_demo
+
+    cfg = _config(config)
+    run_demo(cfg, ops=ops, keep=keep, console=out)
+
+
+def _sim_command(name: str, module: str, help_text: str) -> None:
+    @sim_app.command(name, help=help_text, context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+    def _run(ctx: typer.Context) -> None:
+        try:
+            mod = importlib.import_module(module)
+        except ImportError as exc:
+            err.print(f"[red]simulator {name} is not available[/red]: {exc}")
+            raise typer.Exit(1) from None
+        sys.argv = [f"wims sim {name}", *ctx.args]
+        mod.main()
+
+
+_sim_command("rfid", "firmware_sim.llrp.__main__", "An LLRP RFID reader on TCP (default port 5084).")
+_sim_command("scanner", "firmware_sim.scanner.__main__", "A serial barcode scanner on a pty.")
+_sim_command("camera", "firmware_sim.camera.__main__", "A camera that renders barcode images.")
+_sim_command("modbus", "firmware_sim.modbus.__main__", "Modbus temperature/humidity sensors (RTU or TCP).")
+_sim_command("agv", "firmware_sim.agv.__main__", "VDA 5050 AGVs over MQTT.")
+_sim_command("badge", "firmware_sim.badge.__main__", "A virtual badge card for vsmartcard-vpcd.")
+
+
+def _mount_cloud() -> None:
+    try:
+        from cloud.cli import app as cloud_app
+    except ImportError:
+        return
+    app.add_typer(cloud_app, name="cloud", help="The central cloud service.")
+
+
+_mount_cloud()
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,247 @@
+"""Site configuration: one TOML file per warehouse, validated at the edge of the system.
+
+Everything a gateway needs to start is here: who it is, where its journal lives, its master data
+(zones, locations, SKUs, operators, inbound and outbound orders) and its devices. A bad file is
+refused at start with the file name and the dotted path of the bad key.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from sync.ops import Code
+
+
+class ConfigError(ValueError):
+    """A site config that cannot be used; the message names the file and the key."""
+
+    def __init__(self, path: Path | str, problems: list[str]) -> None:
+        self.path = str(path)
+        self.problems = problems
+        super().__init__(f"{path}: " + "; ".join(problems))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SiteSection(_Strict):
+    gateway_id: Code
+    warehouse: Code = Field(description="Warehouse code, the same in the cloud.")
+    name: str = ""
+    timezone: str = "UTC"
+    allow_negative_stock: bool = Field(
+        default=False,
+        description="Keep (and flag) an op that takes stock below zero instead of refusing it.",
+    )
+
+
+class StoreSection(_Strict):
+    path: Path = Path("var/wims-edge.sqlite")
+    synchronous: Literal["FULL", "EXTRA"] = Field(
+        default="FULL",
+        description="SQLite synchronous level. FULL fsyncs the WAL on every commit, so an acknowledged "
+        "op survives power loss; NORMAL would not, and is not offered.",
+    )
+    max_batch: int = Field(default=2000, ge=1, le=100_000, description="Most ops in one group commit.")
+    queue_limit: int = Field(
+        default=20_000, ge=1, description="Appends waiting for the writer before callers are held back."
+    )
+    telemetry_max_raw: int = Field(default=200_000, ge=100, description="Raw readings kept before thinning.")
+    telemetry_max_aggregates: int = Field(default=500_000, ge=100, description="1-minute aggregates kept.")
+
+
+class ApiSection(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8470, ge=0, le=65535)
+
+
+class LogSection(_Strict):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["json", "console"] = "json"
+
+
+TemperatureClass = Literal["ambient", "chilled", "frozen", "controlled"]
+
+
+class Zone(_Strict):
+    code: Code
+    name: str = ""
+    temperature_class: TemperatureClass = "ambient"
+    temp_min_c: Decimal | None = None
+    temp_max_c: Decimal | None = None
+    humidity_max_pct: Decimal | None = None
+    supervisor: str | None = None
+
+    @model_validator(mode="after")
+    def _limits_ordered(self) -> Zone:
+        if self.temp_min_c is not None and self.temp_max_c is not None and self.temp_min_c >= self.temp_max_c:
+            raise ValueError("temp_min_c must be below temp_max_c")
+        return self
+
+
+LocationType = Literal["dock", "staging", "rack", "floor", "pick_face", "pack_station", "qc", "charger"]
+
+
+class Location(_Strict):
+    code: Code
+    zone: Code
+    type: LocationType = "rack"
+    capacity: int = Field(default=0, ge=0, description="Base units it holds; 0 means unlimited.")
+    x: float = 0.0
+    y: float = 0.0
+
+
+class Sku(_Strict):
+    code: Code
+    gtin: str = Field(pattern=r"^\d{14}$", description="GTIN-14 (pad GTIN-13/12/8 with leading zeros).")
+    name: str = ""
+    base_unit: str = "EA"
+    length_mm: int = Field(default=0, ge=0)
+    width_mm: int = Field(default=0, ge=0)
+    height_mm: int = Field(default=0, ge=0)
+    weight_g: int = Field(default=0, ge=0)
+    temperature_class: TemperatureClass = "ambient"
+    hazmat_class: str | None = None
+    lot_tracked: bool = False
+    cost_price: Decimal | None = Field(default=None, description="Visible to admin and planner roles only.")
+    currency: str = "CNY"
+    supplier: str | None = Field(default=None, description="Visible to admin and planner roles only.")
+
+
+Role = Literal["admin", "planner", "supervisor", "operator", "auditor"]
+
+
+class Operator(_Strict):
+    id: Code
+    name: str = ""
+    badge_uid: str | None = Field(default=None, pattern=r"^[0-9A-F]{8,20}$")
+    roles: list[Role] = Field(default_factory=lambda: list[Role](["operator"]))
+
+
+class OrderLine(_Strict):
+    line: int = Field(ge=1)
+    sku: Code
+    qty: int = Field(gt=0)
+    lot: str = ""
+
+
+class InboundOrder(_Strict):
+    id: Code
+    supplier: str = ""
+    dock: Code | None = None
+    lines: list[OrderLine] = Field(min_length=1)
+
+
+class OutboundOrder(_Strict):
+    id: Code
+    customer: str = ""
+    carrier: str = ""
+    lines: list[OrderLine] = Field(min_length=1)
+
+
+class Device(_Strict):
+    """A configured device. Each driver reads its own keys from ``options``; ``kind`` picks the driver."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: Code
+    kind: Literal["rfid", "scanner", "camera", "modbus", "badge", "agv"]
+    enabled: bool = True
+    zone: Code | None = None
+    location: Code | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class SiteConfig(_Strict):
+    site: SiteSection
+    store: StoreSection = StoreSection()
+    api: ApiSection = ApiSection()
+    log: LogSection = LogSection()
+    zones: list[Zone] = Field(default_factory=list)
+    locations: list[Location] = Field(default_factory=list)
+    skus: list[Sku] = Field(default_factory=list)
+    operators: list[Operator] = Field(default_factory=list)
+    inbound_orders: list[InboundOrder] = Field(default_factory=list)
+    outbound_orders: list[OutboundOrder] = Field(default_factory=list)
+    devices: list[Device] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> SiteConfig:
+        problems: list[str] = []
+        for name, items in (
+            ("zones", self.zones),
+            ("locations", self.locations),
+            ("skus", self.skus),
+            ("operators", self.operators),
+            ("inbound_orders", self.inbound_orders),
+            ("outbound_orders", self.outbound_orders),
+            ("devices", self.devices),
+        ):
+            seen: set[str] = set()
+            for i, item in enumerate(items):
+                key = str(getattr(item, "code", None) or getattr(item, "id", ""))
+                if key in seen:
+                    problems.append(f"{name}[{i}]: duplicate {key!r}")
+                seen.add(key)
+        zones = {z.code for z in self.zones}
+        locations = {loc.code for loc in self.locations}
+        skus = {s.code for s in self.skus}
+        for i, loc in enumerate(self.locations):
+            if loc.zone not in zones:
+                problems.append(f"locations[{i}].zone: unknown zone {loc.zone!r}")
+        order_lines = [("inbound_orders", i, o.lines) for i, o in enumerate(self.inbound_orders)]
+        order_lines += [("outbound_orders", i, o.lines) for i, o in enumerate(self.outbound_orders)]
+        for kind, i, lines in order_lines:
+            for j, line in enumerate(lines):
+                if line.sku not in skus:
+                    problems.append(f"{kind}[{i}].lines[{j}].sku: unknown sku {line.sku!r}")
+        for i, inbound in enumerate(self.inbound_orders):
+            if inbound.dock is not None and inbound.dock not in locations:
+                problems.append(f"inbound_orders[{i}].dock: unknown location {inbound.dock!r}")
+        for i, dev in enumerate(self.devices):
+            if dev.zone is not None and dev.zone not in zones:
+                problems.append(f"devices[{i}].zone: unknown zone {dev.zone!r}")
+            if dev.location is not None and dev.location not in locations:
+                problems.append(f"devices[{i}].location: unknown location {dev.location!r}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def parse_config(data: dict[str, Any], source: Path | str = "<config>") -> SiteConfig:
+    try:
+        return SiteConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            where = _loc(tuple(err["loc"]))
+            msg = err["msg"].removeprefix("Value error, ")
+            problems.append(msg if where == "(top level)" else f"{where}: {msg}")
+        raise ConfigError(source, problems) from None
+
+
+def load_config(path: Path | str) -> SiteConfig:
+    """Read and validate a site TOML file; relative store paths are relative to the working directory."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise ConfigError(p, [f"cannot read: {exc.strerror}"]) from None
+    try:
+        data = tomllib.loads(raw.decode())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(p, [f"not valid TOML: {exc}"]) from None
+    return parse_config(data, p)

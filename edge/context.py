@@ -1,0 +1,43 @@
+"""What every part of a running gateway is handed: one object instead of hidden globals.
+
+Drivers' edge integrations (RFID read points, scanners, cold-chain rules, the fleet master) take an
+``EdgeContext`` and use only what is in it, so a test builds one with a ``ManualClock`` and a temporary
+journal and runs the real logic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import structlog
+from prometheus_client import CollectorRegistry
+
+from edge.config import SiteConfig
+from edge.health import HealthBoard
+from edge.store.journal import Journal
+from edge.store.masterdata import MasterData
+from edge.store.telemetry import TelemetryBuffer
+from sync.clock import Clock
+
+
+@dataclass
+class EdgeContext:
+    config: SiteConfig
+    journal: Journal
+    telemetry: TelemetryBuffer
+    clock: Clock
+    health: HealthBoard
+    registry: CollectorRegistry
+    log: structlog.stdlib.BoundLogger
+
+    @property
+    def master(self) -> MasterData:
+        return self.journal.master
+
+    @property
+    def warehouse(self) -> str:
+        return self.config.site.warehouse
+
+    @property
+    def gateway_id(self) -> str:
+        return self.config.site.gateway_id

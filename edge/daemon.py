@@ -1,0 +1,235 @@
+"""The gateway daemon: one asyncio process per warehouse, its parts supervised in one TaskGroup.
+
+Start-up opens the journal (migrating it), loads master data from the site config, then starts the
+local API, the telemetry flusher and one task per configured device. A device task that fails is
+restarted with backoff and marked in health; it never takes the gateway down. On SIGTERM or SIGINT
+the API stops taking requests and finishes those in flight, device tasks are cancelled, telemetry is
+flushed and the journal commits what is queued before closing: every op acknowledged to anyone is on
+disk, because acknowledgement only ever follows the commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import signal
+import socket
+from collections.abc import Callable, Generator
+from typing import Any
+
+import uvicorn
+from prometheus_client import CollectorRegistry, Gauge
+
+from edge.api.app import create_app
+from edge.config import Device, SiteConfig
+from edge.context import EdgeContext
+from edge.devices import NoRunner, runner_for
+from edge.health import HealthBoard
+from edge.logs import get_logger
+from edge.store.journal import Journal
+from edge.store.masterdata import MasterData
+from edge.store.telemetry import TelemetryBuffer
+from sync.clock import Clock, SystemClock
+
+log = get_logger("wims.edge.daemon")
+
+
+class _EmbeddedServer(uvicorn.Server):
+    """uvicorn without its own signal handling: the daemon owns SIGTERM/SIGINT."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+class Gateway:
+    """A running gateway. ``async with Gateway(cfg) as gw: await gw.run(stop_event)``."""
+
+    def __init__(
+        self,
+        config: SiteConfig,
+        *,
+        clock: Clock | None = None,
+        serve_api: bool = True,
+        telemetry_flush_seconds: float = 1.0,
+    ) -> None:
+        self.config = config
+        self.clock = clock or SystemClock()
+        self.registry = CollectorRegistry()
+        self.health = HealthBoard()
+        self.serve_api = serve_api
+        self.telemetry_flush_seconds = telemetry_flush_seconds
+        self.api_port: int | None = None
+        self.api_ready = asyncio.Event()
+        self._server: _EmbeddedServer | None = None
+        self._journal: Journal | None = None
+        self.ctx: EdgeContext | None = None
+
+    async def __aenter__(self) -> Gateway:
+        cfg = self.config
+        self._journal = Journal(
+            cfg.store.path,
+            gateway_id=cfg.site.gateway_id,
+            warehouse=cfg.site.warehouse,
+            master=MasterData.from_config(cfg),
+            allow_negative_stock=cfg.site.allow_negative_stock,
+            clock=self.clock,
+            synchronous=cfg.store.synchronous,
+            max_batch=cfg.store.max_batch,
+            queue_limit=cfg.store.queue_limit,
+            registry=self.registry,
+        )
+        await self._journal.__aenter__()
+        telemetry = TelemetryBuffer(
+            self._journal,
+            max_raw=cfg.store.telemetry_max_raw,
+            max_aggregates=cfg.store.telemetry_max_aggregates,
+            registry=self.registry,
+        )
+        self.ctx = EdgeContext(
+            cfg,
+            self._journal,
+            telemetry,
+            self.clock,
+            self.health,
+            self.registry,
+            get_logger("wims.edge").bind(gateway_id=cfg.site.gateway_id),
+        )
+        Gauge("wims_edge_up", "1 while the gateway runs", registry=self.registry).set(1)
+        self.health.set("journal", "ok", f"head seq {self._journal.head()[0]}", self.clock.now())
+        log.info(
+            "gateway.open",
+            gateway_id=cfg.site.gateway_id,
+            warehouse=cfg.site.warehouse,
+            store=str(cfg.store.path),
+            head_seq=self._journal.head()[0],
+        )
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.ctx is not None:
+            with contextlib.suppress(Exception):
+                await self.ctx.telemetry.flush()
+        if self._journal is not None:
+            head_seq = self._journal.head()[0]
+            await self._journal.close()
+            log.info("gateway.closed", head_seq=head_seq)
+
+    @property
+    def journal(self) -> Journal:
+        assert self._journal is not None, "gateway is not open"
+        return self._journal
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Run every part until ``stop`` is set, then shut down in order."""
+        assert self.ctx is not None, "gateway is not open"
+        async with asyncio.TaskGroup() as tg:
+            parts: list[asyncio.Task[Any]] = []
+            api_task: asyncio.Task[None] | None = None
+            if self.serve_api:
+                api_task = tg.create_task(self._serve_api(), name="api")
+            parts.append(tg.create_task(self._flush_telemetry(), name="telemetry-flush"))
+            for device in self.config.devices:
+                if device.enabled:
+                    parts.append(tg.create_task(self._supervise_device(device), name=f"device:{device.id}"))
+            await stop.wait()
+            log.info("gateway.stopping")
+            if self._server is not None and api_task is not None:
+                self._server.should_exit = True  # finishes in-flight requests (their appends commit)
+                await api_task
+            for task in parts:
+                task.cancel()
+
+    async def _serve_api(self) -> None:
+        assert self.ctx is not None
+        app = create_app(self.ctx)
+        config = uvicorn.Config(
+            app,
+            host=self.config.api.host,
+            port=self.config.api.port,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=10,
+        )
+        self._server = _EmbeddedServer(config)
+        # Bind first, so the port is known (and connectable) before uvicorn starts accepting.
+        family = socket.AF_INET6 if ":" in self.config.api.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.config.api.host, self.config.api.port))
+            sock.listen(2048)
+        except OSError as exc:
+            sock.close()
+            self.health.set("api", "down", f"cannot listen: {exc}", self.clock.now())
+            log.error("api.bind_failed", host=self.config.api.host, port=self.config.api.port, error=str(exc))
+            self.api_ready.set()
+            raise
+        self.api_port = int(sock.getsockname()[1])
+        self.health.set("api", "ok", f"listening on {self.config.api.host}:{self.api_port}", self.clock.now())
+        log.info("api.listening", host=self.config.api.host, port=self.api_port)
+        self.api_ready.set()
+        try:
+            await self._server.serve(sockets=[sock])
+        finally:
+            sock.close()
+
+    async def _flush_telemetry(self) -> None:
+        assert self.ctx is not None
+        while True:
+            await self.clock.sleep(self.telemetry_flush_seconds)
+            try:
+                await self.ctx.telemetry.flush()
+            except Exception:
+                log.exception("telemetry.flush_failed")
+
+    async def _supervise_device(self, device: Device) -> None:
+        """Run one device's runner for ever; a crash is logged, shown in health and retried with backoff."""
+        assert self.ctx is not None
+        name = f"device:{device.id}"
+        try:
+            runner = runner_for(device.kind)
+        except NoRunner as exc:
+            self.health.set(name, "down", str(exc), self.clock.now(), kind=device.kind)
+            log.warning("device.no_runner", device=device.id, kind=device.kind, reason=str(exc))
+            return
+        attempt = 0
+        while True:
+            self.health.set(name, "starting", "starting", self.clock.now(), kind=device.kind)
+            try:
+                await runner(device, self.ctx)
+                attempt = 0
+                log.warning("device.runner_returned", device=device.id)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                attempt += 1
+                self.health.set(name, "down", f"{type(exc).__name__}: {exc}", self.clock.now(), kind=device.kind)
+                log.exception("device.failed", device=device.id, kind=device.kind, attempt=attempt)
+            await self.clock.sleep(random.uniform(0, min(60.0, 1.5 ** min(10, attempt))))
+
+
+def install_stop_signals(stop: asyncio.Event) -> Callable[[], None]:
+    """SIGTERM/SIGINT set ``stop``; returns a function that removes the handlers."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+    def remove() -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+
+    return remove
+
+
+async def run_gateway(config: SiteConfig) -> None:
+    """The body of ``wims edge run``."""
+    stop = asyncio.Event()
+    remove = install_stop_signals(stop)
+    try:
+        async with Gateway(config) as gw:
+            await gw.run(stop)
+    finally:
+        remove()

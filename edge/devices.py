@@ -1,0 +1,46 @@
+"""Which code runs a configured device, by ``kind``.
+
+Runners are imported lazily by dotted path, so a gateway whose site has no badge reader never imports
+pyscard, and a driver that fails to import degrades only its own devices. A runner is
+``async def run(device: Device, ctx: EdgeContext) -> None`` that runs until cancelled, reconnecting on
+its own and reporting through ``ctx.health``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from edge.config import Device
+
+if TYPE_CHECKING:
+    from edge.context import EdgeContext
+
+DeviceRunner = Callable[[Device, "EdgeContext"], Awaitable[None]]
+
+RUNNERS: dict[str, str] = {
+    "rfid": "edge.capture.rfid:run_rfid_device",
+    "scanner": "edge.capture.scan:run_scanner_device",
+    "camera": "edge.capture.scan:run_camera_device",
+    "modbus": "edge.coldchain:run_modbus_device",
+    "badge": "edge.badge_session:run_badge_device",
+    "agv": "edge.fleet.runner:run_agv_device",
+}
+
+
+class NoRunner(LookupError):
+    """No runner is installed for this device kind (its driver is missing or failed to import)."""
+
+
+def runner_for(kind: str) -> DeviceRunner:
+    path = RUNNERS.get(kind)
+    if path is None:
+        raise NoRunner(f"no runner for device kind {kind!r}")
+    module_name, _, attr = path.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+        runner: DeviceRunner = getattr(module, attr)
+    except (ImportError, AttributeError) as exc:
+        raise NoRunner(f"runner {path} for {kind!r} devices is not available: {exc}") from exc
+    return runner

@@ -1,0 +1,379 @@
+"""The operation: the unit of record on the edge and the unit of sync to the cloud.
+
+Every stock change or auditable event is one op. The set of kinds is closed: each kind has one typed
+payload model, selected by the ``kind`` field (a pydantic discriminated union), so edge, cloud and any
+outside system agree on the exact shape. Quantities are integers in the SKU's base unit; measured
+values (temperatures) are ``Decimal`` so that the canonical encoding never depends on float printing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from uuid6 import uuid7
+
+Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/\-]*$")]
+"""An identifier from master data (SKU code, location code, order id ...)."""
+
+Qty = Annotated[int, Field(gt=0, le=10**12)]
+"""A positive quantity in the SKU's base unit."""
+
+SignedQty = Annotated[int, Field(ge=-(10**12), le=10**12)]
+
+
+class StockStatus(StrEnum):
+    """Where a quantity stands. Frozen stock is qc_hold plus damaged; reserved is held against available."""
+
+    AVAILABLE = "available"
+    RESERVED = "reserved"
+    QC_HOLD = "qc_hold"
+    DAMAGED = "damaged"
+
+
+class OpKind(StrEnum):
+    RECEIVE = "receive"
+    PUTAWAY = "putaway"
+    MOVE = "move"
+    QC_HOLD = "qc_hold"
+    QC_RELEASE = "qc_release"
+    RESERVE = "reserve"
+    UNRESERVE = "unreserve"
+    PICK = "pick"
+    PACK = "pack"
+    SHIP = "ship"
+    TRANSFER_OUT = "transfer_out"
+    TRANSFER_IN = "transfer_in"
+    ADJUST = "adjust"
+    COUNT = "count"
+    TEMP_ALARM = "temp_alarm"
+    WORK_ORDER = "work_order"
+    COMMAND_APPLIED = "command_applied"
+    SESSION = "session"
+    EXCEPTION = "exception"
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _StockRef(_Payload):
+    sku: Code
+    lot: str = Field(default="", max_length=64, description="Batch/lot; empty when the SKU is not lot-tracked.")
+
+
+class ReceivePayload(_StockRef):
+    """Goods arrive at a location, normally against an inbound order (ASN) line."""
+
+    kind: Literal[OpKind.RECEIVE] = OpKind.RECEIVE
+    location: Code
+    qty: Qty
+    status: Literal[StockStatus.AVAILABLE, StockStatus.QC_HOLD] = StockStatus.AVAILABLE
+    asn_id: Code | None = None
+    asn_line: int | None = Field(default=None, ge=1)
+    sscc: str | None = Field(default=None, pattern=r"^\d{18}$")
+    serials: list[str] = Field(default_factory=list, max_length=10_000)
+    expiry: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+
+
+class MovePayload(_StockRef):
+    """Stock changes location, keeping its status (``putaway`` is the same shape after receiving)."""
+
+    kind: Literal[OpKind.MOVE] = OpKind.MOVE
+    from_location: Code
+    to_location: Code
+    qty: Qty
+    status: StockStatus = StockStatus.AVAILABLE
+    handling_unit: str | None = Field(default=None, max_length=64)
+    task_id: str | None = Field(default=None, max_length=64)
+
+    @model_validator(mode="after")
+    def _distinct_locations(self) -> MovePayload:
+        if self.from_location == self.to_location:
+            raise ValueError("from_location and to_location must differ")
+        return self
+
+
+class PutawayPayload(MovePayload):
+    kind: Literal[OpKind.PUTAWAY] = OpKind.PUTAWAY  # type: ignore[assignment]
+
+
+class QcHoldPayload(_StockRef):
+    """Freeze available stock (inbound QC, temperature excursion, suspected damage)."""
+
+    kind: Literal[OpKind.QC_HOLD] = OpKind.QC_HOLD
+    location: Code
+    qty: Qty
+    reason: str = Field(min_length=1, max_length=200)
+    alarm_op_id: uuid.UUID | None = None
+
+
+class QcReleasePayload(_StockRef):
+    """A person's decision on frozen stock: back to available, or written to damaged."""
+
+    kind: Literal[OpKind.QC_RELEASE] = OpKind.QC_RELEASE
+    location: Code
+    qty: Qty
+    to_status: Literal[StockStatus.AVAILABLE, StockStatus.DAMAGED] = StockStatus.AVAILABLE
+    note: str = Field(default="", max_length=500)
+
+
+class ReservePayload(_StockRef):
+    """Hold available stock for an outbound order."""
+
+    kind: Literal[OpKind.RESERVE] = OpKind.RESERVE
+    location: Code
+    qty: Qty
+    order_id: Code
+
+
+class UnreservePayload(ReservePayload):
+    kind: Literal[OpKind.UNRESERVE] = OpKind.UNRESERVE  # type: ignore[assignment]
+
+
+class PickPayload(_StockRef):
+    """Take stock from a slot to a staging location for an order; it stays reserved for that order."""
+
+    kind: Literal[OpKind.PICK] = OpKind.PICK
+    from_location: Code
+    to_location: Code
+    qty: Qty
+    order_id: Code
+    from_status: Literal[StockStatus.AVAILABLE, StockStatus.RESERVED] = StockStatus.RESERVED
+
+
+class PackLine(_StockRef):
+    qty: Qty
+
+
+class PackPayload(_Payload):
+    """Lines of an order packed into a handling unit; records the SSCC, moves no stock."""
+
+    kind: Literal[OpKind.PACK] = OpKind.PACK
+    order_id: Code
+    location: Code
+    sscc: str | None = Field(default=None, pattern=r"^\d{18}$")
+    lines: list[PackLine] = Field(min_length=1, max_length=1000)
+
+
+class ShipPayload(_StockRef):
+    """Staged (reserved) stock leaves the site to a carrier."""
+
+    kind: Literal[OpKind.SHIP] = OpKind.SHIP
+    location: Code
+    qty: Qty
+    order_id: Code
+    carrier: str = Field(default="", max_length=64)
+    sscc: str | None = Field(default=None, pattern=r"^\d{18}$")
+
+
+class TransferOutPayload(_StockRef):
+    """Stock leaves for another warehouse; it is in transit under the transfer until received there."""
+
+    kind: Literal[OpKind.TRANSFER_OUT] = OpKind.TRANSFER_OUT
+    transfer_id: Code
+    to_warehouse: Code
+    location: Code
+    qty: Qty
+
+
+class TransferInPayload(_StockRef):
+    """Stock of a transfer arrives; a short or over receipt is a discrepancy in the cloud, not a fix."""
+
+    kind: Literal[OpKind.TRANSFER_IN] = OpKind.TRANSFER_IN
+    transfer_id: Code
+    from_warehouse: Code
+    location: Code
+    qty: Qty
+    status: Literal[StockStatus.AVAILABLE, StockStatus.QC_HOLD] = StockStatus.AVAILABLE
+
+
+class AdjustPayload(_StockRef):
+    """A signed correction with a reason code (loss, found, scrap, data fix)."""
+
+    kind: Literal[OpKind.ADJUST] = OpKind.ADJUST
+    location: Code
+    status: StockStatus = StockStatus.AVAILABLE
+    qty_delta: SignedQty
+    reason: str = Field(min_length=1, max_length=200)
+
+    @field_validator("qty_delta")
+    @classmethod
+    def _nonzero(cls, v: int) -> int:
+        if v == 0:
+            raise ValueError("qty_delta must not be zero")
+        return v
+
+
+class CountPayload(_StockRef):
+    """A cycle count: the counted quantity and the delta against the book, both fixed on the edge."""
+
+    kind: Literal[OpKind.COUNT] = OpKind.COUNT
+    location: Code
+    counted_qty: Annotated[int, Field(ge=0, le=10**12)]
+    book_qty: Annotated[int, Field(ge=-(10**12), le=10**12)]
+    delta: SignedQty
+    count_id: str | None = Field(default=None, max_length=64)
+
+    @model_validator(mode="after")
+    def _delta_matches(self) -> CountPayload:
+        if self.delta != self.counted_qty - self.book_qty:
+            raise ValueError(f"delta {self.delta} != counted_qty {self.counted_qty} - book_qty {self.book_qty}")
+        return self
+
+
+class AlarmState(StrEnum):
+    RAISED = "raised"
+    CLEARED = "cleared"
+
+
+class TempAlarmPayload(_Payload):
+    """A threshold crossing or a silent sensor. Never thinned, unlike the readings behind it."""
+
+    kind: Literal[OpKind.TEMP_ALARM] = OpKind.TEMP_ALARM
+    zone: Code
+    sensor_id: Code
+    alarm: Literal["temp_high", "temp_low", "humidity_high", "humidity_low", "stale"]
+    state: AlarmState
+    value: Decimal | None = None
+    limit: Decimal | None = None
+    since: datetime | None = None
+
+
+class WorkOrderPayload(_Payload):
+    """An exception for a person: opened by rules or the cloud, closed by who did the work."""
+
+    kind: Literal[OpKind.WORK_ORDER] = OpKind.WORK_ORDER
+    work_order_id: Code
+    action: Literal["open", "assign", "close"]
+    wo_type: str = Field(min_length=1, max_length=64)
+    zone: Code | None = None
+    location: Code | None = None
+    assignee_role: str = Field(default="supervisor", max_length=32)
+    assignee: str | None = Field(default=None, max_length=64)
+    description: str = Field(default="", max_length=1000)
+    ref_op_id: uuid.UUID | None = None
+
+
+class CommandAppliedPayload(_Payload):
+    """The edge applied (or refused) a cloud command; the cursor makes re-delivery idempotent."""
+
+    kind: Literal[OpKind.COMMAND_APPLIED] = OpKind.COMMAND_APPLIED
+    command_id: Code
+    cursor: int = Field(ge=0)
+    command_type: str = Field(min_length=1, max_length=64)
+    result: Literal["applied", "rejected"]
+    reason: str = Field(default="", max_length=500)
+
+
+class SessionPayload(_Payload):
+    """An operator logging in or out at a station (badge or handheld)."""
+
+    kind: Literal[OpKind.SESSION] = OpKind.SESSION
+    event: Literal["login", "logout", "timeout", "refused"]
+    operator_id: str | None = Field(default=None, max_length=64)
+    station: Code
+    card_uid: str | None = Field(default=None, max_length=64)
+
+
+class ExceptionPayload(_Payload):
+    """Something on the floor that needs a trace: a rejected scan, an unknown tag, a device fault."""
+
+    kind: Literal[OpKind.EXCEPTION] = OpKind.EXCEPTION
+    code: str = Field(min_length=1, max_length=64)
+    detail: str = Field(default="", max_length=1000)
+    location: Code | None = None
+    ref: str | None = Field(default=None, max_length=200)
+
+
+Payload = Annotated[
+    ReceivePayload
+    | PutawayPayload
+    | MovePayload
+    | QcHoldPayload
+    | QcReleasePayload
+    | ReservePayload
+    | UnreservePayload
+    | PickPayload
+    | PackPayload
+    | ShipPayload
+    | TransferOutPayload
+    | TransferInPayload
+    | AdjustPayload
+    | CountPayload
+    | TempAlarmPayload
+    | WorkOrderPayload
+    | CommandAppliedPayload
+    | SessionPayload
+    | ExceptionPayload,
+    Field(discriminator="kind"),
+]
+
+
+def utc_now() -> datetime:
+    """Wall clock in UTC; components take a clock from outside and default to this."""
+    return datetime.now(UTC)
+
+
+def _require_utc(v: datetime) -> datetime:
+    if v.tzinfo is None:
+        raise ValueError("timestamp must carry a timezone (UTC)")
+    return v.astimezone(UTC)
+
+
+class OpDraft(BaseModel):
+    """What a caller hands to the journal: everything but the parts the journal assigns."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    op_id: uuid.UUID = Field(default_factory=uuid7)
+    payload: Payload
+    actor: str = Field(min_length=1, max_length=64, description="Operator id, or device:<id>, or system.")
+    device_id: str | None = Field(default=None, max_length=64)
+    occurred_at: datetime = Field(default_factory=utc_now)
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _utc(cls, v: datetime) -> datetime:
+        return _require_utc(v)
+
+    @property
+    def kind(self) -> OpKind:
+        return self.payload.kind
+
+
+GENESIS_HASH = "0" * 64
+"""prev_hash of a gateway's first op."""
+
+
+class Op(BaseModel):
+    """A journaled op: a draft plus its place in the gateway's chain."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    op_id: uuid.UUID
+    gateway_id: Code
+    seq: int = Field(ge=1)
+    kind: OpKind
+    payload: Payload
+    actor: str = Field(min_length=1, max_length=64)
+    device_id: str | None = Field(default=None, max_length=64)
+    occurred_at: datetime
+    recorded_at: datetime
+    prev_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+    @field_validator("occurred_at", "recorded_at")
+    @classmethod
+    def _utc(cls, v: datetime) -> datetime:
+        return _require_utc(v)
+
+    @model_validator(mode="after")
+    def _kind_matches_payload(self) -> Op:
+        if self.kind != self.payload.kind:
+            raise ValueError(f"kind {self.kind!s} does not match payload kind {self.payload.kind!s}")
+        return self

@@ -1,0 +1,79 @@
+"""The gateway's local API over real HTTP (uvicorn on a free port)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from edge.config import SiteConfig
+from edge.daemon import Gateway
+
+
+@pytest.fixture
+async def api(site: SiteConfig) -> AsyncIterator[httpx.AsyncClient]:
+    async with Gateway(site) as gw:
+        stop = asyncio.Event()
+        task = asyncio.create_task(gw.run(stop))
+        await gw.api_ready.wait()
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{gw.api_port}") as client:
+            yield client
+        stop.set()
+        await task
+
+
+def body(**payload: object) -> dict[str, object]:
+    return {"payload": payload, "actor": "op1", "device_id": "hh-1"}
+
+
+async def test_append_list_and_stock(api: httpx.AsyncClient) -> None:
+    r = await api.post("/v1/ops", json=body(kind="receive", sku="SKU-0", location="DOCK", qty=12))
+    assert r.status_code == 201
+    op = r.json()
+    assert op["seq"] == 1 and op["kind"] == "receive" and len(op["hash"]) == 64
+    again = await api.post(
+        "/v1/ops", json={**body(kind="receive", sku="SKU-0", location="DOCK", qty=12), "op_id": op["op_id"]}
+    )
+    assert again.status_code == 201 and again.json()["seq"] == 1  # a handheld's retry is harmless
+    await api.post("/v1/ops", json=body(kind="putaway", sku="SKU-0", from_location="DOCK", to_location="A-01", qty=5))
+    page = (await api.get("/v1/ops", params={"after": 0})).json()
+    assert [o["seq"] for o in page["ops"]] == [1, 2] and page["head_seq"] == 2
+    assert page["ops"][0] == op  # what the POST returned is exactly what is stored
+    stock = (await api.get("/v1/stock", params={"sku": "SKU-0"})).json()
+    assert {(s["location"], s["qty"]) for s in stock} == {("DOCK", 7), ("A-01", 5)}
+    assert (await api.get("/v1/ops/2")).json()["kind"] == "putaway"
+    assert (await api.get("/v1/ops/99")).status_code == 404
+
+
+async def test_bad_bodies_get_422_naming_the_field(api: httpx.AsyncClient) -> None:
+    r = await api.post("/v1/ops", json=body(kind="receive", sku="SKU-0", location="DOCK", qty=-1))
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["body", "payload", "receive", "qty"]
+    r = await api.post("/v1/ops", json={"payload": {"kind": "receive"}})
+    assert r.status_code == 422
+    missing = {tuple(e["loc"]) for e in r.json()["detail"]}
+    assert ("body", "actor") in missing and ("body", "payload", "receive", "sku") in missing
+    r = await api.post("/v1/ops", content=b"{not json", headers={"content-type": "application/json"})
+    assert r.status_code == 422
+    r = await api.post("/v1/ops", json=body(kind="receive", sku="GHOST", location="DOCK", qty=1))
+    assert r.status_code == 422 and r.json()["detail"] == {
+        "code": "unknown_sku",
+        "message": "unknown SKU 'GHOST'",
+        "field": "payload.sku",
+    }
+    r = await api.post("/v1/ops", json=body(kind="ship", sku="SKU-0", location="STAGE", qty=1, order_id="O"))
+    assert r.status_code == 409 and r.json()["detail"]["code"] == "insufficient_stock"
+    assert (await api.get("/v1/ops")).json()["head_seq"] == 0  # nothing of it was kept
+    assert (await api.get("/v1/stock", params={"status": "frozen"})).status_code == 422
+
+
+async def test_health_and_metrics(api: httpx.AsyncClient) -> None:
+    await api.post("/v1/ops", json=body(kind="receive", sku="SKU-1", location="DOCK", qty=1))
+    health = (await api.get("/healthz")).json()
+    assert health["status"] == "ok" and health["journal"]["head_seq"] == 1
+    assert health["components"]["journal"]["status"] == "ok"
+    metrics = (await api.get("/metrics")).text
+    assert 'wims_journal_ops_appended_total{kind="receive"} 1.0' in metrics
+    assert "wims_journal_batch_size_bucket" in metrics

@@ -1,0 +1,93 @@
+"""The ``wims edge`` commands on a journal (in-process through typer's runner)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from edge.cli import app
+
+runner = CliRunner()
+
+
+def _site(tmp_path: Path) -> Path:
+    cfg = tmp_path / "site.toml"
+    cfg.write_text(f"""
+[site]
+gateway_id = "gw-c"
+warehouse = "WH-C"
+[store]
+path = "{tmp_path / "edge.sqlite"}"
+[[zones]]
+code = "Z"
+[[locations]]
+code = "A"
+zone = "Z"
+[[locations]]
+code = "B"
+zone = "Z"
+[[skus]]
+code = "S"
+gtin = "00000000000017"
+""")
+    return cfg
+
+
+def test_append_ops_stock_verify(tmp_path: Path) -> None:
+    cfg = str(_site(tmp_path))
+    ops = [
+        {"payload": {"kind": "receive", "sku": "S", "location": "A", "qty": 10}, "actor": "cli"},
+        {"payload": {"kind": "move", "sku": "S", "from_location": "A", "to_location": "B", "qty": 4}, "actor": "cli"},
+    ]
+    r = runner.invoke(app, ["edge", "append", "-c", cfg], input="\n".join(json.dumps(o) for o in ops))
+    assert r.exit_code == 0, r.output
+    stored = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [o["seq"] for o in stored] == [1, 2]
+    r = runner.invoke(app, ["edge", "ops", "-c", cfg, "--json"])
+    assert [json.loads(line)["hash"] for line in r.stdout.splitlines()] == [o["hash"] for o in stored]
+    r = runner.invoke(app, ["edge", "stock", "-c", cfg, "--json"])
+    assert {(x["location"], x["qty"]) for x in map(json.loads, r.stdout.splitlines())} == {("A", 6), ("B", 4)}
+    r = runner.invoke(app, ["edge", "verify", "-c", cfg])
+    assert r.exit_code == 0 and "2 ops, chain verifies" in r.stdout
+
+
+def test_append_refusal_and_bad_json(tmp_path: Path) -> None:
+    cfg = str(_site(tmp_path))
+    r = runner.invoke(
+        app,
+        ["edge", "append", "-c", cfg],
+        input=json.dumps(
+            {"payload": {"kind": "ship", "sku": "S", "location": "A", "qty": 1, "order_id": "O"}, "actor": "cli"}
+        ),
+    )
+    assert r.exit_code == 1 and "insufficient_stock" in r.output
+    r = runner.invoke(app, ["edge", "append", "-c", cfg], input="{nope")
+    assert r.exit_code == 2 and "not JSON" in r.output
+    r = runner.invoke(app, ["edge", "append", "-c", cfg], input=json.dumps({"payload": {"kind": "receive"}}))
+    assert r.exit_code == 2 and "payload.receive.sku" in r.output
+
+
+def test_verify_detects_a_tampered_journal(tmp_path: Path) -> None:
+    cfg = str(_site(tmp_path))
+    op = {"payload": {"kind": "receive", "sku": "S", "location": "A", "qty": 10}, "actor": "cli"}
+    runner.invoke(app, ["edge", "append", "-c", cfg], input="\n".join([json.dumps(op)] * 3))
+    import sqlite3
+
+    conn = sqlite3.connect(tmp_path / "edge.sqlite")
+    conn.execute("UPDATE journal SET body = replace(body, '\"qty\":10', '\"qty\":99') WHERE seq = 2")
+    conn.commit()
+    r = runner.invoke(app, ["edge", "verify", "-c", cfg])
+    assert r.exit_code == 1 and "seq 2" in r.output and "hash does not match" in r.output
+    conn.execute("UPDATE journal SET body = replace(body, '\"qty\":99', '\"qty\":10') WHERE seq = 2")
+    conn.execute("UPDATE stock SET qty = qty + 1")
+    conn.commit()
+    r = runner.invoke(app, ["edge", "verify", "-c", cfg])
+    assert r.exit_code == 1 and "projection differs" in r.output
+
+
+def test_example_configs_load() -> None:
+    for cfg in sorted(Path("configs").glob("*.toml")):
+        r = runner.invoke(app, ["edge", "stock", "-c", str(cfg)])
+        assert "config error" not in r.output, r.output
