@@ -1,0 +1,116 @@
+"""Fixtures for the barcode tests: a pty scanner simulator, and a guard against leaked tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _import_firmware_sim() -> None:
+    """firmware-sim/ is the import package firmware_sim; register it if the install does not map it."""
+    try:
+        import firmware_sim  # noqa: F401
+    except ImportError:
+        spec = importlib.util.spec_from_file_location(
+            "firmware_sim",
+            ROOT / "firmware-sim" / "__init__.py",
+            submodule_search_locations=[str(ROOT / "firmware-sim")],
+        )
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["firmware_sim"] = module
+        spec.loader.exec_module(module)
+
+
+_import_firmware_sim()
+
+from firmware_sim.scanner import ScannerSim  # noqa: E402
+
+
+@pytest.fixture
+def sim(tmp_path: Path) -> Iterator[ScannerSim]:
+    """A plugged pty scanner (CR suffix, AIM identifiers) reachable through a stable symlink."""
+    s = ScannerSim(link=tmp_path / "ttyScanner")
+    s.plug()
+    yield s
+    s.unplug()
+
+
+@pytest.fixture
+async def no_leaked_tasks() -> AsyncIterator[None]:
+    """Fail a test that leaves tasks running: a driver that leaks tasks dies in week three."""
+    before = asyncio.all_tasks()
+    yield
+    for _ in range(3):
+        await asyncio.sleep(0)
+    leaked = [t for t in asyncio.all_tasks() - before if not t.done() and t is not asyncio.current_task()]
+    assert not leaked, f"leaked tasks: {leaked}"
+
+
+SITE: dict[str, object] = {
+    "site": {"gateway_id": "gw-test", "warehouse": "WH1"},
+    "zones": [{"code": "INB"}],
+    "locations": [
+        {"code": "DOCK-1", "zone": "INB", "type": "dock"},
+        {"code": "DOCK-2", "zone": "INB", "type": "dock"},
+    ],
+    "skus": [
+        {"code": "SKU-A", "gtin": "09506000134352", "lot_tracked": True},
+        {"code": "SKU-B", "gtin": "19506000134359"},
+        {"code": "SKU-C", "gtin": "00000096385074"},
+    ],
+    "inbound_orders": [
+        {"id": "ASN-1", "dock": "DOCK-2", "lines": [{"line": 1, "sku": "SKU-A", "qty": 100}]},
+        {
+            "id": "ASN-2",
+            "dock": "DOCK-1",
+            "lines": [
+                {"line": 1, "sku": "SKU-B", "qty": 10},
+                {"line": 2, "sku": "SKU-A", "qty": 50},
+            ],
+        },
+    ],
+}
+
+
+@pytest.fixture
+async def edge_ctx(tmp_path: Path) -> AsyncIterator[object]:
+    """A real EdgeContext over a temporary journal (the lead's store), with the test site above."""
+    import structlog
+    from prometheus_client import CollectorRegistry
+
+    from edge.config import parse_config
+    from edge.context import EdgeContext
+    from edge.health import HealthBoard
+    from edge.store.journal import Journal
+    from edge.store.masterdata import MasterData
+    from edge.store.telemetry import TelemetryBuffer
+    from sync.clock import SystemClock
+
+    cfg = parse_config(SITE)
+    clock = SystemClock()
+    registry = CollectorRegistry()
+    async with Journal(
+        tmp_path / "edge.sqlite",
+        gateway_id=cfg.site.gateway_id,
+        warehouse=cfg.site.warehouse,
+        master=MasterData.from_config(cfg),
+        clock=clock,
+        registry=registry,
+    ) as journal:
+        yield EdgeContext(
+            cfg,
+            journal,
+            TelemetryBuffer(journal, registry=registry),
+            clock,
+            HealthBoard(),
+            registry,
+            structlog.stdlib.get_logger("test"),
+        )
