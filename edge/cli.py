@@ -28,6 +28,10 @@ edge_app = typer.Typer(help="The edge gateway of one warehouse.", no_args_is_hel
 sim_app = typer.Typer(help="Simulated devices (firmware-sim) to point a gateway at.", no_args_is_help=True)
 app.add_typer(edge_app, name="edge")
 app.add_typer(sim_app, name="sim")
+sync_app = typer.Typer(help="The gateway's link to the cloud.", no_args_is_help=True)
+edge_app.add_typer(sync_app, name="sync")
+reconcile_app = typer.Typer(help="Compare a gateway's stock with the cloud's.", no_args_is_help=True)
+app.add_typer(reconcile_app, name="reconcile")
 
 out = Console()
 err = Console(stderr=True)
@@ -215,6 +219,93 @@ async def _append(cfg: SiteConfig, drafts: list[Any]) -> int:
         else:
             print(json.dumps(op_body(res), ensure_ascii=False))
     return failed
+
+
+@sync_app.command("status")
+def sync_status(config: ConfigOpt, as_json: JsonOpt = False) -> None:
+    """Backlog, oldest unacknowledged op, last success and errors (from the running gateway if it is up)."""
+    import httpx
+
+    cfg = _config(config)
+    facts: dict[str, Any] = {}
+    source = "journal"
+    try:
+        r = httpx.get(f"http://{cfg.api.host}:{cfg.api.port}/healthz", timeout=3)
+        facts = dict(r.json().get("components", {}).get("sync", {}))
+        source = "running gateway"
+    except (httpx.HTTPError, ValueError):
+        pass
+    if not facts:  # the gateway is not running: what the journal alone says
+        from edge.store.journal import read_head
+
+        conn = _open_readonly(cfg)
+        head = read_head(conn)[0]
+        row = conn.execute("SELECT value FROM sync_state WHERE key = 'cloud_acked_seq'").fetchone()
+        acked = int(row[0]) if row else 0
+        oldest = conn.execute("SELECT recorded_at FROM journal WHERE seq > ? ORDER BY seq LIMIT 1", (acked,)).fetchone()
+        size = conn.execute("SELECT coalesce(sum(length(body)), 0) FROM journal WHERE seq > ?", (acked,)).fetchone()
+        facts = {
+            "status": "not running" if cfg.sync.url else "sync not configured",
+            "acked_seq": acked,
+            "head_seq": head,
+            "backlog_ops": head - acked,
+            "backlog_bytes": int(size[0]),
+            "oldest_unacked_recorded_at": oldest[0] if oldest else None,
+        }
+    if as_json:
+        print(json.dumps(facts, default=str))
+        return
+    table = Table(
+        "", "", title=f"sync of {cfg.site.gateway_id} -> {cfg.sync.url or '(no cloud configured)'} ({source})"
+    )
+    for key, value in facts.items():
+        table.add_row(key, str(value))
+    out.print(table)
+
+
+@reconcile_app.command("check")
+def reconcile_check(
+    config: ConfigOpt,
+    warehouse: Annotated[str | None, typer.Option(help="Warehouse code (default: the site's).")] = None,
+    cloud: Annotated[str | None, typer.Option(help="Cloud URL (default: [sync] url).", envvar="WIMS_CLOUD_URL")] = None,
+    token: Annotated[str | None, typer.Option(help="A user token for the cloud.", envvar="WIMS_CLOUD_TOKEN")] = None,
+    user: Annotated[str | None, typer.Option(help="Log in as this cloud user.", envvar="WIMS_CLOUD_USER")] = None,
+    password: Annotated[str | None, typer.Option(help="Its password.", envvar="WIMS_CLOUD_PASSWORD")] = None,
+) -> None:
+    """Compare the gateway's stock with the cloud's, line by line; exit 1 on any difference."""
+    import httpx
+
+    from edge.reconcile import compare, fetch_cloud_stock, pivot_cloud, pivot_edge
+    from edge.store.journal import query_stock
+
+    cfg = _config(config)
+    wh = warehouse or cfg.site.warehouse
+    url = cloud or cfg.sync.url
+    if not url:
+        err.print("[red]no cloud URL[/red]: pass --cloud or set [sync] url in the site config")
+        raise typer.Exit(2)
+    edge_lines = query_stock(_open_readonly(cfg), warehouse=wh)
+    try:
+        cloud_items = fetch_cloud_stock(
+            url,
+            wh,
+            token=token,
+            user=user,
+            password=password,
+            verify=str(cfg.sync.ca_file) if cfg.sync.ca_file else True,
+        )
+    except (httpx.HTTPError, ValueError) as exc:
+        err.print(f"[red]cannot read the cloud's stock[/red]: {exc}")
+        raise typer.Exit(2) from None
+    diffs = compare(pivot_edge(edge_lines), pivot_cloud(cloud_items))
+    if not diffs:
+        out.print(f"[green]no difference[/green]: {len(edge_lines)} stock lines of {wh} agree with the cloud")
+        return
+    table = Table("sku", "lot", "location", "status", "edge", "cloud", title=f"{len(diffs)} differences at {wh}")
+    for d in diffs:
+        table.add_row(d.sku, d.lot, d.location, d.status, str(d.edge), str(d.cloud))
+    out.print(table)
+    raise typer.Exit(1)
 
 
 @app.command("demo")

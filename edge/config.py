@@ -61,6 +61,35 @@ class ApiSection(_Strict):
     port: int = Field(default=8470, ge=0, le=65535)
 
 
+class SyncSection(_Strict):
+    """How this gateway reaches the cloud. Without ``url`` the gateway runs on its own."""
+
+    url: str | None = Field(default=None, pattern=r"^https?://", description="Cloud base URL.")
+    token: str | None = Field(default=None, description="The gateway token printed by `wims cloud gateway add`.")
+    token_file: Path | None = Field(default=None, description="Read the token from this file instead.")
+    ca_file: Path | None = Field(default=None, description="Verify the cloud against this CA (PEM).")
+    batch_max_ops: int = Field(default=500, ge=1, le=10_000)
+    batch_max_bytes: int = Field(default=1 << 20, ge=1024)
+    gzip: bool = True
+    poll_wait_seconds: float = Field(default=25.0, gt=0, le=300, description="Long-poll wait for commands.")
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    backoff_max_seconds: float = Field(default=60.0, gt=0)
+    head_check_seconds: float = Field(
+        default=60.0, gt=0, description="When idle, how often to ask the cloud whether its high-water mark went back."
+    )
+    retention_days: float = Field(
+        default=30.0, ge=0, description="Acknowledged ops older than this are compacted (the chain checkpoint stays)."
+    )
+    compact_every_seconds: float = Field(default=3600.0, gt=0)
+
+    def resolved_token(self) -> str:
+        if self.token:
+            return self.token
+        if self.token_file is not None:
+            return self.token_file.read_text().strip()
+        raise ValueError("sync.url is set but neither sync.token nor sync.token_file is")
+
+
 class LogSection(_Strict):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["json", "console"] = "json"
@@ -162,6 +191,7 @@ class SiteConfig(_Strict):
     site: SiteSection
     store: StoreSection = StoreSection()
     api: ApiSection = ApiSection()
+    sync: SyncSection = SyncSection()
     log: LogSection = LogSection()
     zones: list[Zone] = Field(default_factory=list)
     locations: list[Location] = Field(default_factory=list)

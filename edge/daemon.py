@@ -16,7 +16,7 @@ import random
 import signal
 import socket
 from collections.abc import Callable, Generator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 from prometheus_client import CollectorRegistry, Gauge
@@ -31,6 +31,9 @@ from edge.store.journal import Journal
 from edge.store.masterdata import MasterData
 from edge.store.telemetry import TelemetryBuffer
 from sync.clock import Clock, SystemClock
+
+if TYPE_CHECKING:
+    from edge.sync_runner import SyncRunner
 
 log = get_logger("wims.edge.daemon")
 
@@ -65,6 +68,7 @@ class Gateway:
         self._server: _EmbeddedServer | None = None
         self._journal: Journal | None = None
         self.ctx: EdgeContext | None = None
+        self.sync: SyncRunner | None = None
 
     async def __aenter__(self) -> Gateway:
         cfg = self.config
@@ -130,6 +134,11 @@ class Gateway:
             if self.serve_api:
                 api_task = tg.create_task(self._serve_api(), name="api")
             parts.append(tg.create_task(self._flush_telemetry(), name="telemetry-flush"))
+            if self.config.sync.url:
+                from edge.sync_runner import SyncRunner
+
+                self.sync = SyncRunner(self.ctx)
+                parts.append(tg.create_task(self.sync.run(), name="sync-agent"))
             for device in self.config.devices:
                 if device.enabled:
                     parts.append(tg.create_task(self._supervise_device(device), name=f"device:{device.id}"))

@@ -247,8 +247,7 @@ class Journal:
         recorded = iso_utc(recorded_at)
         conn.execute("BEGIN IMMEDIATE")
         try:
-            row = conn.execute("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1").fetchone()
-            seq, head = (row[0], row[1]) if row else (0, GENESIS_HASH)
+            seq, head = read_head(conn)
             pending: dict[StockKey, int] = {}  # this batch's net deltas on top of the stored projection
             pending_ids: dict[uuid.UUID, Op] = {}
             stored = self._stored_ops(conn, drafts)
@@ -393,9 +392,58 @@ class Journal:
         assert self._rconn is not None, "journal is not open"
         return self._rconn
 
+    def read_one(self, sql: str, args: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
+        """One row of a read-only query on the reader connection (never blocks the writer)."""
+        row: tuple[Any, ...] | None = self._reader.execute(sql, args).fetchone()
+        return row
+
+    def read_all(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        return list(self._reader.execute(sql, args))
+
     def head(self) -> tuple[int, str]:
-        row = self._reader.execute("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1").fetchone()
-        return (int(row[0]), str(row[1])) if row else (0, GENESIS_HASH)
+        return read_head(self._reader)
+
+    async def compact(self, up_to_seq: int) -> int:
+        """Delete ops up to ``up_to_seq`` (the caller makes sure the cloud holds them).
+
+        The chain stays verifiable: the last deleted op's seq and hash become the checkpoint the chain
+        is verified from, and the stock those ops amount to is kept in ``stock_checkpoint`` so the
+        projection can still be recomputed. Returns the number of ops removed.
+        """
+        removed: int = await self.run_write(self._compact, up_to_seq)
+        return removed
+
+    def _compact(self, up_to_seq: int) -> int:
+        conn = self.write_connection
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            totals: dict[StockKey, int] = {}
+            last: tuple[int, str] | None = None
+            for seq, text, hash_ in conn.execute(
+                "SELECT seq, body, hash FROM journal WHERE seq <= ? ORDER BY seq", (up_to_seq,)
+            ):
+                op = Op.model_validate(body_from_stored(text, hash_))
+                for delta in effect_of(op.payload, self.warehouse).stock:
+                    totals[delta.key] = totals.get(delta.key, 0) + delta.qty
+                last = (int(seq), str(hash_))
+            if last is None:
+                conn.execute("ROLLBACK")
+                return 0
+            conn.executemany(
+                "INSERT INTO stock_checkpoint(warehouse, sku, lot, location, status, qty) VALUES (?,?,?,?,?,?)"
+                " ON CONFLICT(warehouse, sku, lot, location, status) DO UPDATE SET qty = qty + excluded.qty",
+                [(k.warehouse, k.sku, k.lot, k.location, k.status.value, q) for k, q in totals.items()],
+            )
+            conn.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES ('checkpoint_seq', ?), ('checkpoint_hash', ?)",
+                (str(last[0]), last[1]),
+            )
+            removed = conn.execute("DELETE FROM journal WHERE seq <= ?", (up_to_seq,)).rowcount
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return int(removed)
 
     def entries(self, after: int = 0, limit: int = 1000, kind: OpKind | None = None) -> list[JournalEntry]:
         return list(iter_entries(self._reader, after=after, limit=limit, kind=kind))
@@ -460,6 +508,22 @@ class _AlreadyStored(Exception):
 
     def __init__(self, op: Op) -> None:
         self.op = op
+
+
+def read_checkpoint(conn: sqlite3.Connection) -> tuple[int, str]:
+    """Where the held chain starts: genesis, or the last op compacted away."""
+    rows = dict(conn.execute("SELECT key, value FROM meta WHERE key IN ('checkpoint_seq', 'checkpoint_hash')"))
+    if "checkpoint_seq" in rows:
+        return int(rows["checkpoint_seq"]), str(rows["checkpoint_hash"])
+    return 0, GENESIS_HASH
+
+
+def read_head(conn: sqlite3.Connection) -> tuple[int, str]:
+    """The chain head: the last op held, or the compaction checkpoint if every op was compacted."""
+    row = conn.execute("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1").fetchone()
+    if row:
+        return int(row[0]), str(row[1])
+    return read_checkpoint(conn)
 
 
 def iter_entries(

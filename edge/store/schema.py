@@ -58,7 +58,17 @@ def _v2(db: sqlite_utils.Database) -> None:
     db.create_table("sync_state", {"key": str, "value": str}, pk="key")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
+def _v3(db: sqlite_utils.Database) -> None:
+    """Compaction: the stock that compacted ops amount to, so the projection stays checkable."""
+    db.execute(
+        """CREATE TABLE stock_checkpoint (
+            warehouse TEXT NOT NULL, sku TEXT NOT NULL, lot TEXT NOT NULL, location TEXT NOT NULL,
+            status TEXT NOT NULL, qty INTEGER NOT NULL,
+            PRIMARY KEY (warehouse, sku, lot, location, status)) WITHOUT ROWID"""
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

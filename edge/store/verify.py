@@ -10,7 +10,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from edge.store.journal import iter_entries
+from edge.store.journal import iter_entries, read_checkpoint
 from sync.canonical import ChainError, op_from_body, verify_link
 from sync.ledger import StockKey, effect_of
 from sync.ops import GENESIS_HASH, StockStatus
@@ -36,8 +36,12 @@ def verify_database(
     if warehouse is None:
         row = conn.execute("SELECT value FROM meta WHERE key = 'warehouse'").fetchone()
         warehouse = row[0] if row else ""
-    seq, head = 0, GENESIS_HASH
+    seq, head = read_checkpoint(conn)
+    report.head_seq, report.head_hash = seq, head
     computed: dict[StockKey, int] = {}
+    if seq:  # ops before the checkpoint were compacted: start from the stock they amounted to
+        for w, sku, lot, loc, status, qty in conn.execute("SELECT * FROM stock_checkpoint"):
+            computed[StockKey(w, sku, lot, loc, StockStatus(status))] = qty
     while True:
         batch = list(iter_entries(conn, after=seq, limit=5000))
         if not batch:

@@ -1,0 +1,134 @@
+"""Runs the sync agent inside the gateway and shows its state in health and metrics."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+from prometheus_client import Counter, Gauge
+
+from edge.context import EdgeContext
+from edge.health import Status
+from edge.sync_outbox import JournalOutbox
+from sync.agent.agent import Backoff, SyncAgent, SyncStatus
+from sync.agent.client import CloudClient
+from sync.canonical import iso_utc
+
+
+def _age_seconds(iso: str | None, now: datetime) -> float:
+    if not iso:
+        return 0.0
+    return max(0.0, (now - datetime.fromisoformat(iso.replace("Z", "+00:00"))).total_seconds())
+
+
+class SyncRunner:
+    """Owns the agent, its cloud client, and the bridge from its status to health and metrics."""
+
+    def __init__(self, ctx: EdgeContext) -> None:
+        self.ctx = ctx
+        cfg = ctx.config.sync
+        assert cfg.url is not None
+        self.outbox = JournalOutbox(ctx.journal)
+        self.cloud = CloudClient(
+            cfg.url,
+            ctx.gateway_id,
+            cfg.resolved_token(),
+            ca_file=cfg.ca_file,
+            timeout=cfg.timeout_seconds,
+            compress=cfg.gzip,
+        )
+        self.agent = SyncAgent(
+            self.outbox,
+            self.cloud,
+            clock=ctx.clock,
+            max_batch_ops=cfg.batch_max_ops,
+            max_batch_bytes=cfg.batch_max_bytes,
+            poll_wait=cfg.poll_wait_seconds,
+            backoff=Backoff(cap=cfg.backoff_max_seconds),
+            on_change=self._changed,
+            idle_head_check=cfg.head_check_seconds,
+        )
+        reg = ctx.registry
+        self._g_backlog = Gauge(
+            "wims_sync_backlog_ops", "Ops journaled but not acknowledged by the cloud", registry=reg
+        )
+        self._g_bytes = Gauge("wims_sync_backlog_bytes", "Approximate bytes of the unacknowledged ops", registry=reg)
+        self._g_age = Gauge("wims_sync_oldest_unacked_seconds", "Age of the oldest unacknowledged op", registry=reg)
+        self._g_acked = Gauge("wims_sync_acked_seq", "Highest seq the cloud acknowledged", registry=reg)
+        self._g_success = Gauge("wims_sync_last_success_timestamp", "Unix time of the last accepted push", registry=reg)
+        self._c_errors = Counter("wims_sync_errors", "Failed exchanges with the cloud", registry=reg)
+        self._g_regress = Gauge(
+            "wims_sync_cloud_regressions", "Times the cloud's high-water mark went back", registry=reg
+        )
+        self._g_lost = Gauge("wims_sync_lost_ops", "Ops the cloud lost that this gateway no longer holds", registry=reg)
+        self._errors_seen = 0
+
+    async def run(self) -> None:
+        async with self.cloud, asyncio.TaskGroup() as tg:
+            tg.create_task(self.agent.run(), name="sync-agent-loops")
+            tg.create_task(self._compact_loop(), name="sync-compaction")
+
+    async def _compact_loop(self) -> None:
+        cfg = self.ctx.config.sync
+        while True:
+            await self.ctx.clock.sleep(cfg.compact_every_seconds)
+            await self.compact_now()
+
+    async def compact_now(self) -> int:
+        """Compact ops that the cloud acknowledged and that are older than the retention period."""
+        cutoff = self.ctx.clock.now() - timedelta(days=self.ctx.config.sync.retention_days)
+        row = self.ctx.journal.read_one(
+            "SELECT max(seq) FROM journal WHERE seq <= ? AND recorded_at < ?",
+            (self.agent.status.acked_seq, iso_utc(cutoff)),
+        )
+        if not row or row[0] is None:
+            return 0
+        removed = await self.ctx.journal.compact(int(row[0]))
+        self.ctx.log.info("sync.compacted", up_to_seq=int(row[0]), removed=removed)
+        return removed
+
+    def snapshot(self) -> dict[str, object]:
+        st = self.agent.status
+        now = self.ctx.clock.now()
+        st.head_seq = self.outbox.head_seq()
+        oldest = self.outbox.oldest_unacked_recorded_at(st.acked_seq)
+        return {
+            "acked_seq": st.acked_seq,
+            "head_seq": st.head_seq,
+            "backlog_ops": st.backlog_ops,
+            "backlog_bytes": self.outbox.backlog_bytes(st.acked_seq),
+            "oldest_unacked_age_s": round(_age_seconds(oldest, now), 3),
+            "last_success_at": st.last_success_at.isoformat() if st.last_success_at else None,
+            "last_error": st.last_error,
+            "last_error_at": st.last_error_at.isoformat() if st.last_error_at else None,
+            "consecutive_errors": st.consecutive_errors,
+            "duplicates_reported_by_cloud": st.duplicate_ops,
+            "quarantined_by_cloud": st.quarantined,
+            "cloud_regressions": st.regressions,
+            "lost_ranges": st.lost_ranges,
+            "command_cursor": st.command_cursor,
+            "commands_applied": st.commands_applied,
+        }
+
+    def _changed(self, st: SyncStatus) -> None:
+        snap = self.snapshot()
+        self._g_backlog.set(st.backlog_ops)
+        self._g_bytes.set(float(str(snap["backlog_bytes"])))
+        self._g_age.set(float(str(snap["oldest_unacked_age_s"])))
+        self._g_acked.set(st.acked_seq)
+        if st.last_success_at:
+            self._g_success.set(st.last_success_at.timestamp())
+        errors = st.consecutive_errors
+        if errors > self._errors_seen:
+            self._c_errors.inc(errors - self._errors_seen)
+        self._errors_seen = errors
+        self._g_regress.set(st.regressions)
+        self._g_lost.set(sum(b - a + 1 for a, b in st.lost_ranges))
+        status: Status
+        if st.lost_ranges:
+            status, detail = "down", f"cloud lost ops this gateway no longer holds: {st.lost_ranges}"
+        elif st.consecutive_errors:
+            status, detail = "degraded", f"{st.consecutive_errors} failed attempts: {st.last_error}"
+        else:
+            status, detail = "ok", f"acked {st.acked_seq}/{st.head_seq}"
+        self.ctx.health.set("sync", status, detail, self.ctx.clock.now(), **snap)

@@ -1,0 +1,1 @@
+"""Store-and-forward between a gateway and the cloud: push ops, pull commands, honestly acknowledged."""

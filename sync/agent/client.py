@@ -1,0 +1,131 @@
+"""The one small class through which the agent talks to the cloud (httpx over TLS).
+
+Transport and HTTP errors are translated here into two kinds the agent acts on: ``Transient`` (retry
+with backoff: connection refused or cut, timeouts, 5xx, 429) and ``Refused`` (the cloud said no to this
+request and will say it again: 4xx; retrying blindly would loop, so it is reported).
+"""
+
+from __future__ import annotations
+
+import gzip
+import ssl
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+
+class SyncError(Exception):
+    """Root of the agent's errors."""
+
+
+class Transient(SyncError):
+    """Try again later."""
+
+
+class Refused(SyncError):
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(f"cloud refused ({status}): {detail}")
+        self.status = status
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class PushResult:
+    acked_seq: int
+    accepted: int
+    duplicates: int
+    quarantined: list[dict[str, Any]] = field(default_factory=list)
+
+
+def tls_context(ca_file: Path | None) -> ssl.SSLContext | bool:
+    """Verify the cloud's certificate against the system store, or against a site's own CA."""
+    if ca_file is None:
+        return True
+    return ssl.create_default_context(cafile=str(ca_file))
+
+
+class CloudClient:
+    """``async with CloudClient(url, gateway_id, token) as cloud``."""
+
+    def __init__(
+        self,
+        base_url: str,
+        gateway_id: str,
+        token: str,
+        *,
+        ca_file: Path | None = None,
+        timeout: float = 30.0,
+        compress: bool = True,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.gateway_id = gateway_id
+        self.compress = compress
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"),
+            headers={"Authorization": f"Bearer {token}", "User-Agent": f"wims-edge/{gateway_id}"},
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            verify=tls_context(ca_file),
+            transport=transport,
+        )
+
+    async def __aenter__(self) -> CloudClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._http.aclose()
+
+    async def _request(self, method: str, url: str, **kw: Any) -> httpx.Response:
+        try:
+            r = await self._http.request(method, url, **kw)
+        except httpx.TransportError as exc:  # refused, reset, cut mid-response, timeout, TLS failure
+            raise Transient(f"{type(exc).__name__}: {exc}") from exc
+        if r.status_code >= 500 or r.status_code in (408, 409, 425, 429):
+            raise Transient(f"cloud answered {r.status_code}: {r.text[:200]}")
+        if r.status_code >= 400:
+            raise Refused(r.status_code, r.text[:500])
+        return r
+
+    async def push(self, wire_ops: list[bytes]) -> PushResult:
+        """POST a batch of ops (already wire-encoded, in seq order), gzip-compressed."""
+        body = b'{"ops":[' + b",".join(wire_ops) + b"]}"
+        headers = {"Content-Type": "application/json"}
+        if self.compress:
+            body = gzip.compress(body, compresslevel=5)
+            headers["Content-Encoding"] = "gzip"
+        r = await self._request("POST", f"/v1/gateways/{self.gateway_id}/ops", content=body, headers=headers)
+        data = r.json()
+        return PushResult(
+            int(data["acked_seq"]),
+            int(data.get("accepted", 0)),
+            int(data.get("duplicates", 0)),
+            list(data.get("quarantined", [])),
+        )
+
+    async def head(self) -> int:
+        """The cloud's highest contiguous seq for this gateway."""
+        r = await self._request("GET", f"/v1/gateways/{self.gateway_id}/head")
+        return int(r.json()["acked_seq"])
+
+    async def commands(self, after: int, wait: float) -> tuple[list[dict[str, Any]], int]:
+        r = await self._request(
+            "GET", f"/v1/gateways/{self.gateway_id}/commands", params={"after": after, "wait": wait}, timeout=wait + 30
+        )
+        data = r.json()
+        return list(data["commands"]), int(data["next_cursor"])
+
+    async def stock(self, warehouse: str) -> list[dict[str, Any]]:
+        """Every stock line the cloud holds for a warehouse (all pages)."""
+        lines: list[dict[str, Any]] = []
+        offset = 0
+        while True:
+            r = await self._request(
+                "GET", "/v1/stock", params={"warehouse": warehouse, "limit": 1000, "offset": offset}
+            )
+            data = r.json()
+            page = data["lines"] if isinstance(data, dict) else data
+            lines.extend(page)
+            if len(page) < 1000:
+                return lines
+            offset += len(page)
