@@ -1,0 +1,405 @@
+"""Cold-chain rules: Modbus readings become telemetry, and excursions become audited ops.
+
+Per zone, the site config gives the limits (``temp_min_c``/``temp_max_c``/``humidity_max_pct``); the
+device's ``options.rules`` gives hysteresis, the minimum duration and staleness. A limit must be
+breached without a break for ``min_duration_s`` before an alarm is raised (so readings flapping
+around the limit raise nothing), and an alarm clears only once the value is back inside by the
+hysteresis for ``clear_duration_s``. The first alarm of an excursion in a zone:
+
+1. records ``temp_alarm`` (raised),
+2. puts every available stock line of the zone on ``qc_hold`` (``alarm_op_id`` links them),
+3. opens one ``work_order`` (``temp_excursion``) for the zone's supervisor.
+
+Stock stays held after the alarm clears: only a person releases it (``release_zone``, which checks
+the supervisor role and records ``qc_release`` under that person). A sensor silent for
+``stale_after_s`` raises its own ``stale`` alarm and work order, without holding stock (an unknown
+temperature is not an excursion). Implausible values (a broken probe's 0x7FFF) are recorded once
+as an ``exception`` op and otherwise ignored, so a stuck-high probe reads as silence, not as heat.
+
+``ColdChainRules`` is pure (readings and time in, ``OpDraft`` out); ``run_modbus_device`` wires it to
+a ``ModbusBus``, the journal, telemetry and health.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from drivers.modbus import BusEvent, BusState, ModbusBus, ModbusConfigError, PollFailed, Reading, parse_bus_options
+from edge.config import Device, Zone
+from edge.context import EdgeContext
+from edge.health import Status
+from edge.store.errors import OpRejected
+from sync.ops import (
+    AlarmState,
+    ExceptionPayload,
+    Op,
+    OpDraft,
+    OpKind,
+    QcHoldPayload,
+    QcReleasePayload,
+    StockStatus,
+    TempAlarmPayload,
+    WorkOrderPayload,
+)
+
+AlarmKind = Literal["temp_high", "temp_low", "humidity_high", "humidity_low"]
+SYSTEM_ACTOR = "system"
+
+
+class RuleOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    hysteresis_c: float = Field(default=0.5, ge=0)
+    hysteresis_pct: float = Field(default=2.0, ge=0)
+    min_duration_s: float = Field(default=300.0, ge=0, description="Breach this long before alarming.")
+    clear_duration_s: float = Field(default=60.0, ge=0, description="Back inside this long before clearing.")
+    stale_after_s: float | None = Field(default=None, gt=0, description="Default: 3 poll intervals, >= 60 s.")
+    humidity_min_pct: float | None = None
+    plausible_c: tuple[float, float] = (-60.0, 90.0)
+    plausible_pct: tuple[float, float] = (0.0, 100.0)
+
+
+@dataclass(frozen=True, slots=True)
+class HoldLine:
+    """An available stock line a hold would freeze."""
+
+    sku: str
+    lot: str
+    location: str
+    qty: int
+
+
+@dataclass(slots=True)
+class _Limit:
+    kind: AlarmKind
+    quantity: str  # the point name: temperature or humidity
+    limit: float
+    high: bool
+    hysteresis: float
+    out_since: float | None = None
+    out_since_at: datetime | None = None
+    in_since: float | None = None
+    raised: bool = False
+
+
+@dataclass(slots=True)
+class _SensorState:
+    zone: str
+    limits: list[_Limit]
+    last_valid: float
+    stale: bool = False
+    implausible: set[str] = field(default_factory=set)
+
+
+class ColdChainRules:
+    """Readings and time in, op drafts out. No I/O: the runner appends what it returns, in order."""
+
+    def __init__(
+        self,
+        zones: Mapping[str, Zone],
+        options: RuleOptions,
+        *,
+        stock: Callable[[str], list[HoldLine]],
+        device_id: str,
+        poll_interval_s: float = 10.0,
+        location: str | None = None,
+    ) -> None:
+        self.zones = zones
+        self.options = options
+        self._stock = stock
+        self.device_id = device_id
+        self.location = location
+        self.stale_after_s = options.stale_after_s or max(60.0, 3 * poll_interval_s)
+        self._sensors: dict[str, _SensorState] = {}
+        self.excursions: dict[str, str] = {}  # zone -> op_id of the alarm that opened the excursion
+
+    def add_sensor(self, sensor_id: str, zone: str, now: float) -> None:
+        z = self.zones[zone]
+        o = self.options
+        limits: list[_Limit] = []
+        for kind, quantity, value, high, hyst in (
+            ("temp_high", "temperature", z.temp_max_c, True, o.hysteresis_c),
+            ("temp_low", "temperature", z.temp_min_c, False, o.hysteresis_c),
+            ("humidity_high", "humidity", z.humidity_max_pct, True, o.hysteresis_pct),
+            ("humidity_low", "humidity", o.humidity_min_pct, False, o.hysteresis_pct),
+        ):
+            if value is not None:
+                limits.append(_Limit(kind, quantity, float(value), high, hyst))  # type: ignore[arg-type]
+        self._sensors[sensor_id] = _SensorState(zone, limits, last_valid=now)
+
+    def restore(self, payload: TempAlarmPayload, op_id: uuid.UUID) -> None:
+        """Replay a journaled alarm (oldest first) so a restarted gateway does not raise it twice."""
+        st = self._sensors.get(payload.sensor_id)
+        if st is None or st.zone != payload.zone:
+            return
+        raised = payload.state == AlarmState.RAISED
+        if payload.alarm == "stale":
+            st.stale = raised
+            return
+        for lim in st.limits:
+            if lim.kind == payload.alarm:
+                lim.raised, lim.out_since_at, lim.in_since = raised, payload.since, None
+        if raised:
+            self.excursions.setdefault(st.zone, str(op_id))
+        elif not any(k != "stale" for _, k in self.active_alarms(st.zone)):
+            self.excursions.pop(st.zone, None)
+
+    def active_alarms(self, zone: str | None = None) -> list[tuple[str, str]]:
+        out: list[tuple[str, str]] = []
+        for sid, st in self._sensors.items():
+            if zone is None or st.zone == zone:
+                out += [(sid, lim.kind) for lim in st.limits if lim.raised]
+                out += [(sid, "stale")] if st.stale else []
+        return out
+
+    def observe(self, sensor_id: str, values: Mapping[str, float], at: datetime, now: float) -> list[OpDraft]:
+        st = self._sensors[sensor_id]
+        drafts: list[OpDraft] = []
+        plausible: dict[str, float] = {}
+        for name, v in values.items():
+            lo, hi = self.options.plausible_pct if name == "humidity" else self.options.plausible_c
+            if lo <= v <= hi:
+                plausible[name] = v
+                st.implausible.discard(name)
+            elif name not in st.implausible:
+                st.implausible.add(name)
+                drafts.append(self._draft(ExceptionPayload(
+                    code="sensor_out_of_range", location=self.location, ref=f"{sensor_id}/{name}",
+                    detail=f"{sensor_id} {name} read {v}, outside {lo}..{hi}: reading ignored"), at))
+        if not plausible:
+            return drafts
+        st.last_valid = now
+        if st.stale:
+            st.stale = False
+            drafts.append(self._alarm(sensor_id, st.zone, "stale", AlarmState.CLEARED, None, None, None, at))
+        for lim in st.limits:
+            v_or_none = plausible.get(lim.quantity)
+            if v_or_none is not None:
+                drafts += self._step(sensor_id, st, lim, v_or_none, at, now)
+        return drafts
+
+    def _step(self, sensor_id: str, st: _SensorState, lim: _Limit, v: float, at: datetime,
+              now: float) -> list[OpDraft]:
+        breach = v > lim.limit if lim.high else v < lim.limit
+        back_in = v <= lim.limit - lim.hysteresis if lim.high else v >= lim.limit + lim.hysteresis
+        if not lim.raised:
+            if not breach:
+                lim.out_since = lim.out_since_at = None
+                return []
+            if lim.out_since is None:
+                lim.out_since, lim.out_since_at = now, at
+            if now - lim.out_since < self.options.min_duration_s:
+                return []
+            lim.raised, lim.in_since = True, None
+            return self._raise(sensor_id, st.zone, lim, v, at)
+        if not back_in:
+            lim.in_since = None
+            return []
+        if lim.in_since is None:
+            lim.in_since = now
+        if now - lim.in_since < self.options.clear_duration_s:
+            return []
+        lim.raised, lim.out_since, lim.out_since_at = False, None, None
+        drafts = [self._alarm(sensor_id, st.zone, lim.kind, AlarmState.CLEARED, v, lim.limit, None, at)]
+        if not any(k != "stale" for _, k in self.active_alarms(st.zone)):
+            self.excursions.pop(st.zone, None)  # the excursion is over; the stock stays held for a person
+        return drafts
+
+    def _raise(self, sensor_id: str, zone: str, lim: _Limit, v: float, at: datetime) -> list[OpDraft]:
+        alarm = self._alarm(sensor_id, zone, lim.kind, AlarmState.RAISED, v, lim.limit, lim.out_since_at, at)
+        drafts = [alarm]
+        if zone in self.excursions:
+            return drafts  # one excursion, one hold, one work order, however many sensors see it
+        self.excursions[zone] = str(alarm.op_id)
+        unit = "C" if lim.quantity == "temperature" else "%RH"
+        reason = f"temp_excursion {lim.kind}: {sensor_id} read {v} {unit}, limit {lim.limit} {unit}"
+        for line in self._stock(zone):
+            drafts.append(self._draft(QcHoldPayload(sku=line.sku, lot=line.lot, location=line.location,
+                                                    qty=line.qty, reason=reason[:200], alarm_op_id=alarm.op_id), at))
+        drafts.append(self._work_order("temp_excursion", zone, alarm, reason, at))
+        return drafts
+
+    def tick(self, at: datetime, now: float) -> list[OpDraft]:
+        """Time passes: a sensor without a valid reading for ``stale_after_s`` raises ``stale``."""
+        drafts: list[OpDraft] = []
+        for sid, st in self._sensors.items():
+            if not st.stale and now - st.last_valid >= self.stale_after_s:
+                st.stale = True
+                alarm = self._alarm(sid, st.zone, "stale", AlarmState.RAISED, None, None, None, at)
+                detail = f"sensor {sid} gave no valid reading for {now - st.last_valid:.0f} s"
+                drafts += [alarm, self._work_order("sensor_stale", st.zone, alarm, detail, at)]
+        return drafts
+
+    def _alarm(self, sensor_id: str, zone: str, kind: str, state: AlarmState, value: float | None,
+               limit: float | None, since: datetime | None, at: datetime) -> OpDraft:
+        payload = TempAlarmPayload.model_validate({
+            "zone": zone, "sensor_id": sensor_id, "alarm": kind, "state": state, "since": since,
+            "value": None if value is None else Decimal(str(round(value, 3))),
+            "limit": None if limit is None else Decimal(str(limit)),
+        })
+        return self._draft(payload, at)
+
+    def _work_order(self, wo_type: str, zone: str, alarm: OpDraft, text: str, at: datetime) -> OpDraft:
+        return self._draft(WorkOrderPayload(
+            work_order_id=f"WO-{alarm.op_id}", action="open", wo_type=wo_type, zone=zone,
+            assignee=self.zones[zone].supervisor, description=text[:1000], ref_op_id=alarm.op_id), at)
+
+    def _draft(self, payload: Any, at: datetime) -> OpDraft:
+        return OpDraft(payload=payload, actor=SYSTEM_ACTOR, device_id=self.device_id, occurred_at=at)
+
+
+# ---- wiring: bus -> rules -> journal, telemetry, health -------------------------------------------
+
+
+class ReleaseRefused(PermissionError):
+    """Only a supervisor (or admin) may release held stock; nothing was recorded."""
+
+
+def zone_stock(ctx: EdgeContext, zone: str, status: StockStatus = StockStatus.AVAILABLE) -> list[HoldLine]:
+    """The zone's positive stock lines in ``status``, from the journal's projection."""
+    lines: list[HoldLine] = []
+    for loc in ctx.master.locations_in_zone(zone):
+        for s in ctx.journal.stock(warehouse=ctx.warehouse, location=loc.code, status=status.value):
+            if s.qty > 0:
+                lines.append(HoldLine(s.sku, s.lot, s.location, s.qty))
+    return lines
+
+
+async def release_zone(
+    ctx: EdgeContext,
+    zone: str,
+    *,
+    actor: str,
+    to_status: Literal[StockStatus.AVAILABLE, StockStatus.DAMAGED] = StockStatus.AVAILABLE,
+    note: str = "",
+    work_order_id: str | None = None,
+) -> list[Op]:
+    """A supervisor's decision on a zone's held stock: ``qc_release`` per line, under their name."""
+    operator = ctx.master.operators.get(actor)
+    if operator is None or not {"supervisor", "admin"} & set(operator.roles):
+        raise ReleaseRefused(f"{actor!r} is not a supervisor: held stock in {zone!r} stays on hold")
+    now = ctx.clock.now()
+    drafts = [OpDraft(payload=QcReleasePayload(sku=h.sku, lot=h.lot, location=h.location, qty=h.qty,
+                                               to_status=to_status, note=note[:500]), actor=actor, occurred_at=now)
+              for h in zone_stock(ctx, zone, StockStatus.QC_HOLD)]
+    if work_order_id is not None:
+        drafts.append(OpDraft(payload=WorkOrderPayload(work_order_id=work_order_id, action="close",
+                                                       wo_type="temp_excursion", zone=zone, assignee=actor,
+                                                       description=note[:1000]), actor=actor, occurred_at=now))
+    return [await ctx.journal.append(d) for d in drafts]
+
+
+class ColdChainRunner:
+    """One configured Modbus bus (a ``[[devices]]`` entry of kind ``modbus``) feeding the rules."""
+
+    def __init__(self, device: Device, ctx: EdgeContext) -> None:
+        opts = dict(device.options)
+        try:
+            rules = RuleOptions.model_validate(opts.pop("rules", {}))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            raise ModbusConfigError(".".join(map(str, ("options.rules", *err["loc"]))), err["msg"]) from None
+        self.bus_options = parse_bus_options(opts)
+        self.device = device
+        self.ctx = ctx
+        self.component = f"device:{device.id}"
+        self.rules = ColdChainRules(ctx.master.zones, rules, stock=lambda z: zone_stock(ctx, z),
+                                    device_id=device.id, poll_interval_s=self.bus_options.poll_interval_s,
+                                    location=device.location)
+        now = ctx.clock.monotonic()
+        for s in self.bus_options.sensors:
+            zone = s.zone or device.zone
+            if zone is None or zone not in ctx.master.zones:
+                raise ModbusConfigError(f"options.sensors.{s.id}.zone", f"unknown or missing zone {zone!r}")
+            self.rules.add_sensor(s.id, zone, now)
+        self._restore_alarms()
+        self.cycles = 0
+        self.bus: ModbusBus | None = None
+        self._progress = asyncio.Condition()
+
+    def _restore_alarms(self) -> None:
+        after = 0
+        while batch := self.ctx.journal.entries(after=after, limit=1000, kind=OpKind.TEMP_ALARM):
+            for entry in batch:
+                op = entry.op()
+                if op.device_id == self.device.id and isinstance(op.payload, TempAlarmPayload):
+                    self.rules.restore(op.payload, op.op_id)
+            after = batch[-1].seq
+
+    async def run(self) -> None:
+        async with ModbusBus(self.device.id, self.bus_options, clock=self.ctx.clock) as bus:
+            self.bus = bus
+            async with asyncio.TaskGroup() as tg:
+                tg.create_task(self._tick_forever(), name=f"coldchain-tick:{self.device.id}")
+                async for ev in bus.events():
+                    await self._handle(ev)
+
+    async def wait_cycles(self, n: int, timeout: float = 10.0) -> None:
+        """Wait until ``n`` polling cycles are fully handled (journal included); for tests and tools."""
+        async with self._progress:
+            await asyncio.wait_for(self._progress.wait_for(lambda: self.cycles >= n), timeout)
+
+    async def _tick_forever(self) -> None:
+        while True:
+            await self.ctx.clock.sleep(self.bus_options.poll_interval_s)
+            await self._append(self.rules.tick(self.ctx.clock.now(), self.ctx.clock.monotonic()))
+
+    async def _handle(self, ev: BusEvent) -> None:
+        if isinstance(ev, Reading):
+            for name, value in ev.values.items():
+                self.ctx.telemetry.record(f"{ev.sensor_id}/{name}", value, ev.at)
+            await self._append(self.rules.observe(ev.sensor_id, ev.values, ev.at, ev.monotonic))
+        elif isinstance(ev, PollFailed):
+            if ev.consecutive in (1, 3) or ev.consecutive % 100 == 0:
+                self.ctx.log.warning("modbus.poll_failed", bus=ev.bus_id, sensor=ev.sensor_id, kind=ev.kind,
+                                     detail=ev.detail, consecutive=ev.consecutive)
+        elif isinstance(ev, BusState):
+            self.ctx.log.info("modbus.bus_state", bus=ev.bus_id, connected=ev.connected, detail=ev.detail,
+                              attempt=ev.attempt)
+        else:
+            await self._append(self.rules.tick(self.ctx.clock.now(), self.ctx.clock.monotonic()))
+            async with self._progress:
+                self.cycles += 1
+                self._progress.notify_all()
+        self._report_health()
+
+    def _report_health(self) -> None:
+        bus = self.bus
+        if bus is None:
+            return
+        failing = sorted(sid for sid, st in bus.stats.items() if st.consecutive_failures >= 3)
+        alarms = self.rules.active_alarms()
+        status: Status
+        if not bus.connected:
+            status, detail = "down", f"bus {self.bus_options.target} not connected"
+        elif failing:
+            status, detail = "degraded", f"silent or failing sensors: {', '.join(failing)}"
+        else:
+            status, detail = "ok", f"{len(bus.stats)} sensors answering"
+        self.ctx.health.set(self.component, status, detail, self.ctx.clock.now(), kind="modbus",
+                            sensors={sid: st.as_dict() for sid, st in bus.stats.items()},
+                            alarms=[f"{s}:{k}" for s, k in alarms], cycles=bus.bus_stats.cycles)
+
+    async def _append(self, drafts: list[OpDraft]) -> None:
+        for draft in drafts:
+            try:
+                await self.ctx.journal.append(draft)
+            except OpRejected as exc:  # stock moved between the look-up and the hold: logged, not fatal
+                self.ctx.log.warning("coldchain.op_rejected", kind=draft.kind.value, code=exc.code,
+                                     message=exc.message)
+
+
+async def run_modbus_device(device: Device, ctx: EdgeContext) -> None:
+    """Runner for ``kind = "modbus"`` devices (see ``edge.devices``): one bus, polled until cancelled."""
+    await ColdChainRunner(device, ctx).run()
+
+
+run_modbus_bus = run_modbus_device

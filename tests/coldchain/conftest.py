@@ -1,0 +1,63 @@
+"""A real edge context (journal, telemetry, health) on simulated time, with two chilled zones."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import structlog
+from prometheus_client import CollectorRegistry
+
+from edge.config import SiteConfig, parse_config
+from edge.context import EdgeContext
+from edge.health import HealthBoard
+from edge.store.journal import Journal
+from edge.store.masterdata import MasterData
+from edge.store.telemetry import TelemetryBuffer
+from sync.clock import ManualClock
+from sync.ops import OpDraft, ReceivePayload
+from tests.modbus.conftest import import_firmware_sim, no_leaked_tasks
+
+import_firmware_sim()
+__all__ = ["no_leaked_tasks"]
+
+
+def site(tmp_path: Path) -> dict[str, Any]:
+    return {
+        "site": {"gateway_id": "gw-cold", "warehouse": "WH1"},
+        "store": {"path": str(tmp_path / "edge.sqlite")},
+        "zones": [
+            {"code": "CHILL-A", "temperature_class": "chilled", "temp_min_c": 2, "temp_max_c": 8,
+             "humidity_max_pct": 85, "supervisor": "sup1"},
+            {"code": "CHILL-B", "temperature_class": "chilled", "temp_min_c": 2, "temp_max_c": 8,
+             "supervisor": "sup2"},
+        ],
+        "locations": [{"code": "A-01", "zone": "CHILL-A"}, {"code": "A-02", "zone": "CHILL-A"},
+                      {"code": "B-01", "zone": "CHILL-B"}],
+        "skus": [{"code": "MILK", "gtin": "00000000000017", "lot_tracked": True},
+                 {"code": "YOGH", "gtin": "00000000000024"}],
+        "operators": [{"id": "op1", "badge_uid": "04A1B2C3", "roles": ["operator"]},
+                      {"id": "sup1", "badge_uid": "04D4E5F6", "roles": ["supervisor"]},
+                      {"id": "sup2", "roles": ["supervisor"]}],
+    }
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> SiteConfig:
+    return parse_config(site(tmp_path))
+
+
+@pytest.fixture
+async def ctx(config: SiteConfig) -> AsyncIterator[EdgeContext]:
+    clock = ManualClock()
+    registry = CollectorRegistry()
+    async with Journal(config.store.path, gateway_id=config.site.gateway_id, warehouse=config.site.warehouse,
+                       master=MasterData.from_config(config), clock=clock, registry=registry) as journal:
+        context = EdgeContext(config, journal, TelemetryBuffer(journal, registry=registry), clock, HealthBoard(),
+                              registry, structlog.stdlib.get_logger("test"))
+        for sku, lot, loc, qty in (("MILK", "L1", "A-01", 40), ("YOGH", "", "A-02", 25), ("MILK", "L2", "B-01", 30)):
+            await journal.append(OpDraft(payload=ReceivePayload(sku=sku, lot=lot, location=loc, qty=qty),
+                                         actor="op1", occurred_at=clock.now()))
+        yield context
