@@ -8,12 +8,12 @@ SKU or location) or 409 (not enough stock, op_id reused), with the journal's own
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from edge.context import EdgeContext
 from edge.store.errors import JournalClosed, OpRejected
@@ -37,6 +37,15 @@ class StockLineOut(BaseModel):
     location: str
     status: str
     qty: int
+
+
+class ZoneRelease(BaseModel):
+    """A supervisor's decision on a zone's held stock (after a temperature excursion)."""
+
+    actor: str = Field(min_length=1, max_length=64, description="The supervisor deciding, by operator id.")
+    to_status: Literal["available", "damaged"] = "available"
+    note: str = Field(default="", max_length=500)
+    work_order_id: str | None = Field(default=None, max_length=64, description="The work order this closes.")
 
 
 class OpsPage(BaseModel):
@@ -104,6 +113,26 @@ def create_app(ctx: EdgeContext) -> FastAPI:
     ) -> list[StockLineOut]:
         lines = journal.stock(sku=sku, lot=lot, location=location, status=status.value if status else None)
         return [StockLineOut(**asdict(line)) for line in lines]
+
+    @app.post("/v1/zones/{zone}/release")
+    async def release(zone: str, req: ZoneRelease) -> list[dict[str, Any]]:
+        """Release a zone's qc_hold stock: only a supervisor may, and every line becomes a qc_release op."""
+        from edge.coldchain import ReleaseRefused, release_zone
+
+        if zone not in ctx.master.zones:
+            raise HTTPException(404, f"unknown zone {zone!r}")
+        try:
+            ops = await release_zone(
+                ctx,
+                zone,
+                actor=req.actor,
+                to_status=StockStatus(req.to_status),  # type: ignore[arg-type]
+                note=req.note,
+                work_order_id=req.work_order_id,
+            )
+        except ReleaseRefused as exc:
+            raise HTTPException(403, str(exc)) from None
+        return [op_body(op) for op in ops]
 
     @app.get("/v1/ops/{seq}")
     async def get_op(seq: int) -> dict[str, Any]:

@@ -77,3 +77,18 @@ async def test_health_and_metrics(api: httpx.AsyncClient) -> None:
     metrics = (await api.get("/metrics")).text
     assert 'wims_journal_ops_appended_total{kind="receive"} 1.0' in metrics
     assert "wims_journal_batch_size_bucket" in metrics
+
+
+async def test_zone_release_needs_a_supervisor(api: httpx.AsyncClient) -> None:
+    await api.post("/v1/ops", json=body(kind="receive", sku="SKU-2", location="A-01", qty=8))
+    await api.post("/v1/ops", json=body(kind="qc_hold", sku="SKU-2", location="A-01", qty=8, reason="excursion"))
+    r = await api.post("/v1/zones/Z/release", json={"actor": "op1"})
+    assert r.status_code == 403 and "not a supervisor" in r.json()["detail"]
+    r = await api.post("/v1/zones/Z/release", json={"actor": "sup1", "note": "probe fault, product fine",
+                                                    "work_order_id": "WO-1"})
+    assert r.status_code == 200
+    assert [o["kind"] for o in r.json()] == ["qc_release", "work_order"]
+    assert all(o["actor"] == "sup1" for o in r.json())
+    stock = (await api.get("/v1/stock", params={"sku": "SKU-2"})).json()
+    assert [(s["status"], s["qty"]) for s in stock] == [("available", 8)]
+    assert (await api.post("/v1/zones/NOPE/release", json={"actor": "sup1"})).status_code == 404
