@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from bench._common import emit_json, parser, rss_mb, table
-from edge.config import parse_config
+from edge.config import gtin14, parse_config
 from edge.store.journal import Journal
 from edge.store.masterdata import MasterData
 from sync.canonical import iso_utc, seal_canonical
@@ -38,7 +38,7 @@ def _site(tmp: Path) -> MasterData:
             "site": {"gateway_id": "gw-bench", "warehouse": "WH-B"},
             "zones": [{"code": "Z"}],
             "locations": [{"code": c, "zone": "Z"} for c in LOCS],
-            "skus": [{"code": s, "gtin": f"{i + 1:014d}"} for i, s in enumerate(SKUS)],
+            "skus": [{"code": s, "gtin": gtin14(i + 1)} for i, s in enumerate(SKUS)],
         }
     )
     return MasterData.from_config(cfg)

@@ -6,8 +6,10 @@ orders, putaway, reservations, picking, packing and shipping the outbound orders
 release by a supervisor, cycle counts, and one over-pick that the journal refuses. At the end the demo
 prints the journal, the stock and a verification of the hash chain and the projection.
 
-Device simulators join the demo as their drivers land; until then the demo runs without devices and
-says so.
+The site's devices are simulated (firmware-sim) and driven by the real drivers over real TCP and pty:
+a Modbus sensor per cold zone and a barcode scanner at the receiving dock. Midway, the demo scans the
+inbound cases' GS1 labels and fails a compressor, so the cold-chain rules freeze the zone's stock and
+open a work order, which a supervisor then releases.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from rich.table import Table
 
 from edge.config import Location, SiteConfig
 from edge.daemon import Gateway
+from edge.demo_devices import DemoDevices, asn_labels
 from edge.logs import configure_logging
 from edge.store.schema import connect
 from edge.store.verify import verify_database
@@ -194,39 +197,98 @@ async def _shift(floor: _Floor, cfg: SiteConfig, budget: int, progress: Progress
     tick()
 
 
+async def _wait_for(http: httpx.AsyncClient, kind: str, after: int, timeout: float) -> list[dict[str, Any]]:
+    """Ops of ``kind`` recorded after seq ``after`` (waiting up to ``timeout`` seconds for the first)."""
+    for _ in range(int(timeout * 10)):
+        ops = (await http.get("/v1/ops", params={"after": after, "kind": kind, "limit": 500})).json()["ops"]
+        if ops:
+            return list(ops)
+        await asyncio.sleep(0.1)
+    return []
+
+
+async def _devices_scene(http: httpx.AsyncClient, devices: DemoDevices, cfg: SiteConfig, console: Console) -> None:
+    """The floor's devices at work: labels scanned at the dock, then a compressor fails."""
+    head = (await http.get("/healthz")).json()["journal"]["head_seq"]
+    sent = devices.scan_labels(asn_labels(cfg))
+    received = await _wait_for(http, "receive", head, 10)
+    for _ in range(50):
+        if len(received) >= sent:
+            break
+        await asyncio.sleep(0.1)
+        received = await _wait_for(http, "receive", head, 1)
+    console.print(f"[bold]scanner[/bold] at the dock read {sent} GS1 case labels -> {len(received)} receive ops")
+    stocked = {ln["location"] for ln in (await http.get("/v1/stock", params={"status": "available"})).json()}
+    zone_of = {loc.code: loc.zone for loc in cfg.locations}
+    lines_in = {z: sum(zone_of.get(loc) == z for loc in stocked) for z in devices.sensors}
+    chilled = max(lines_in, key=lambda z: lines_in[z]) if any(lines_in.values()) else None
+    if chilled is None:
+        return
+    head = (await http.get("/healthz")).json()["journal"]["head_seq"]
+    devices.fail_compressor(chilled)
+    console.print(f"[bold]modbus[/bold]: compressor failure in zone {chilled}; waiting for the cold-chain rules...")
+    alarms = await _wait_for(http, "temp_alarm", head, 20)
+    holds = await _wait_for(http, "qc_hold", head, 5)
+    orders = await _wait_for(http, "work_order", head, 5)
+    for a in alarms[:1]:
+        p = a["payload"]
+        console.print(
+            f"  temp_alarm {p['alarm']} {p['state']} in {p['zone']}: {p.get('value')} C (limit {p.get('limit')})"
+        )
+    console.print(
+        f"  {len(holds)} qc_hold ops froze the zone's stock; work order "
+        f"{orders[0]['payload']['work_order_id'] if orders else '-'} opened for the zone's supervisor"
+    )
+    devices.repair_compressor(chilled)
+    zone = next(z for z in cfg.zones if z.code == chilled)
+    supervisor = zone.supervisor or next((o.id for o in cfg.operators if "supervisor" in o.roles), "system")
+    refused = await http.post(
+        f"/v1/zones/{chilled}/release",
+        json={"actor": next((o.id for o in cfg.operators if o.roles == ["operator"]), "nobody")},
+    )
+    console.print(f"  release by an operator: refused ({refused.status_code})")
+    r = await http.post(
+        f"/v1/zones/{chilled}/release",
+        json={
+            "actor": supervisor,
+            "note": "compressor repaired, product core temperature checked",
+            "work_order_id": orders[0]["payload"]["work_order_id"] if orders else None,
+        },
+    )
+    console.print(f"  release by supervisor {supervisor}: {len(r.json()) if r.status_code == 200 else r.text} ops")
+
+
 async def _demo(cfg: SiteConfig, ops: int, store_dir: Path, console: Console) -> None:
-    devices = [d.id for d in cfg.devices]
     cfg = cfg.model_copy(
         update={
             "store": cfg.store.model_copy(update={"path": store_dir / "edge.sqlite"}),
             "api": cfg.api.model_copy(update={"port": 0}),
-            "devices": [],
+            "sync": cfg.sync.model_copy(update={"url": None}),
         }
     )
     console.rule(f"[bold]WIMS demo: {cfg.site.name or cfg.site.warehouse}")
-    if devices:
-        console.print(
-            f"[yellow]Device simulators are not wired into the demo yet; running without "
-            f"{', '.join(devices)}. Floor work goes in through the handheld API.[/yellow]"
-        )
     console.print(f"journal: {cfg.store.path}")
-    async with Gateway(cfg) as gw:
-        stop = asyncio.Event()
-        runner = asyncio.create_task(gw.run(stop))
-        await gw.api_ready.wait()
-        base = f"http://127.0.0.1:{gw.api_port}"
-        console.print(f"gateway {cfg.site.gateway_id} API on {base}  (try {base}/v1/stock, /healthz, /metrics)")
-        async with httpx.AsyncClient(base_url=base, timeout=30) as http:
-            floor = _Floor(http, cfg, random.Random(20261124))
-            with Progress(console=console, transient=True) as progress:
-                await _shift(floor, cfg, ops, progress)
-            health = (await http.get("/healthz")).json()
-            recent = (
-                await http.get("/v1/ops", params={"after": max(0, health["journal"]["head_seq"] - 12), "limit": 12})
-            ).json()["ops"]
-            stock = (await http.get("/v1/stock")).json()
-        stop.set()
-        await runner
+    async with DemoDevices(cfg) as devices:
+        cfg = cfg.model_copy(update={"devices": devices.entries})
+        console.print("simulated devices: " + ", ".join(f"{d.id} ({d.kind})" for d in devices.entries))
+        async with Gateway(cfg) as gw:
+            stop = asyncio.Event()
+            runner = asyncio.create_task(gw.run(stop))
+            await gw.api_ready.wait()
+            base = f"http://127.0.0.1:{gw.api_port}"
+            console.print(f"gateway {cfg.site.gateway_id} API on {base}  (try {base}/v1/stock, /healthz, /metrics)")
+            async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+                floor = _Floor(http, cfg, random.Random(20261124))
+                with Progress(console=console, transient=True) as progress:
+                    await _shift(floor, cfg, ops, progress)
+                await _devices_scene(http, devices, cfg, console)
+                health = (await http.get("/healthz")).json()
+                recent = (
+                    await http.get("/v1/ops", params={"after": max(0, health["journal"]["head_seq"] - 12), "limit": 12})
+                ).json()["ops"]
+                stock = (await http.get("/v1/stock")).json()
+            stop.set()
+            await runner
     _show(console, floor, recent, stock, health)
     report = verify_database(connect(str(cfg.store.path), readonly=True), warehouse=cfg.site.warehouse)
     verdict = "[green]verifies[/green]" if report.ok else f"[red]FAILS[/red] {report.chain_error}"
@@ -255,6 +317,8 @@ def _show(
     for reason in floor.refused[:5]:
         console.print(f"  [yellow]{reason}[/yellow]")
     console.print(f"health: {health['status']}, journal head seq {health['journal']['head_seq']}")
+    for name, part in health["components"].items():
+        console.print(f"  {name}: {part['status']} ({part['detail']})")
 
 
 def run_demo(cfg: SiteConfig, *, ops: int, keep: bool, console: Console) -> None:

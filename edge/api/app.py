@@ -80,6 +80,7 @@ def create_app(ctx: EdgeContext) -> FastAPI:
     @app.get("/healthz")
     async def healthz() -> dict[str, Any]:
         seq, head = journal.head()
+        ctx.health.set("journal", "ok", f"head seq {seq}", ctx.clock.now())
         snap = ctx.health.snapshot()
         snap.update(gateway_id=ctx.gateway_id, warehouse=ctx.warehouse, journal={"head_seq": seq, "head_hash": head})
         return snap

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from edge.config import SiteConfig, parse_config
+from edge.config import SiteConfig, gtin14, parse_config
 from edge.store.journal import Journal
 from edge.store.masterdata import MasterData
 
@@ -25,7 +25,7 @@ def site_dict(tmp_path: Path, **site: Any) -> dict[str, Any]:
         "api": {"port": 0},
         "zones": [{"code": "Z", "temperature_class": "chilled", "temp_min_c": 2, "temp_max_c": 8}],
         "locations": [{"code": c, "zone": "Z"} for c in LOCATIONS],
-        "skus": [{"code": s, "gtin": f"{i + 1:014d}"} for i, s in enumerate(SKUS)],
+        "skus": [{"code": s, "gtin": gtin14(i + 1)} for i, s in enumerate(SKUS)],
         "operators": [{"id": "op1", "roles": ["operator"]}, {"id": "sup1", "roles": ["supervisor"]}],
     }
 

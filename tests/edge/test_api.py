@@ -84,8 +84,9 @@ async def test_zone_release_needs_a_supervisor(api: httpx.AsyncClient) -> None:
     await api.post("/v1/ops", json=body(kind="qc_hold", sku="SKU-2", location="A-01", qty=8, reason="excursion"))
     r = await api.post("/v1/zones/Z/release", json={"actor": "op1"})
     assert r.status_code == 403 and "not a supervisor" in r.json()["detail"]
-    r = await api.post("/v1/zones/Z/release", json={"actor": "sup1", "note": "probe fault, product fine",
-                                                    "work_order_id": "WO-1"})
+    r = await api.post(
+        "/v1/zones/Z/release", json={"actor": "sup1", "note": "probe fault, product fine", "work_order_id": "WO-1"}
+    )
     assert r.status_code == 200
     assert [o["kind"] for o in r.json()] == ["qc_release", "work_order"]
     assert all(o["actor"] == "sup1" for o in r.json())

@@ -13,8 +13,9 @@ from tests.edge.conftest import open_journal
 
 
 def _receive(qty: int) -> OpDraft:
-    return OpDraft.model_validate({"payload": {"kind": "receive", "sku": "SKU-0", "location": "A-01", "qty": qty},
-                                   "actor": "op1"})
+    return OpDraft.model_validate(
+        {"payload": {"kind": "receive", "sku": "SKU-0", "location": "A-01", "qty": qty}, "actor": "op1"}
+    )
 
 
 async def test_compact_then_continue(site: SiteConfig) -> None:
