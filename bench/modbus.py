@@ -52,8 +52,12 @@ def _interval_jitter(times: dict[str, list[float]]) -> list[float]:
 def start_sim(tmp: Path) -> tuple[subprocess.Popen[str], list[tuple[str, int, list[int]]]]:
     (tmp / "firmware_sim").symlink_to(ROOT / "firmware-sim")  # until the install maps firmware_sim
     env = {**os.environ, "PYTHONPATH": f"{tmp}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    proc = subprocess.Popen([sys.executable, "-m", "firmware_sim.modbus", "--lines", str(LINES),
-                             "--sensors-per-line", str(PER_LINE)], stdout=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "firmware_sim.modbus", "--lines", str(LINES), "--sensors-per-line", str(PER_LINE)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     assert proc.stdout is not None
     info = json.loads(proc.stdout.readline())
     return proc, [(h, int(p), list(units)) for h, p, units in info["tcp"]]
@@ -98,8 +102,16 @@ async def gateway(endpoints: list[tuple[str, int, list[int]]], seconds: float) -
     rules = ColdChainRules({"COLD": zone}, RuleOptions(), stock=lambda z: [], device_id="bench", poll_interval_s=1)
     buses: list[ModbusBus] = []
     for i, (host, port, units) in enumerate(endpoints):
-        opts = parse_bus_options({"transport": "tcp", "host": host, "tcp_port": port, "poll_interval_s": PERIOD,
-                                  "timeout_s": 0.5, "sensors": [{"id": f"S{i}-{u}", "unit": u} for u in units]})
+        opts = parse_bus_options(
+            {
+                "transport": "tcp",
+                "host": host,
+                "tcp_port": port,
+                "poll_interval_s": PERIOD,
+                "timeout_s": 0.5,
+                "sensors": [{"id": f"S{i}-{u}", "unit": u} for u in units],
+            }
+        )
         for s in opts.sensors:
             rules.add_sensor(s.id, "COLD", time.monotonic())
         buses.append(ModbusBus(f"bench-{i}", opts))
@@ -119,8 +131,9 @@ async def gateway(endpoints: list[tuple[str, int, list[int]]], seconds: float) -
     return await _measure([consume(b) for b in buses], seconds, times, lags, errors)
 
 
-async def _measure(coros: list[Any], seconds: float, times: dict[str, list[float]], lags: list[float],
-                   errors: Any) -> dict[str, Any]:
+async def _measure(
+    coros: list[Any], seconds: float, times: dict[str, list[float]], lags: list[float], errors: Any
+) -> dict[str, Any]:
     tasks = [asyncio.create_task(c) for c in coros]
     await asyncio.sleep(2.0)  # connect and settle before measuring
     for ts in times.values():
@@ -136,9 +149,13 @@ async def _measure(coros: list[Any], seconds: float, times: dict[str, list[float
         t.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
     return {
-        "cores": cpu / wall, "reads_per_s": reads / wall, "errors": errors() - err0,
-        "jitter_p50_ms": 1000 * _pct(jitter, 0.50), "jitter_p99_ms": 1000 * _pct(jitter, 0.99),
-        "cycle_lag_p99_ms": 1000 * _pct(lags, 0.99), "sensors_seen": sum(1 for ts in times.values() if ts),
+        "cores": cpu / wall,
+        "reads_per_s": reads / wall,
+        "errors": errors() - err0,
+        "jitter_p50_ms": 1000 * _pct(jitter, 0.50),
+        "jitter_p99_ms": 1000 * _pct(jitter, 0.99),
+        "cycle_lag_p99_ms": 1000 * _pct(lags, 0.99),
+        "sensors_seen": sum(1 for ts in times.values() if ts),
     }
 
 
@@ -161,20 +178,43 @@ def main() -> None:
     logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
     seconds = 15.0 if args.quick else 60.0
     res = asyncio.run(run(seconds))
-    rows = [[name, r["sensors_seen"], r["reads_per_s"], r["cores"], r["jitter_p50_ms"], r["jitter_p99_ms"],
-             r["cycle_lag_p99_ms"], r["errors"]] for name, r in res.items()]
-    print(f"{LINES * PER_LINE} sensors ({LINES} TCP endpoints x {PER_LINE}) at {1 / PERIOD:.0f} Hz,"
-          f" {seconds:.0f} s each")
-    table("Modbus polling", ["poller", "sensors", "reads/s", "cores", "jitter p50 ms", "jitter p99 ms",
-                             "cycle lag p99 ms", "errors"],
-          [[*r[:3], f"{r[3]:.3f}", *r[4:]] for r in rows])
+    rows = [
+        [
+            name,
+            r["sensors_seen"],
+            r["reads_per_s"],
+            r["cores"],
+            r["jitter_p50_ms"],
+            r["jitter_p99_ms"],
+            r["cycle_lag_p99_ms"],
+            r["errors"],
+        ]
+        for name, r in res.items()
+    ]
+    print(
+        f"{LINES * PER_LINE} sensors ({LINES} TCP endpoints x {PER_LINE}) at {1 / PERIOD:.0f} Hz, {seconds:.0f} s each"
+    )
+    table(
+        "Modbus polling",
+        ["poller", "sensors", "reads/s", "cores", "jitter p50 ms", "jitter p99 ms", "cycle lag p99 ms", "errors"],
+        [[*r[:3], f"{r[3]:.3f}", *r[4:]] for r in rows],
+    )
     gw = res["gateway"]
     ratio = gw["cores"] / max(res["baseline"]["cores"], 1e-9)
     print(f"\ngateway CPU {gw['cores']:.3f} core (goal < 0.5), x{ratio:.1f} the baseline; peak RSS {rss_mb():.0f} MB")
     if args.json:
-        emit_json({"sensors": LINES * PER_LINE, "seconds": seconds, "rss_mb": round(rss_mb(), 1),
-                   **{f"{name}_{k}": (round(v, 4) if isinstance(v, float) else v)
-                      for name, r in res.items() for k, v in r.items()}})
+        emit_json(
+            {
+                "sensors": LINES * PER_LINE,
+                "seconds": seconds,
+                "rss_mb": round(rss_mb(), 1),
+                **{
+                    f"{name}_{k}": (round(v, 4) if isinstance(v, float) else v)
+                    for name, r in res.items()
+                    for k, v in r.items()
+                },
+            }
+        )
 
 
 if __name__ == "__main__":

@@ -78,6 +78,33 @@ class JournalOutbox:
 
         await self.journal.run_write(write)
 
+    async def unsynced_telemetry(self, limit: int) -> list[dict[str, Any]]:
+        def read() -> list[dict[str, Any]]:
+            rows = self.journal.write_connection.execute(
+                "SELECT sensor_id, minute, n, vmin, vmax, vsum FROM telemetry_agg WHERE synced = 0 "
+                "ORDER BY minute, sensor_id LIMIT ?",
+                (limit,),
+            ).fetchall()
+            return [
+                {"sensor_id": s, "minute": m, "n": n, "vmin": lo, "vmax": hi, "vsum": total}
+                for s, m, n, lo, hi, total in rows
+            ]
+
+        result: list[dict[str, Any]] = await self.journal.run_write(read)
+        return result
+
+    async def mark_telemetry_synced(self, aggregates: list[dict[str, Any]]) -> None:
+        def write() -> None:
+            conn = self.journal.write_connection
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executemany(
+                "UPDATE telemetry_agg SET synced = 1 WHERE sensor_id = ? AND minute = ? AND n = ?",
+                [(a["sensor_id"], a["minute"], a["n"]) for a in aggregates],
+            )
+            conn.execute("COMMIT")
+
+        await self.journal.run_write(write)
+
     async def apply_command(self, command: dict[str, Any]) -> tuple[str, str]:
         command_id = str(command["command_id"])
         row = self.journal.read_one(

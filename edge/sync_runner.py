@@ -108,6 +108,7 @@ class SyncRunner:
             "lost_ranges": st.lost_ranges,
             "command_cursor": st.command_cursor,
             "commands_applied": st.commands_applied,
+            "telemetry_aggregates_sent": st.telemetry_sent,
         }
 
     def _changed(self, st: SyncStatus) -> None:

@@ -71,6 +71,7 @@ class SyncStatus:
     lost_ranges: list[tuple[int, int]] = field(default_factory=list)
     command_cursor: int = 0
     commands_applied: int = 0
+    telemetry_sent: int = 0
 
     @property
     def backlog_ops(self) -> int:
@@ -93,6 +94,9 @@ class SyncAgent:
         backoff: Backoff | None = None,
         on_change: Callable[[SyncStatus], None] | None = None,
         pull_commands: bool = True,
+        telemetry_batch: int = 2000,
+        telemetry_every_batches: int = 10,
+        telemetry_max_wait: float = 30.0,
     ) -> None:
         self.outbox = outbox
         self.cloud = cloud
@@ -107,6 +111,11 @@ class SyncAgent:
         self._on_change = on_change
         self.pull_commands = pull_commands
         self.idle = asyncio.Event()  # set while everything journaled is acknowledged
+        self.telemetry_batch = telemetry_batch
+        self.telemetry_every_batches = telemetry_every_batches
+        self.telemetry_max_wait = telemetry_max_wait
+        self._batches_since_telemetry = 0
+        self._last_telemetry = -1e18
 
     async def run(self) -> None:
         acked = await self.outbox.get_state(ACKED_KEY)
@@ -126,9 +135,13 @@ class SyncAgent:
             head = self.outbox.head_seq()
             self.status.head_seq = head
             if head <= self.status.acked_seq:
+                if await self._maybe_push_telemetry(ops_idle=True):
+                    continue
                 self.idle.set()
                 self._changed()
-                seen = await self.outbox.wait_for_head(self.status.acked_seq, self.idle_head_check)
+                seen = await self.outbox.wait_for_head(
+                    self.status.acked_seq, min(self.idle_head_check, self.telemetry_max_wait)
+                )
                 if seen <= self.status.acked_seq:
                     await self._check_cloud_head()  # idle: make sure the cloud did not go back
                 continue
@@ -136,6 +149,8 @@ class SyncAgent:
             try:
                 await self._push_once()
                 self._push_backoff.reset()
+                self._batches_since_telemetry += 1
+                await self._maybe_push_telemetry(ops_idle=False)
             except SyncError as exc:
                 self._error(exc)
                 await self.clock.sleep(self._push_backoff.next_delay())
@@ -169,6 +184,33 @@ class SyncAgent:
         self.status.last_success_at = self.clock.now()
         self.status.consecutive_errors = 0
         self._changed()
+
+    async def _maybe_push_telemetry(self, *, ops_idle: bool) -> bool:
+        """Telemetry rides below ops: it goes when ops are idle, and also after every
+        ``telemetry_every_batches`` op batches or ``telemetry_max_wait`` seconds, so a backlog of ops
+        never starves it for ever. Returns whether anything was sent."""
+        due = (
+            ops_idle
+            or self._batches_since_telemetry >= self.telemetry_every_batches
+            or self.clock.monotonic() - self._last_telemetry >= self.telemetry_max_wait
+        )
+        if not due:
+            return False
+        self._last_telemetry = self.clock.monotonic()
+        self._batches_since_telemetry = 0
+        batch = await self.outbox.unsynced_telemetry(self.telemetry_batch)
+        if not batch:
+            return False
+        try:
+            await self.cloud.push_telemetry(batch)
+        except SyncError as exc:
+            self._error(exc)
+            return False
+        await self.outbox.mark_telemetry_synced(batch)
+        self.status.telemetry_sent += len(batch)
+        if len(batch) == self.telemetry_batch:
+            self._last_telemetry = -1e18  # a backlog: the next batch may go at once
+        return True
 
     async def _check_cloud_head(self) -> None:
         try:

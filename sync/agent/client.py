@@ -8,6 +8,7 @@ request and will say it again: 4xx; retrying blindly would loop, so it is report
 from __future__ import annotations
 
 import gzip
+import json
 import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,6 +103,15 @@ class CloudClient:
             int(data.get("duplicates", 0)),
             list(data.get("quarantined", [])),
         )
+
+    async def push_telemetry(self, aggregates: list[dict[str, Any]]) -> int:
+        body = json.dumps({"aggregates": aggregates}).encode()
+        headers = {"Content-Type": "application/json"}
+        if self.compress:
+            body = gzip.compress(body, compresslevel=5)
+            headers["Content-Encoding"] = "gzip"
+        r = await self._request("POST", f"/v1/gateways/{self.gateway_id}/telemetry", content=body, headers=headers)
+        return int(r.json()["stored"])
 
     async def head(self) -> int:
         """The cloud's highest contiguous seq for this gateway."""

@@ -32,6 +32,14 @@ class Outbox(Protocol):
 
     async def set_state(self, key: str, value: str) -> None: ...
 
+    async def unsynced_telemetry(self, limit: int) -> list[dict[str, Any]]:
+        """1-minute aggregates not yet acknowledged by the cloud, oldest first."""
+        ...
+
+    async def mark_telemetry_synced(self, aggregates: list[dict[str, Any]]) -> None:
+        """Mark exactly these aggregates synced (a minute that grew since it was read stays unsynced)."""
+        ...
+
     async def apply_command(self, command: dict[str, Any]) -> tuple[str, str]:
         """Apply a cloud command idempotently and record ``command_applied``; returns (result, reason)."""
         ...

@@ -1,0 +1,72 @@
+"""Reading and verifying the audit log (auditors and admins)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+
+from cloud.audit.log import verify
+from cloud.auth.deps import Principal, require
+from cloud.auth.security import Role
+from cloud.db.schema import audit_log
+from cloud.services import Svc
+
+router = APIRouter(prefix="/v1/audit", tags=["audit"])
+Auditor = Annotated[Principal, Depends(require(Role.AUDITOR, Role.ADMIN))]
+
+
+class AuditEntry(BaseModel):
+    id: int
+    at: str
+    actor: str
+    action: str
+    target: str
+    detail: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class AuditVerifyOut(BaseModel):
+    ok: bool
+    entries: int
+    bad_id: int | None
+    reason: str
+
+
+@router.get("", response_model=list[AuditEntry])
+def entries(
+    svc: Svc,
+    _c: Auditor,
+    after_id: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    action: Annotated[str | None, Query(max_length=64)] = None,
+) -> list[AuditEntry]:
+    q = sa.select(audit_log).where(audit_log.c.id > after_id)
+    if action is not None:
+        q = q.where(audit_log.c.action == action)
+    with svc.engine.connect() as conn:
+        rows = conn.execute(q.order_by(audit_log.c.id).limit(limit)).all()
+    return [
+        AuditEntry(
+            id=r.id,
+            at=r.at,
+            actor=r.actor,
+            action=r.action,
+            target=r.target,
+            detail=json.loads(r.detail),
+            prev_hash=r.prev_hash,
+            hash=r.hash,
+        )
+        for r in rows
+    ]
+
+
+@router.get("/verify", response_model=AuditVerifyOut)
+def verify_chain(svc: Svc, _c: Auditor) -> AuditVerifyOut:
+    with svc.engine.connect() as conn:
+        v = verify(conn)
+    return AuditVerifyOut(ok=v.ok, entries=v.entries, bad_id=v.bad_id, reason=v.reason)

@@ -1,0 +1,73 @@
+"""Who is calling: a bearer token resolved to a gateway or a user, and role checks as dependencies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+import sqlalchemy as sa
+from fastapi import Depends, HTTPException, Request, status
+
+from cloud.auth.security import Role, token_hash
+from cloud.db.schema import api_tokens, gateways, users
+from cloud.services import Svc
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    kind: str  # "user" or "gateway"
+    name: str
+    role: Role
+    warehouse: str | None
+
+    @property
+    def audit_name(self) -> str:
+        return f"{self.kind}:{self.name}"
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def current_principal(request: Request, svc: Svc) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _unauthorized("missing bearer token")
+    digest = token_hash(token.strip())
+    with svc.engine.connect() as conn:
+        gw = conn.execute(
+            sa.select(gateways.c.gateway_id, gateways.c.warehouse).where(gateways.c.token_hash == digest)
+        ).first()
+        if gw is not None:
+            return Principal("gateway", gw.gateway_id, Role.GATEWAY, gw.warehouse)
+        user = conn.execute(
+            sa.select(users.c.username, users.c.role, users.c.warehouse, api_tokens.c.expires_at)
+            .join(api_tokens, api_tokens.c.username == users.c.username)
+            .where(api_tokens.c.token_hash == digest)
+        ).first()
+    if user is None:
+        raise _unauthorized("unknown token")
+    expires = user.expires_at
+    now = svc.clock.now()
+    if expires.tzinfo is None:  # SQLite hands back naive datetimes
+        now = now.replace(tzinfo=None)
+    if expires <= now:
+        raise _unauthorized("token expired")
+    return Principal("user", user.username, Role(user.role), user.warehouse)
+
+
+Caller = Annotated[Principal, Depends(current_principal)]
+
+
+def require(*roles: Role) -> Callable[[Principal], Principal]:
+    """A dependency that lets only ``roles`` through (403 for anyone else who is authenticated)."""
+    allowed = frozenset(roles)
+
+    def check(principal: Caller) -> Principal:
+        if principal.role not in allowed:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {principal.role} may not do this")
+        return principal
+
+    return check

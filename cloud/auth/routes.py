@@ -1,0 +1,76 @@
+"""Login and user administration."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, status
+from pydantic import BaseModel, Field
+
+from cloud.auth.deps import Caller, Principal, require
+from cloud.auth.security import Role
+from cloud.auth.users import UserExists, add_user, login
+from cloud.services import Svc
+from sync.ops import Code
+
+router = APIRouter(prefix="/v1", tags=["auth"])
+
+
+class LoginIn(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: datetime
+    role: Role
+
+
+class UserIn(BaseModel):
+    username: Code
+    role: Role
+    password: str = Field(min_length=8, max_length=1024)
+    warehouse: Code | None = None
+
+
+class MeOut(BaseModel):
+    kind: str
+    name: str
+    role: Role
+    warehouse: str | None
+
+
+@router.post("/auth/login", response_model=TokenOut)
+def post_login(req: LoginIn, svc: Svc) -> TokenOut:
+    got = login(svc.engine, req.username, req.password, now=svc.clock.now(), ttl_s=svc.settings.token_ttl_s)
+    if got is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong username or password")
+    token, expires, role = got
+    return TokenOut(access_token=token, expires_at=expires, role=role)
+
+
+@router.get("/me", response_model=MeOut)
+def me(caller: Caller) -> MeOut:
+    return MeOut(kind=caller.kind, name=caller.name, role=caller.role, warehouse=caller.warehouse)
+
+
+@router.post("/users", status_code=201, response_model=MeOut)
+def create_user(req: UserIn, svc: Svc, caller: Annotated[Principal, Depends(require(Role.ADMIN))]) -> MeOut:
+    if req.role is Role.GATEWAY:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "register gateways at /v1/gateways")
+    try:
+        add_user(
+            svc.engine,
+            req.username,
+            req.role,
+            req.password,
+            warehouse=req.warehouse,
+            now=svc.clock.now(),
+            actor=caller.audit_name,
+        )
+    except UserExists as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, "user exists") from exc
+    return MeOut(kind="user", name=req.username, role=req.role, warehouse=req.warehouse)

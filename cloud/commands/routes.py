@@ -1,0 +1,155 @@
+"""Commands to gateways: planners post them; each gateway long-polls its own queue by cursor.
+
+The cursor is the command's row id, increasing in commit order per database. A waiting poller is woken
+by the ``command`` event (LISTEN/NOTIFY across workers) and re-reads; it also re-reads every second
+so that a missed notification costs at most that.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import IntegrityError
+from starlette.concurrency import run_in_threadpool
+from uuid6 import uuid7
+
+from cloud.audit.log import append as audit_append
+from cloud.auth.deps import Caller, Principal, require
+from cloud.auth.security import Role
+from cloud.db.schema import commands, gateways
+from cloud.ingest.routes import GatewayId, own_gateway
+from cloud.services import Services, Svc
+from sync.canonical import canonical_bytes
+from sync.ops import Code
+
+router = APIRouter(tags=["commands"])
+CommandType = Literal["master_data", "transfer_order", "rule", "transport_task"]
+
+
+class CommandIn(BaseModel):
+    gateway_id: Code
+    type: CommandType
+    body: dict[str, Any] = Field(description="Type-specific content, applied by the edge.")
+    command_id: Code | None = Field(default=None, description="Idempotency key; generated when left out.")
+
+
+class CommandOut(BaseModel):
+    cursor: int
+    command_id: str
+    gateway_id: str
+    type: str
+    body: dict[str, Any]
+    created_by: str
+    created_at: datetime
+
+
+class CommandPage(BaseModel):
+    commands: list[CommandOut]
+    next_cursor: int = Field(description="Pass as ``after`` to get what follows.")
+
+
+def _out(r: Any) -> CommandOut:
+    return CommandOut(
+        cursor=r.cursor,
+        command_id=r.command_id,
+        gateway_id=r.gateway_id,
+        type=r.type,
+        body=json.loads(r.body),
+        created_by=r.created_by,
+        created_at=r.created_at,
+    )
+
+
+@router.post("/v1/commands", response_model=CommandOut, status_code=201)
+def post_command(
+    req: CommandIn, svc: Svc, caller: Annotated[Principal, Depends(require(Role.ADMIN, Role.PLANNER))]
+) -> CommandOut:
+    command_id = req.command_id or str(uuid7())
+    body = canonical_bytes(req.body).decode() if _json_ok(req.body) else None
+    if body is None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "body must be plain JSON (no NaN)")
+    now = svc.clock.now()
+    try:
+        with svc.engine.begin() as conn:
+            if (
+                conn.execute(sa.select(gateways.c.gateway_id).where(gateways.c.gateway_id == req.gateway_id)).first()
+                is None
+            ):
+                raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown gateway")
+            same = conn.execute(sa.select(commands).where(commands.c.command_id == command_id)).first()
+            if same is not None:
+                if (same.gateway_id, same.type, same.body) == (req.gateway_id, req.type, body):
+                    return _out(same)  # a retried POST: the same command, once
+                raise HTTPException(status.HTTP_409_CONFLICT, "command_id already used for another command")
+            row = conn.execute(
+                commands.insert()
+                .values(
+                    command_id=command_id,
+                    gateway_id=req.gateway_id,
+                    type=req.type,
+                    body=body,
+                    created_by=caller.audit_name,
+                    created_at=now,
+                )
+                .returning(*commands.c)
+            ).one()
+            audit_append(
+                conn,
+                now=now,
+                actor=caller.audit_name,
+                action="command.post",
+                target=f"gateway/{req.gateway_id}",
+                detail={"command_id": command_id, "type": req.type},
+            )
+            svc.bus.emit(conn, {"type": "command", "gateway_id": req.gateway_id, "cursor": row.cursor})
+    except IntegrityError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, "command_id already used") from exc
+    return _out(row)
+
+
+def _json_ok(body: dict[str, Any]) -> bool:
+    try:
+        canonical_bytes(body)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _read(svc: Services, gateway_id: str, after: int, limit: int) -> list[CommandOut]:
+    with svc.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(commands)
+            .where(commands.c.gateway_id == gateway_id, commands.c.cursor > after)
+            .order_by(commands.c.cursor)
+            .limit(limit)
+        ).all()
+    return [_out(r) for r in rows]
+
+
+@router.get("/v1/gateways/{gateway_id}/commands", response_model=CommandPage)
+async def get_commands(
+    gateway_id: GatewayId,
+    svc: Svc,
+    caller: Caller,
+    after: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    wait: Annotated[float, Query(ge=0, le=300)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> CommandPage:
+    """Commands after ``after``; with ``wait`` > 0, hold the request until one arrives or time is up."""
+    if caller.role not in (Role.GATEWAY, Role.ADMIN, Role.PLANNER):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "only the gateway itself, admins and planners read commands")
+    own_gateway(caller, gateway_id)
+    wait = min(wait, svc.settings.max_long_poll_s)
+    deadline = svc.clock.monotonic() + wait
+    with svc.hub.subscribe(lambda e: e.get("type") == "command" and e.get("gateway_id") == gateway_id) as sub:
+        while True:
+            found = await run_in_threadpool(_read, svc, gateway_id, after, limit)
+            left = deadline - svc.clock.monotonic()
+            if found or left <= 0:
+                return CommandPage(commands=found, next_cursor=found[-1].cursor if found else after)
+            await sub.get(timeout=min(left, 1.0))

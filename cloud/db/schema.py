@@ -1,0 +1,178 @@
+"""The cloud's tables, written once as SQLAlchemy Core metadata (Alembic migrations are generated from it).
+
+Core rather than the ORM: the hot path (ingest) is set-based and the read paths are plain queries, so
+mapped objects would only add cost. Quantities are 64-bit integers in the SKU's base unit.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL wants a 64-bit identity.
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+TS = sa.DateTime(timezone=True)
+
+gateways = sa.Table(
+    "gateways",
+    metadata,
+    sa.Column("gateway_id", sa.String(64), primary_key=True),
+    sa.Column("warehouse", sa.String(64), nullable=False, index=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("head_seq", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("head_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("username", sa.String(64), primary_key=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("password_hash", sa.Text, nullable=False),
+    sa.Column("warehouse", sa.String(64), nullable=True),
+    sa.Column("created_at", TS, nullable=False),
+)
+
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("username", sa.String(64), sa.ForeignKey("users.username", ondelete="CASCADE"), nullable=False),
+    sa.Column("expires_at", TS, nullable=False),
+)
+
+ops = sa.Table(
+    "ops",
+    metadata,
+    sa.Column("gateway_id", sa.String(64), primary_key=True),
+    sa.Column("seq", sa.BigInteger, primary_key=True),
+    sa.Column("op_id", sa.String(36), nullable=False, unique=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("occurred_at", TS, nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("body", sa.Text, nullable=False, comment="Canonical JSON of the op without its hash."),
+    sa.Column("received_at", TS, nullable=False),
+)
+
+quarantine = sa.Table(
+    "quarantine",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("gateway_id", sa.String(64), nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=True),
+    sa.Column("op_id", sa.String(64), nullable=True),
+    sa.Column("raw_hash", sa.String(64), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("received_at", TS, nullable=False),
+    sa.Column("resolved", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.UniqueConstraint("gateway_id", "raw_hash", name="uq_quarantine_gateway_raw"),
+)
+
+stock_balance = sa.Table(
+    "stock_balance",
+    metadata,
+    sa.Column("warehouse", sa.String(64), primary_key=True),
+    sa.Column("sku", sa.String(64), primary_key=True),
+    sa.Column("lot", sa.String(64), primary_key=True),
+    sa.Column("location", sa.String(64), primary_key=True),
+    sa.Column("status", sa.String(16), primary_key=True),
+    sa.Column("qty", sa.BigInteger, nullable=False),
+)
+sa.Index("ix_stock_balance_sku", stock_balance.c.sku)
+
+transit = sa.Table(
+    "transit",
+    metadata,
+    sa.Column("transfer_id", sa.String(64), primary_key=True),
+    sa.Column("sku", sa.String(64), primary_key=True),
+    sa.Column("lot", sa.String(64), primary_key=True),
+    sa.Column("from_warehouse", sa.String(64), nullable=False),
+    sa.Column("to_warehouse", sa.String(64), nullable=False),
+    sa.Column("out_qty", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("in_qty", sa.BigInteger, nullable=False, server_default="0"),
+)
+
+serials = sa.Table(
+    "serials",
+    metadata,
+    sa.Column("serial", sa.String(128), primary_key=True),
+    sa.Column("warehouse", sa.String(64), nullable=False),
+    sa.Column("op_id", sa.String(36), nullable=False),
+)
+
+discrepancies = sa.Table(
+    "discrepancies",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("dkey", sa.String(400), nullable=False, unique=True, comment="Identity: one record per fact."),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("warehouse", sa.String(64), nullable=False, index=True),
+    sa.Column("sku", sa.String(64), nullable=True),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, server_default="open"),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+)
+
+work_orders = sa.Table(
+    "work_orders",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("discrepancy_id", sa.BigInteger, sa.ForeignKey("discrepancies.id"), nullable=False, unique=True),
+    sa.Column("warehouse", sa.String(64), nullable=False, index=True),
+    sa.Column("assignee_role", sa.String(16), nullable=False, server_default="supervisor"),
+    sa.Column("status", sa.String(16), nullable=False, server_default="open"),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+)
+
+skus = sa.Table(
+    "skus",
+    metadata,
+    sa.Column("code", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("uom", sa.String(16), nullable=False, server_default="EA"),
+    sa.Column("category", sa.String(64), nullable=True),
+    sa.Column("cost_price", sa.Numeric(18, 4), nullable=True),
+    sa.Column("supplier", sa.String(200), nullable=True),
+    sa.Column("updated_at", TS, nullable=False),
+)
+
+commands = sa.Table(
+    "commands",
+    metadata,
+    sa.Column("cursor", BigId, primary_key=True, autoincrement=True),
+    sa.Column("command_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("gateway_id", sa.String(64), sa.ForeignKey("gateways.gateway_id"), nullable=False),
+    sa.Column("type", sa.String(32), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+)
+sa.Index("ix_commands_gateway_cursor", commands.c.gateway_id, commands.c.cursor)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.String(32), nullable=False, comment="ISO 8601 text, hashed as written."),
+    sa.Column("actor", sa.String(80), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("target", sa.String(200), nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False, unique=True),
+)

@@ -1,0 +1,162 @@
+"""Live events: an in-process fan-out, fed by PostgreSQL LISTEN/NOTIFY so that every worker sees every change.
+
+A write emits its event inside its own transaction (``EventBus.emit``). On PostgreSQL that is a
+``pg_notify``, delivered by the server at commit to the listener of every worker (including the one that
+wrote), which hands it to its local subscribers. On SQLite (one host, usually one worker) the event is
+held on the connection and handed to the local hub when the transaction commits. Either way a
+subscriber never sees a change that was rolled back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+from collections.abc import Callable
+from typing import Any
+
+import psycopg
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+log = logging.getLogger(__name__)
+
+Event = dict[str, Any]
+_NOTIFY_LIMIT = 7900  # PostgreSQL refuses NOTIFY payloads of 8000 bytes or more
+
+
+class Subscription:
+    """One subscriber's bounded queue; when it overflows the oldest events go and ``lost`` counts them."""
+
+    def __init__(self, hub: EventHub, accept: Callable[[Event], bool], maxsize: int) -> None:
+        self._hub = hub
+        self.accept = accept
+        self.queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=maxsize)
+        self.lost = 0
+
+    def offer(self, event: Event) -> None:
+        if not self.accept(event):
+            return
+        if self.queue.full():
+            self.queue.get_nowait()
+            self.lost += 1
+        self.queue.put_nowait(event)
+
+    async def get(self, timeout: float) -> Event | None:
+        try:
+            return await asyncio.wait_for(self.queue.get(), timeout)
+        except TimeoutError:
+            return None
+
+    def close(self) -> None:
+        self._hub.unsubscribe(self)
+
+    def __enter__(self) -> Subscription:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+class EventHub:
+    """Subscribers of this process. Delivery runs on the event loop; threads publish through it."""
+
+    def __init__(self) -> None:
+        self._subs: set[Subscription] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+
+    def subscribe(self, accept: Callable[[Event], bool] = lambda _e: True, maxsize: int = 1000) -> Subscription:
+        sub = Subscription(self, accept, maxsize)
+        self._subs.add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        self._subs.discard(sub)
+
+    @property
+    def subscribers(self) -> int:
+        return len(self._subs)
+
+    def deliver(self, event: Event) -> None:
+        """Hand an event to every subscriber; call on the loop thread."""
+        for sub in list(self._subs):
+            sub.offer(event)
+
+    def publish_threadsafe(self, event: Event) -> None:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        with contextlib.suppress(RuntimeError):  # loop shutting down: nobody is listening any more
+            loop.call_soon_threadsafe(self.deliver, event)
+
+
+def _fit(event: Event) -> str:
+    """Serialise an event small enough for NOTIFY, trimming its ``changes`` list if need be."""
+    text = json.dumps(event, separators=(",", ":"), default=str)
+    changes = event.get("changes")
+    while len(text.encode()) > _NOTIFY_LIMIT and isinstance(changes, list) and changes:
+        changes = changes[: len(changes) // 2]
+        text = json.dumps({**event, "changes": changes, "truncated": True}, separators=(",", ":"), default=str)
+    return text
+
+
+class EventBus:
+    """Emits events inside write transactions and delivers them to this process's hub after commit."""
+
+    def __init__(self, engine: Engine, hub: EventHub, channel: str) -> None:
+        self.engine = engine
+        self.hub = hub
+        self.channel = channel
+        self.postgres = engine.dialect.name == "postgresql"
+        if not self.postgres:
+            sa.event.listen(engine, "commit", self._flush)
+            sa.event.listen(engine, "rollback", self._discard)
+
+    def emit(self, conn: Connection, event: Event) -> None:
+        if self.postgres:
+            conn.execute(sa.text("SELECT pg_notify(:c, :p)"), {"c": self.channel, "p": _fit(event)})
+        else:
+            conn.info.setdefault("wims_pending_events", []).append(event)
+
+    def _flush(self, conn: Connection) -> None:
+        for event in conn.info.pop("wims_pending_events", []):
+            self.hub.publish_threadsafe(event)
+
+    def _discard(self, conn: Connection) -> None:
+        conn.info.pop("wims_pending_events", None)
+
+
+def conninfo(engine: Engine) -> str:
+    """A libpq connection string for the engine's database (psycopg's own LISTEN connection)."""
+    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def listen(engine: Engine, hub: EventHub, channel: str, ready: asyncio.Event | None = None) -> None:
+    """Forward NOTIFYs on ``channel`` to ``hub`` for as long as the app runs, reconnecting with backoff."""
+    attempt = 0
+    while True:
+        try:
+            async with await psycopg.AsyncConnection.connect(conninfo(engine), autocommit=True) as conn:
+                await conn.execute(f"LISTEN {channel}")
+                attempt = 0
+                if ready is not None:
+                    ready.set()
+                async for note in conn.notifies():
+                    try:
+                        hub.deliver(json.loads(note.payload))
+                    except ValueError:
+                        log.warning("dropping a malformed event payload on %s", channel)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the database went away: keep the app up, try again
+            if ready is not None:
+                ready.set()  # do not hold start-up for a database that is down: requests get 503 meanwhile
+            attempt += 1
+            delay = random.uniform(0, min(30.0, 0.5 * 1.5**attempt))
+            log.warning("event listener lost its connection (%s); retrying in %.1f s", exc, delay)
+            await asyncio.sleep(delay)

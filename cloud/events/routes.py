@@ -1,0 +1,53 @@
+"""``GET /v1/events``: server-sent events of stock changes and discrepancies, from any worker's writes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
+
+from cloud.auth.deps import Principal, require
+from cloud.auth.security import USER_ROLES
+from cloud.events.hub import Event
+from cloud.services import Svc
+
+router = APIRouter(tags=["events"])
+_STREAMED = frozenset({"stock"})
+
+
+@router.get(
+    "/v1/events",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "A stream of `stock` events."}},
+)
+async def events(
+    request: Request,
+    svc: Svc,
+    _c: Annotated[Principal, Depends(require(*USER_ROLES))],
+    warehouse: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+) -> StreamingResponse:
+    def accept(e: Event) -> bool:
+        return e.get("type") in _STREAMED and (warehouse is None or e.get("warehouse") == warehouse)
+
+    sub = svc.hub.subscribe(accept)
+    keepalive = svc.settings.sse_keepalive_s
+
+    async def stream() -> AsyncIterator[str]:
+        try:
+            yield ": connected\n\n"
+            while not await request.is_disconnected():
+                event = await sub.get(timeout=keepalive)
+                if event is None:
+                    yield ": keepalive\n\n"
+                    continue
+                if sub.lost:
+                    yield f"event: lost\ndata: {json.dumps({'lost': sub.lost})}\n\n"
+                    sub.lost = 0
+                yield f"event: {event['type']}\ndata: {json.dumps(event, separators=(',', ':'))}\n\n"
+        finally:
+            sub.close()
+
+    return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})

@@ -1,0 +1,1 @@
+"""Alembic migration environment (packaged so that an installed wims can migrate)."""

@@ -1,0 +1,30 @@
+"""What every request handler needs, built once per worker by ``create_app`` and kept on ``app.state``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.engine import Engine
+
+from cloud.events.hub import EventBus, EventHub
+from cloud.settings import CloudSettings
+from sync.clock import Clock
+
+
+@dataclass
+class Services:
+    settings: CloudSettings
+    engine: Engine
+    hub: EventHub
+    bus: EventBus
+    clock: Clock
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+Svc = Annotated[Services, Depends(get_services)]

@@ -1,0 +1,25 @@
+"""One settings object for the cloud service, read from ``WIMS_*`` environment variables.
+
+Passed explicitly to ``create_app`` and the CLI so that tests can run several services side by side
+without touching the process environment.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class CloudSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WIMS_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///var/wims-cloud.sqlite",
+        description="SQLAlchemy URL; postgresql:// URLs are run with psycopg 3.",
+    )
+    token_ttl_s: int = Field(default=12 * 3600, ge=60, description="Lifetime of a user login token.")
+    max_batch: int = Field(default=5000, ge=1, description="Most ops accepted in one ingest request.")
+    events_channel: str = Field(default="wims_events", pattern=r"^[a-z_][a-z0-9_]*$")
+    sse_keepalive_s: float = Field(default=15.0, gt=0)
+    max_long_poll_s: float = Field(default=60.0, gt=0)
+    pool_size: int = Field(default=10, ge=1)
