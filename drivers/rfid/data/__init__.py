@@ -1,0 +1,1 @@
+"""Package data: the LLRP Toolkit definition file (see LICENSE-llrp-def.txt); a package so wheels ship it."""
