@@ -13,7 +13,6 @@ a miss. The baseline is each other decoder in the same run; the goal is >= 95 % 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import random
@@ -21,37 +20,13 @@ import resource
 import sys
 import time
 from collections import defaultdict
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-
-def _import_firmware_sim() -> None:
-    """firmware-sim/ is imported as firmware_sim; register it when the package is not installed."""
-    try:
-        import firmware_sim  # noqa: F401
-    except ImportError:
-        spec = importlib.util.spec_from_file_location(
-            "firmware_sim",
-            ROOT / "firmware-sim" / "__init__.py",
-            submodule_search_locations=[str(ROOT / "firmware-sim")],
-        )
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["firmware_sim"] = module
-        spec.loader.exec_module(module)
-
-
-_import_firmware_sim()
-
-from drivers.barcode.camera_decode import make_decoder  # noqa: E402
-from drivers.barcode.decode import ScanDecoder  # noqa: E402
-from drivers.barcode.events import ScanEvent  # noqa: E402
-from firmware_sim.camera import CodeSpec, random_distortion, render, sample_specs  # noqa: E402
-from sync.clock import SystemClock  # noqa: E402
+from drivers.barcode.camera_decode import make_decoder
+from drivers.barcode.decode import ScanDecoder
+from drivers.barcode.events import ScanEvent
+from firmware_sim.camera import CodeSpec, random_distortion, render, sample_specs
+from sync.clock import SystemClock
 
 DECODERS = ("opencv", "zxing", "hybrid")
 

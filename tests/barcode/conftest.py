@@ -3,35 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
+from firmware_sim.scanner import ScannerSim
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _import_firmware_sim() -> None:
-    """firmware-sim/ is the import package firmware_sim; register it if the install does not map it."""
-    try:
-        import firmware_sim  # noqa: F401
-    except ImportError:
-        spec = importlib.util.spec_from_file_location(
-            "firmware_sim",
-            ROOT / "firmware-sim" / "__init__.py",
-            submodule_search_locations=[str(ROOT / "firmware-sim")],
-        )
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["firmware_sim"] = module
-        spec.loader.exec_module(module)
-
-
-_import_firmware_sim()
-
-from firmware_sim.scanner import ScannerSim  # noqa: E402
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +14,6 @@ from drivers.barcode import RejectReason, ScanEvent, ScanRejected, SerialScanner
 from drivers.barcode.events import BarcodeEvent
 from firmware_sim.scanner import GS, ScannerSim
 
-from .conftest import ROOT
 from .gs1_cases import CASES
 from .test_gs1 import check
 
@@ -137,13 +135,11 @@ async def test_bad_read_command_is_configurable(sim: ScannerSim) -> None:
 
 def test_cli_prints_pty_path(tmp_path: Path) -> None:
     """``python -m firmware_sim.scanner`` prints a pty path, scans what stdin says and reports host bytes."""
-    (tmp_path / "firmware_sim").symlink_to(ROOT / "firmware-sim")  # until the install maps firmware_sim
-    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "firmware_sim.scanner"],
         stdout=subprocess.PIPE,
         stdin=subprocess.PIPE,
-        env=env,
+        cwd=tmp_path,  # the installed package, not the source tree next to the working directory
         text=True,
     )
     try:

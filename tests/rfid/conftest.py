@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
@@ -13,24 +11,6 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def import_firmware_sim() -> None:
-    """firmware-sim/ is the import package firmware_sim; register it if the install does not map it."""
-    try:
-        import firmware_sim  # noqa: F401
-    except ImportError:
-        spec = importlib.util.spec_from_file_location(
-            "firmware_sim", ROOT / "firmware-sim" / "__init__.py",
-            submodule_search_locations=[str(ROOT / "firmware-sim")],
-        )
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["firmware_sim"] = module
-        spec.loader.exec_module(module)
-
-
-import_firmware_sim()
 
 
 class FastClock:
