@@ -14,8 +14,6 @@ Options of a ``kind = "badge"`` device: ``reader`` (PC/SC name or prefix, "" = f
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -31,6 +29,7 @@ from drivers.badge import (
 )
 from edge.config import Device
 from edge.context import EdgeContext
+from edge.sessions import Session, StationSessions
 from edge.store.errors import OpRejected
 from sync.ops import ExceptionPayload, OpDraft, SessionPayload
 
@@ -44,47 +43,9 @@ class BadgeOptions(BaseModel):
     backoff_max_s: float = Field(default=30.0, gt=0)
 
 
-@dataclass
-class Session:
-    operator_id: str
-    card_uid: str
-    started: datetime
-    last_activity: float
-
-
-class StationSessions:
-    """Who is logged in where. Other parts ask ``actor_for(station)`` when they record an op there."""
-
-    def __init__(self) -> None:
-        self._by_station: dict[str, Session] = {}
-
-    def actor_for(self, station: str) -> str | None:
-        s = self._by_station.get(station)
-        return s.operator_id if s is not None else None
-
-    def get(self, station: str) -> Session | None:
-        return self._by_station.get(station)
-
-    def touch(self, station: str, now: float) -> None:
-        """The operator did something at the station: the idle timeout starts again."""
-        s = self._by_station.get(station)
-        if s is not None:
-            s.last_activity = now
-
-    def start(self, station: str, session: Session) -> None:
-        self._by_station[station] = session
-
-    def end(self, station: str) -> Session | None:
-        return self._by_station.pop(station, None)
-
-
 def sessions_of(ctx: EdgeContext) -> StationSessions:
-    """The gateway's one ``StationSessions``, kept on the context (until it has a field of its own)."""
-    found = getattr(ctx, "_station_sessions", None)
-    if not isinstance(found, StationSessions):
-        found = StationSessions()
-        setattr(ctx, "_station_sessions", found)  # noqa: B010 - EdgeContext has no field for it yet
-    return found
+    """The gateway's one ``StationSessions``."""
+    return ctx.sessions
 
 
 class BadgeStation:

@@ -7,13 +7,14 @@ journal and runs the real logic.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import structlog
 from prometheus_client import CollectorRegistry
 
 from edge.config import SiteConfig
 from edge.health import HealthBoard
+from edge.sessions import StationSessions
 from edge.store.journal import Journal
 from edge.store.masterdata import MasterData
 from edge.store.telemetry import TelemetryBuffer
@@ -29,6 +30,7 @@ class EdgeContext:
     health: HealthBoard
     registry: CollectorRegistry
     log: structlog.stdlib.BoundLogger
+    sessions: StationSessions = field(default_factory=StationSessions)
 
     @property
     def master(self) -> MasterData:

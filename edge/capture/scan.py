@@ -13,7 +13,7 @@ a label anyone scanned, and a noisy cable must not flood the journal.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from drivers.barcode import (
@@ -64,10 +64,12 @@ class Station:
     location: str
     zone: str | None = None
     mode: Literal["receiving"] = "receiving"
+    operator: str | None = None
+    """The operator logged in at this station (badge), who then is the actor of its ops."""
 
     @property
     def actor(self) -> str:
-        return f"device:{self.device_id}"
+        return self.operator or f"device:{self.device_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +176,10 @@ def driver_options(options: Mapping[str, Any]) -> dict[str, Any]:
 
 async def handle_event(event: BarcodeEvent, source: EventSource, station: Station, ctx: EdgeContext) -> None:
     """Record one event; a refused op becomes an exception op, and the operator hears a bad-read beep."""
+    operator = ctx.sessions.actor_for(station.location)
+    if operator is not None:
+        ctx.sessions.touch(station.location, ctx.clock.monotonic())
+        station = replace(station, operator=operator)
     mapped = map_scan(event, station, ctx.master)
     log = ctx.log.bind(device=station.device_id, code=mapped.code)
     beep = mapped.beep

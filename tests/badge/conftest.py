@@ -15,12 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from firmware_sim.badge import PcscdWithVpcd, vpcd_driver
 from tests.coldchain.conftest import config, ctx
-from tests.modbus.conftest import import_firmware_sim, no_leaked_tasks
-
-import_firmware_sim()
-
-from firmware_sim.badge import PcscdWithVpcd, vpcd_driver  # noqa: E402
+from tests.modbus.conftest import no_leaked_tasks
 
 __all__ = ["config", "ctx", "no_leaked_tasks"]
 

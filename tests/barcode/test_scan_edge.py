@@ -14,6 +14,7 @@ import pytest
 from drivers.barcode import Gs1Data, RejectReason, ScanDecoder, ScanEvent, ScanRejected
 from edge.capture.scan import Station, map_scan, run_camera_device, run_scanner_device, station_for
 from edge.config import Device, parse_config
+from edge.sessions import Session
 from edge.store.masterdata import MasterData
 from firmware_sim.camera import CodeSpec, frames, write_video
 from firmware_sim.scanner import GS, ScannerSim
@@ -119,8 +120,15 @@ async def test_runner_over_pty_into_the_journal(sim: ScannerSim, edge_ctx: Any) 
         sim.scan("0112345678901231")  # unknown GTIN: exception op + beep from the edge
         sim.scan("0109506000134353")  # bad check digit: exception op + beep from the driver
         sim.write_raw(b"\x00\xff\xfe garbage\r")  # noise: beep, no op
-        sim.scan("010950600013435210LOT7")  # still reading
         await sim.wait_host(b"\x07\x07\x07")
+        deadline = loop.time() + 10
+        while edge_ctx.journal.head()[0] < 3:
+            assert loop.time() < deadline, f"journal head {edge_ctx.journal.head()}"
+            await asyncio.sleep(0.01)
+        # an operator badges in at the station: from now on the station's ops are theirs
+        edge_ctx.sessions.start("DOCK-1", Session(operator_id="op-badge", card_uid="04AABBCC", started=AT,
+                                                  last_activity=0.0))
+        sim.scan("010950600013435210LOT7")  # still reading
         deadline = loop.time() + 10
         while edge_ctx.journal.head()[0] < 4:
             assert loop.time() < deadline, f"journal head {edge_ctx.journal.head()}"
@@ -133,6 +141,7 @@ async def test_runner_over_pty_into_the_journal(sim: ScannerSim, edge_ctx: Any) 
     assert [o.kind for o in ops] == [OpKind.RECEIVE, OpKind.EXCEPTION, OpKind.EXCEPTION, OpKind.RECEIVE]
     assert [getattr(o.payload, "code", None) for o in ops[1:3]] == ["unknown_gtin", "scan_bad_check_digit"]
     assert edge_ctx.journal.book_qty("SKU-A", "DOCK-1", "LOT7") == 13
+    assert [o.actor for o in ops] == ["device:gun-1"] * 3 + ["op-badge"]
     assert sim.host_bytes == b"\x07\x07\x07"
 
 

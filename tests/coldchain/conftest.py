@@ -18,9 +18,8 @@ from edge.store.masterdata import MasterData
 from edge.store.telemetry import TelemetryBuffer
 from sync.clock import ManualClock
 from sync.ops import OpDraft, ReceivePayload
-from tests.modbus.conftest import import_firmware_sim, no_leaked_tasks
+from tests.modbus.conftest import no_leaked_tasks
 
-import_firmware_sim()
 __all__ = ["no_leaked_tasks"]
 
 
