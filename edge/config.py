@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from edge.fleet.config import FleetConfig
 from sync.ops import Code
 
 
@@ -200,7 +201,7 @@ class Device(_Strict):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: Code
-    kind: Literal["rfid", "scanner", "camera", "modbus", "badge", "agv"]
+    kind: Literal["rfid", "scanner", "camera", "modbus", "badge"]
     enabled: bool = True
     zone: Code | None = None
     location: Code | None = None
@@ -220,6 +221,9 @@ class SiteConfig(_Strict):
     inbound_orders: list[InboundOrder] = Field(default_factory=list)
     outbound_orders: list[OutboundOrder] = Field(default_factory=list)
     devices: list[Device] = Field(default_factory=list)
+    fleet: FleetConfig | None = Field(
+        default=None, description="AGVs (VDA 5050 over MQTT): broker, layout graph, stations, charging rules."
+    )
 
     @model_validator(mode="after")
     def _references_resolve(self) -> SiteConfig:
@@ -259,6 +263,10 @@ class SiteConfig(_Strict):
                 problems.append(f"devices[{i}].zone: unknown zone {dev.zone!r}")
             if dev.location is not None and dev.location not in locations:
                 problems.append(f"devices[{i}].location: unknown location {dev.location!r}")
+        if self.fleet is not None:
+            for i, station in enumerate(self.fleet.layout.stations):
+                if station.location not in locations:
+                    problems.append(f"fleet.layout.stations[{i}].location: unknown location {station.location!r}")
         if problems:
             raise ValueError("; ".join(problems))
         return self

@@ -15,7 +15,7 @@ import contextlib
 import random
 import signal
 import socket
-from collections.abc import Callable, Generator
+from collections.abc import Awaitable, Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 import uvicorn
@@ -134,6 +134,12 @@ class Gateway:
             if self.serve_api:
                 api_task = tg.create_task(self._serve_api(), name="api")
             parts.append(tg.create_task(self._flush_telemetry(), name="telemetry-flush"))
+            if self.config.fleet is not None:
+                from edge.fleet.runner import run_fleet
+
+                ctx = self.ctx
+                parts.append(tg.create_task(self._supervise("fleet", lambda: run_fleet(ctx), kind="fleet"),
+                                            name="fleet"))
             if self.config.sync.url:
                 from edge.sync_runner import SyncRunner
 
@@ -195,8 +201,9 @@ class Gateway:
                 log.exception("telemetry.flush_failed")
 
     async def _supervise_device(self, device: Device) -> None:
-        """Run one device's runner for ever; a crash is logged, shown in health and retried with backoff."""
+        """Run one device's runner for ever (see ``_supervise``)."""
         assert self.ctx is not None
+        ctx = self.ctx
         name = f"device:{device.id}"
         try:
             runner = runner_for(device.kind)
@@ -204,19 +211,23 @@ class Gateway:
             self.health.set(name, "down", str(exc), self.clock.now(), kind=device.kind)
             log.warning("device.no_runner", device=device.id, kind=device.kind, reason=str(exc))
             return
+        await self._supervise(name, lambda: runner(device, ctx), kind=device.kind)
+
+    async def _supervise(self, name: str, start: Callable[[], Awaitable[None]], *, kind: str) -> None:
+        """Run a part for ever: a crash is logged, shown in health and retried with jittered backoff."""
         attempt = 0
         while True:
-            self.health.set(name, "starting", "starting", self.clock.now(), kind=device.kind)
+            self.health.set(name, "starting", "starting", self.clock.now(), kind=kind)
             try:
-                await runner(device, self.ctx)
+                await start()
                 attempt = 0
-                log.warning("device.runner_returned", device=device.id)
+                log.warning("part.returned", part=name)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 attempt += 1
-                self.health.set(name, "down", f"{type(exc).__name__}: {exc}", self.clock.now(), kind=device.kind)
-                log.exception("device.failed", device=device.id, kind=device.kind, attempt=attempt)
+                self.health.set(name, "down", f"{type(exc).__name__}: {exc}", self.clock.now(), kind=kind)
+                log.exception("part.failed", part=name, kind=kind, attempt=attempt)
             await self.clock.sleep(random.uniform(0, min(60.0, 1.5 ** min(10, attempt))))
 
 

@@ -25,8 +25,9 @@ RUNNERS: dict[str, str] = {
     "camera": "edge.capture.scan:run_camera_device",
     "modbus": "edge.coldchain:run_modbus_device",
     "badge": "edge.badge_session:run_badge_device",
-    "agv": "edge.fleet.runner:run_agv_device",
 }
+"""AGVs are not devices here: the fleet master serves every AGV on the site's broker, started once from
+the ``[fleet]`` section (``edge.fleet.runner.run_fleet``)."""
 
 
 class NoRunner(LookupError):

@@ -1,0 +1,359 @@
+"""Master control logic: vehicles, tasks, order release and dispatch, with no I/O in it.
+
+Every input (state, connection, factsheet, a new task, a tick) is handled synchronously and leaves its
+outputs in ``outbox`` (messages to publish) and ``ops`` (drafts to journal), which the MQTT side
+(``edge.fleet.master``) drains. No await happens in the middle of a decision, so two inputs can never
+interleave on half-updated reservations, and the logic runs the same under a test without a broker.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from edge.fleet import vda
+from edge.fleet.assign import choose, nearest_free
+from edge.fleet.config import FleetConfig
+from edge.fleet.layout import LayoutGraph
+from edge.fleet.orders import OrderPlan, RouteError, steps_for
+from edge.fleet.tasks import TaskStatus, TransportTask
+from edge.fleet.traffic import Reservations, break_cycle
+from sync.ops import OpDraft
+
+_DONE = ("FINISHED", "FAILED")
+
+
+@dataclass
+class Vehicle:
+    vid: vda.VehicleId
+    online: bool = False
+    state: vda.StateIn | None = None
+    speed_max: float = 1.0
+    plan: OrderPlan | None = None
+    purpose: str = ""
+    task: TransportTask | None = None
+    target: str | None = None
+    cancel_sent_for: str | None = None
+    removed: bool = False
+    position: tuple[float, float] | None = None
+
+    @property
+    def key(self) -> str:
+        return self.vid.serial
+
+    @property
+    def node(self) -> str | None:
+        return self.state.lastNodeId if self.state else None
+
+    @property
+    def battery(self) -> float:
+        return self.state.batteryState.batteryCharge if self.state else 0.0
+
+    @property
+    def charging(self) -> bool:
+        return bool(self.state and self.state.batteryState.charging)
+
+
+@dataclass
+class Outgoing:
+    vehicle: vda.VehicleId
+    topic: str
+    body: dict[str, Any]
+    task: TransportTask | None = None
+
+
+@dataclass
+class FleetControl:
+    config: FleetConfig
+    graph: LayoutGraph
+    now: Callable[[], float]
+    """Simulated monotonic seconds (the injected clock)."""
+    wall: Callable[[], datetime]
+    """Wall time for ops' occurred_at: the master's clock, not the vehicles'."""
+    vehicles: dict[str, Vehicle] = field(default_factory=dict)
+    tasks: dict[str, TransportTask] = field(default_factory=dict)
+    queue: deque[TransportTask] = field(default_factory=deque)
+    res: Reservations = field(default_factory=Reservations)
+    outbox: list[Outgoing] = field(default_factory=list)
+    ops: list[tuple[str, OpDraft]] = field(default_factory=list)
+    stats: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
+        ("orders", "updates", "detours", "redispatched", "failed", "done", "cancels", "charges"), 0))
+    _orders: int = 0
+
+    # ---- inputs ---------------------------------------------------------------------------------
+
+    def submit(self, task: TransportTask) -> None:
+        """Queue a task and dispatch at once; the stations must be on the layout."""
+        for loc in (task.from_location, task.to_location):
+            if loc not in self.graph.stations:
+                raise ValueError(f"task {task.task_id}: {loc!r} is not a station on the layout")
+        task.created_at, task.created_perf = self.now(), time.perf_counter()  # perf: latency metric only
+        task.note(self.now(), "created")
+        self.tasks[task.task_id] = task
+        self.queue.append(task)
+        self.dispatch()
+
+    def on_connection(self, vid: vda.VehicleId, msg: vda.ConnectionIn) -> None:
+        v = self._vehicle(vid)
+        v.online = msg.connectionState == "ONLINE"
+        if not v.online:
+            self._abandon(v, f"connection {msg.connectionState}")
+        self.dispatch()
+
+    def on_factsheet(self, vid: vda.VehicleId, msg: vda.FactsheetIn) -> None:
+        self._vehicle(vid).speed_max = msg.speed_max
+
+    def on_visualization(self, vid: vda.VehicleId, x: float, y: float) -> None:
+        self._vehicle(vid).position = (x, y)
+
+    def on_state(self, vid: vda.VehicleId, st: vda.StateIn) -> None:
+        v = self._vehicle(vid)
+        v.state, v.online = st, True
+        if v.removed:
+            return
+        plan = v.plan
+        if st.fatal:
+            if plan is not None or v.task is not None:
+                self._abandon(v, "fatal error: " + ",".join(e.errorType for e in st.fatal))
+            self._hold_where_it_is(v, st)
+        elif plan is not None and st.orderId == plan.order_id:
+            self._progress(v, plan, st)
+        elif plan is not None and not st.nodeStates and not st.driving:
+            pass  # sent before our order reached it: the plan's reservations stand
+        elif st.nodeStates or st.driving:
+            # an order we no longer run (abandoned, or from before a restart): stop it, once
+            if v.cancel_sent_for != st.orderId:
+                v.cancel_sent_for = st.orderId
+                self._send(v, "instantActions", {"actions": [vda.cancel_order()]})
+                self.stats["cancels"] += 1
+            self._hold_where_it_is(v, st)
+        else:
+            self.res.keep_only(v.key, [st.lastNodeId])
+        self._retry_waiting()
+        self.dispatch()
+
+    def tick(self) -> None:
+        self._retry_waiting()
+        self.dispatch()
+
+    # ---- operator commands ----------------------------------------------------------------------
+
+    def pause(self, serial: str) -> None:
+        self._send(self.vehicles[serial], "instantActions", {"actions": [vda.start_pause()]})
+
+    def resume(self, serial: str) -> None:
+        self._send(self.vehicles[serial], "instantActions", {"actions": [vda.stop_pause()]})
+
+    def remove_vehicle(self, serial: str) -> None:
+        """An operator took the vehicle off the floor: its nodes are free and it gets no more work."""
+        v = self.vehicles[serial]
+        self._abandon(v, "removed from the floor")
+        v.removed = True
+        self.res.remove(serial)
+        self._retry_waiting()
+        self.dispatch()
+
+    def restore_vehicle(self, serial: str) -> None:
+        self.vehicles[serial].removed = False
+
+    # ---- order progress -------------------------------------------------------------------------
+
+    def _progress(self, v: Vehicle, plan: OrderPlan, st: vda.StateIn) -> None:
+        at = min(st.lastNodeSequenceId // 2, plan.last_index)
+        self.res.keep_only(v.key, [s.node for s in plan.steps[at: plan.released + 1]])
+        task = v.task
+        if task is not None:
+            pick, drop = st.action_status(task.pick_action), st.action_status(task.drop_action)
+            if "FAILED" in (pick, drop):
+                self._abandon(v, f"{'pick' if pick == 'FAILED' else 'drop'} failed")
+                return
+            if pick == "FINISHED" and task.status == TaskStatus.ASSIGNED:
+                task.status = TaskStatus.PICKED
+                task.note(self.now(), f"picked by {v.key}")
+            if drop == "FINISHED" and task.status == TaskStatus.PICKED:
+                task.status, task.done_at, v.task = TaskStatus.DONE, self.now(), None
+                task.note(self.now(), f"dropped by {v.key}")
+                self.stats["done"] += 1
+                self.ops.append((v.key, task.move_op(v.key, self.wall())))
+        ids = [a["actionId"] for s in plan.steps for a in s.actions]
+        if at >= plan.last_index and not st.nodeStates and all(st.action_status(i) in _DONE for i in ids):
+            v.plan, v.purpose = None, ""
+            self.res.keep_only(v.key, [st.lastNodeId])
+            self.res.clear_wait(v.key)
+            return
+        self._extend(v)
+
+    def _extend(self, v: Vehicle) -> None:
+        """Release the next nodes the vehicle can have: up to ``release_ahead``, never past unfinished work."""
+        plan, st = v.plan, v.state
+        if plan is None or st is None:
+            return
+        at = st.lastNodeSequenceId // 2 if st.orderId == plan.order_id else 0
+        while plan.released < plan.last_index and plan.released - at < self.config.release_ahead:
+            r = plan.released
+            acts = plan.steps[r].actions
+            if acts and (st.orderId != plan.order_id or any(st.action_status(a["actionId"]) not in _DONE
+                                                            for a in acts)):
+                break
+            nxt = plan.steps[r + 1].node
+            if not self.res.try_reserve(v.key, nxt, (plan.steps[r].node, nxt)):
+                break
+            plan.release_next()
+        if plan.released == plan.last_index:
+            self.res.clear_wait(v.key)
+        if plan.dirty:
+            first = plan.update_id < 0
+            self._send(v, "order", plan.message(), v.task if first else None)
+            self.stats["orders" if first else "updates"] += 1
+
+    def _retry_waiting(self) -> None:
+        for key in list(self.res.waiting):
+            self._extend(self.vehicles[key])
+        cycle = self.res.find_cycle()
+        if cycle is None:
+            return
+        plans = {k: p for k in cycle if (p := self.vehicles[k].plan) is not None}
+        if len(plans) != len(cycle):
+            return
+        detour = break_cycle(
+            self.graph, cycle,
+            base_end={k: p.steps[p.released].node for k, p in plans.items()},
+            next_stop={k: p.steps[p.next_stop(p.released)].node for k, p in plans.items()},
+            remaining={k: [s.node for s in p.steps[p.released + 1:]] for k, p in plans.items()},
+            reservations=self.res,
+        )
+        if detour is None:
+            return
+        plans[detour.vehicle].replace_tail(detour.path)
+        self.res.clear_wait(detour.vehicle)
+        self.stats["detours"] += 1
+        self._extend(self.vehicles[detour.vehicle])
+
+    # ---- dispatch -------------------------------------------------------------------------------
+
+    def dispatch(self) -> None:
+        """Charge the low, give waiting tasks to the nearest able vehicle, park the idle."""
+        free = [v for v in self.vehicles.values() if self._idle(v)]
+        chargers = [s.node for s in self.graph.stations_of("charger")]
+        for v in free:
+            if v.battery < self.config.min_charge and not v.charging:
+                spot = nearest_free(self.graph, v.node or "", chargers, self._taken())
+                if spot is not None:
+                    self._start(v, "charge", [(spot, [vda.start_charging()])])
+                    self.stats["charges"] += 1
+                elif (full := self._full_charger()) is not None:
+                    self._park(full)
+        while self.queue:
+            task = self.queue[0]
+            able = [v for v in self.vehicles.values() if self._idle(v) and self._can_work(v)]
+            src = self.graph.stations[task.from_location].node
+            chosen = choose(self.graph, self.config.assignment, able, src)
+            if chosen is None:
+                break
+            self.queue.popleft()
+            self._assign(task, self.vehicles[chosen.key])
+        parks = {s.node for s in self.graph.stations_of("park")}
+        for v in self.vehicles.values():
+            if self._idle(v) and v.node not in parks and not (v.charging and v.node in chargers):
+                self._park(v)
+
+    def _can_work(self, v: Vehicle) -> bool:
+        if v.charging:
+            return v.battery >= self.config.charge_until
+        return v.battery >= self.config.task_charge
+
+    def _assign(self, task: TransportTask, v: Vehicle) -> None:
+        pick, drop = vda.pick(task.handling_unit), vda.drop(task.handling_unit)
+        task.pick_action, task.drop_action = pick["actionId"], drop["actionId"]
+        task.status, task.vehicle = TaskStatus.ASSIGNED, v.key
+        task.attempts += 1
+        task.note(self.now(), f"assigned to {v.key}")
+        v.task = task
+        src, dst = (self.graph.stations[loc].node for loc in (task.from_location, task.to_location))
+        self._start(v, "task", [(src, [pick]), (dst, [drop])])
+
+    def _park(self, v: Vehicle) -> None:
+        spot = nearest_free(self.graph, v.node or "", [s.node for s in self.graph.stations_of("park")],
+                            self._taken())
+        if spot is not None and spot != v.node:
+            self._start(v, "park", [(spot, [])])
+
+    def _start(self, v: Vehicle, purpose: str, stops: list[tuple[str, list[dict[str, Any]]]]) -> None:
+        if v.charging:
+            self._send(v, "instantActions", {"actions": [vda.stop_charging()]})
+        try:
+            steps = steps_for(self.graph, v.node or "", stops)
+        except RouteError as exc:
+            if v.task is not None:
+                self._fail(v.task, str(exc))
+                v.task = None
+            return
+        self._orders += 1
+        v.plan = OrderPlan(self.graph, f"{v.key}-{self._orders}", steps)
+        v.purpose, v.target, v.cancel_sent_for = purpose, steps[-1].node, None
+        self._extend(v)
+
+    # ---- failures -------------------------------------------------------------------------------
+
+    def _abandon(self, v: Vehicle, reason: str) -> None:
+        """The vehicle cannot finish: cancel its order, re-queue its task or fail it if the load is aboard."""
+        task, v.task = v.task, None
+        if task is not None:
+            task.note(self.now(), f"{v.key}: {reason}")
+            if task.status == TaskStatus.PICKED:
+                self._fail(task, f"{reason}; handling unit aboard {v.key}")
+                self.ops.append((v.key, task.stranded_op(v.key, self.wall(), reason)))
+            elif not task.finished:
+                task.status, task.vehicle = TaskStatus.WAITING, None
+                self.queue.appendleft(task)
+                self.stats["redispatched"] += 1
+        if v.plan is not None:
+            if v.online:
+                v.cancel_sent_for = v.plan.order_id
+                self._send(v, "instantActions", {"actions": [vda.cancel_order()]})
+                self.stats["cancels"] += 1
+            v.plan, v.purpose, v.target = None, "", None
+        self.res.clear_wait(v.key)
+
+    def _fail(self, task: TransportTask, reason: str) -> None:
+        task.status = TaskStatus.FAILED
+        task.note(self.now(), f"failed: {reason}")
+        self.stats["failed"] += 1
+
+    def _hold_where_it_is(self, v: Vehicle, st: vda.StateIn) -> None:
+        """Keep what the vehicle stands on and may still drive to; it is an obstacle until it stops."""
+        self.res.keep_only(v.key, [*self.res.held(v.key), st.lastNodeId])
+        for n in st.nodeStates:
+            if n.released:
+                self.res.try_reserve(v.key, n.nodeId)
+        self.res.clear_wait(v.key)
+
+    # ---- helpers --------------------------------------------------------------------------------
+
+    def _vehicle(self, vid: vda.VehicleId) -> Vehicle:
+        v = self.vehicles.get(vid.serial)
+        if v is None:
+            v = self.vehicles[vid.serial] = Vehicle(vid)
+        return v
+
+    def _idle(self, v: Vehicle) -> bool:
+        st = v.state
+        return (v.online and not v.removed and st is not None and not st.fatal and v.plan is None
+                and v.task is None and not st.nodeStates and not st.driving)
+
+    def _taken(self) -> set[str]:
+        held = {n for v in self.vehicles.values() for n in self.res.held(v.key)}
+        return held | {v.target for v in self.vehicles.values() if v.plan is not None and v.target}
+
+    def _full_charger(self) -> Vehicle | None:
+        full = [v for v in self.vehicles.values()
+                if self._idle(v) and v.charging and v.battery >= self.config.charge_until]
+        return max(full, key=lambda v: v.battery, default=None)
+
+    def _send(self, v: Vehicle, topic: str, body: dict[str, Any], task: TransportTask | None = None) -> None:
+        self.outbox.append(Outgoing(v.vid, topic, body, task))
+

@@ -1,0 +1,174 @@
+"""The fleet master on MQTT: subscribes to every AGV's state, connection, factsheet and visualization,
+publishes orders and instant actions, and journals the ops finished tasks imply.
+
+One aiomqtt client, re-entered with jittered backoff when the broker goes away (aiomqtt 2.x has no
+reconnect of its own). Decisions live in ``FleetControl`` and are synchronous; this module only moves
+bytes: a reader feeds inputs, a sender publishes what the control left in its outbox (adding the
+VDA 5050 header), a recorder hands op drafts to the journal, a ticker re-checks waits and dispatch.
+A bad message is counted and logged, never fatal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiomqtt
+import structlog
+from pydantic import ValidationError
+
+from edge.fleet import vda
+from edge.fleet.config import FleetConfig
+from edge.fleet.control import FleetControl
+from edge.fleet.layout import LayoutGraph
+from edge.fleet.tasks import TransportTask
+from sync.clock import Clock
+from sync.ops import OpDraft
+
+Record = Callable[[OpDraft], Awaitable[Any]]
+Tap = Callable[[str, str, bytes], None]
+"""(direction "in"/"out", topic, payload): lets tests validate every message both ways."""
+
+
+class FleetMaster:
+    def __init__(
+        self, config: FleetConfig, *, clock: Clock, record: Record, tap: Tap | None = None,
+        log: Any = None, tick_seconds: float = 1.0,
+    ) -> None:
+        self.config, self.clock, self.record, self.tap = config, clock, record, tap
+        self.graph = LayoutGraph(config.layout)
+        self.control = FleetControl(config, self.graph, clock.monotonic, clock.now)
+        self.log = log if log is not None else structlog.get_logger("wims.fleet")
+        self.tick_seconds = tick_seconds
+        self.header_ids = vda.HeaderIds()
+        self.latencies: list[float] = []
+        """Real seconds from task creation to its first order on the wire."""
+        self.received: Counter[str] = Counter()
+        self.rejected = 0
+        self.record_errors = 0
+        self.connected = asyncio.Event()
+        self._client: aiomqtt.Client | None = None
+        self._wake = asyncio.Event()
+
+    # ---- API --------------------------------------------------------------------------------------
+
+    def submit(self, task: TransportTask) -> None:
+        self.control.submit(task)
+        self._wake.set()
+
+    def pause(self, serial: str) -> None:
+        self.control.pause(serial)
+        self._wake.set()
+
+    def resume(self, serial: str) -> None:
+        self.control.resume(serial)
+        self._wake.set()
+
+    def remove_vehicle(self, serial: str) -> None:
+        self.control.remove_vehicle(serial)
+        self._wake.set()
+
+    # ---- running ----------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Run until cancelled, reconnecting to the broker with jittered backoff."""
+        attempt = 0
+        while True:
+            try:
+                async with aiomqtt.Client(self.config.broker_host, self.config.broker_port,
+                                          identifier=self.config.client_id) as client:
+                    attempt = 0
+                    await self._session(client)
+            except aiomqtt.MqttError as exc:
+                attempt += 1
+                self.log.warning("fleet.broker_lost", error=str(exc), attempt=attempt)
+            self._client = None
+            self.connected.clear()
+            await asyncio.sleep(random.uniform(0, min(30.0, 1.5 ** min(10, attempt))) / 10)
+
+    async def _session(self, client: aiomqtt.Client) -> None:
+        prefix = f"{self.config.interface}/{vda.MAJOR}/+/+"
+        for name in ("state", "connection", "factsheet", "visualization"):
+            await client.subscribe(f"{prefix}/{name}", qos=1 if name == "connection" else 0)
+        self._client = client
+        self.connected.set()
+        self.log.info("fleet.connected", broker=f"{self.config.broker_host}:{self.config.broker_port}")
+        parts = {asyncio.create_task(self._read(client), name="fleet-read"),
+                 asyncio.create_task(self._send(client), name="fleet-send"),
+                 asyncio.create_task(self._tick(), name="fleet-tick")}
+        try:
+            done, _ = await asyncio.wait(parts, return_when=asyncio.FIRST_EXCEPTION)
+        finally:
+            for task in parts:
+                task.cancel()
+            await asyncio.gather(*parts, return_exceptions=True)
+        for task in done:
+            if (exc := task.exception()) is not None:
+                raise exc
+
+    async def _read(self, client: aiomqtt.Client) -> None:
+        async for message in client.messages:
+            payload = message.payload if isinstance(message.payload, bytes) else b""
+            if self.tap is not None:
+                self.tap("in", str(message.topic), payload)
+            self.handle(str(message.topic), payload)
+            self._wake.set()
+
+    def handle(self, topic: str, payload: bytes) -> None:
+        """Apply one inbound message; malformed ones are counted and logged, not raised."""
+        parsed = vda.parse_topic(topic)
+        if parsed is None:
+            return
+        vid, name = parsed
+        self.received[name] += 1
+        try:
+            body = json.loads(payload)
+            if name == "state":
+                self.control.on_state(vid, vda.StateIn.model_validate(body))
+            elif name == "connection":
+                msg = vda.ConnectionIn.model_validate(body)
+                self.control.on_connection(vid, msg)
+                self.log.info("fleet.connection", vehicle=str(vid), state=msg.connectionState)
+            elif name == "factsheet":
+                self.control.on_factsheet(vid, vda.FactsheetIn.model_validate(body))
+            elif name == "visualization":
+                pos = body.get("agvPosition") or {}
+                self.control.on_visualization(vid, float(pos.get("x", 0.0)), float(pos.get("y", 0.0)))
+        except (ValueError, ValidationError, AttributeError, TypeError) as exc:
+            self.rejected += 1
+            self.log.warning("fleet.bad_message", topic=topic, error=str(exc)[:300])
+
+    async def _send(self, client: aiomqtt.Client) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            out, self.control.outbox = self.control.outbox, []
+            for item in out:
+                name = vda.topic(self.config.interface, item.vehicle, item.topic)
+                body = {**vda.header(self.header_ids, name, item.vehicle, self.clock.now()), **item.body}
+                payload = json.dumps(body).encode()
+                await client.publish(name, payload)
+                if self.tap is not None:
+                    self.tap("out", name, payload)
+                if item.task is not None and item.task.ordered_perf is None:
+                    item.task.ordered_perf = time.perf_counter()  # the latency metric, not business time
+                    self.latencies.append(item.task.ordered_perf - item.task.created_perf)
+            ops, self.control.ops = self.control.ops, []
+            for serial, draft in ops:
+                try:
+                    await self.record(draft)
+                except Exception as exc:  # a refused op must not stop the fleet; it is logged once
+                    self.record_errors += 1
+                    self.log.error("fleet.op_not_recorded", vehicle=serial, kind=str(draft.kind), error=str(exc))
+
+    async def _tick(self) -> None:
+        while True:
+            await self.clock.sleep(self.tick_seconds)
+            self.control.tick()
+            self._wake.set()
+
