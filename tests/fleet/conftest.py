@@ -147,11 +147,11 @@ class Fleet:
                        asyncio.create_task(sim.run(), name=f"agv:{serial}")]
         return link
 
-    async def until(self, predicate: Any, timeout: float, what: str = "condition") -> None:
+    async def until(self, predicate: Any, timeout: float, what: str = "condition", detail: Any = None) -> None:
         deadline = time.monotonic() + timeout
         while not predicate():
             if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what}")
+                raise AssertionError(f"timed out waiting for {what}" + (f": {detail()}" if detail else ""))
             await asyncio.sleep(0.02)
 
 
