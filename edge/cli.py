@@ -324,7 +324,12 @@ def demo(
 
 
 def _sim_command(name: str, module: str, help_text: str) -> None:
-    @sim_app.command(name, help=help_text, context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+    @sim_app.command(
+        name,
+        help=f"{help_text} Options are the simulator's own: `wims sim {name} --help`.",
+        add_help_option=False,  # --help goes to the simulator, which documents its own options
+        context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    )
     def _run(ctx: typer.Context) -> None:
         try:
             mod = importlib.import_module(module)
@@ -340,7 +345,6 @@ _sim_command("scanner", "firmware_sim.scanner.__main__", "A serial barcode scann
 _sim_command("camera", "firmware_sim.camera.__main__", "A camera that renders barcode images.")
 _sim_command("modbus", "firmware_sim.modbus.__main__", "Modbus temperature/humidity sensors (RTU or TCP).")
 _sim_command("agv", "firmware_sim.agv.__main__", "VDA 5050 AGVs over MQTT.")
-_sim_command("badge", "firmware_sim.badge.__main__", "A virtual badge card for vsmartcard-vpcd.")
 
 
 def _mount_cloud() -> None:

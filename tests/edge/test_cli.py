@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from edge.cli import app
@@ -91,3 +92,9 @@ def test_example_configs_load() -> None:
     for cfg in sorted(Path("configs").glob("*.toml")):
         r = runner.invoke(app, ["edge", "stock", "-c", str(cfg)])
         assert "config error" not in r.output, r.output
+
+
+@pytest.mark.parametrize("sim", ["rfid", "scanner", "camera", "modbus", "agv"])
+def test_wims_sim_passes_options_to_the_simulator(sim: str) -> None:
+    r = runner.invoke(app, ["sim", sim, "--help"])
+    assert r.exit_code == 0 and "usage: python -m firmware_sim." in r.output and "--" in r.output
