@@ -124,18 +124,3 @@ class CloudClient:
         )
         data = r.json()
         return list(data["commands"]), int(data["next_cursor"])
-
-    async def stock(self, warehouse: str) -> list[dict[str, Any]]:
-        """Every stock line the cloud holds for a warehouse (all pages)."""
-        lines: list[dict[str, Any]] = []
-        offset = 0
-        while True:
-            r = await self._request(
-                "GET", "/v1/stock", params={"warehouse": warehouse, "limit": 1000, "offset": offset}
-            )
-            data = r.json()
-            page = data["lines"] if isinstance(data, dict) else data
-            lines.extend(page)
-            if len(page) < 1000:
-                return lines
-            offset += len(page)
