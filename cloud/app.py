@@ -103,6 +103,13 @@ def create_app(settings: CloudSettings | None = None, *, clock: Clock | None = N
             status_code=503, content={"detail": "database unavailable; retry later"}, headers={"Retry-After": "5"}
         )
 
+    @app.exception_handler(sa_exc.DataError)
+    @app.exception_handler(psycopg.DataError)
+    async def _bad_value(_request: Request, exc: Exception) -> JSONResponse:
+        # a value the database cannot store or compare (a NUL byte in text, for one): the input is bad
+        orig = getattr(exc, "orig", exc)
+        return JSONResponse(status_code=422, content={"detail": f"invalid value: {str(orig).splitlines()[0]}"})
+
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
         return {"status": "ok", "database": engine.dialect.name}
