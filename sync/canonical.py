@@ -134,11 +134,34 @@ def iso_utc(dt: datetime) -> str:
 
 def op_from_body(body: dict[str, Any]) -> Op:
     """Parse a wire body into an Op, checking its own hash (not its link: see ``verify_chain``)."""
+    return op_from_canonical(body, canonical_bytes(unhashed(body)))
+
+
+def unhashed(body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` without its ``hash`` field: what the hash covers. A C-level copy, not a comprehension
+    (a fifth of the cost), and the caller's dict is left as it was."""
+    rest = body.copy()
+    rest.pop("hash", None)
+    return rest
+
+
+_validate_op = Op.__pydantic_validator__.validate_python
+"""``Op.model_validate`` minus its Python wrapper (about 0.3 µs an op at ingest rates): same schema,
+same strictness, same errors."""
+
+
+def op_from_canonical(body: dict[str, Any], canonical: bytes) -> Op:
+    """``op_from_body`` for a caller that already holds ``canonical_bytes(unhashed(body))`` (ingest
+    stores that text), so the op's canonical bytes are computed once, not twice.
+
+    The hash is checked over those bytes, i.e. over the fields *as received*, never over a model
+    re-serialised. A schema error is reported before a hash mismatch, as ``op_from_body`` always has.
+    """
     try:
-        op = Op.model_validate(body)
+        op: Op = _validate_op(body)
     except ValidationError as exc:
         raise ChainError(int(body.get("seq", 0) or 0), f"invalid op: {exc.errors()[0]['msg']}") from exc
-    if hash_body(body) != op.hash:
+    if hashlib.sha256(canonical).hexdigest() != op.hash:
         raise ChainError(op.seq, "hash does not match the op's content (edited op?)")
     return op
 

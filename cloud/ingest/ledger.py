@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 
 from cloud.db.engine import dialect_insert
 from cloud.db.schema import discrepancies, serials, stock_balance, transit, work_orders
-from sync.ledger import effect_of
+from sync.ledger import TRANSIT_KINDS, effect_of, stock_legs
 from sync.ops import Op, ReceivePayload
 
 StockKeyT = tuple[str, str, str, str, str]  # warehouse, sku, lot, location, status
@@ -59,22 +59,27 @@ class Deltas:
 
 
 def sum_effects(new_ops: list[Op], warehouse: str) -> Deltas:
+    """Sum a batch's deltas per key. Stock legs come as plain tuples (``stock_legs``, the hot part);
+    transit, rarer, from ``effect_of``."""
     deltas = Deltas(warehouse)
     stock, out_qty, in_qty, ends = deltas.stock, deltas.out_qty, deltas.in_qty, deltas.ends
     for op in new_ops:
-        effect = effect_of(op.payload, warehouse)
-        for d in effect.stock:
-            k = d.key
-            stock[(k.warehouse, k.sku, k.lot, k.location, k.status.value)] += d.qty
-        for t in effect.transit:
-            tk = (t.transfer_id, t.sku, t.lot)
-            ends.setdefault(tk, (t.from_warehouse, t.to_warehouse))
-            if t.qty > 0:
-                out_qty[tk] += t.qty
-            else:
-                in_qty[tk] -= t.qty
-        if isinstance(op.payload, ReceivePayload):
-            for s in op.payload.serials:
+        payload = op.payload
+        legs = stock_legs(payload)
+        if legs:
+            sku, lot = payload.sku, payload.lot  # type: ignore[union-attr]  # every payload with legs has them
+            for location, status, qty in legs:
+                stock[(warehouse, sku, lot, location, status)] += qty
+        if isinstance(payload, TRANSIT_KINDS):
+            for t in effect_of(payload, warehouse).transit:
+                tk = (t.transfer_id, t.sku, t.lot)
+                ends.setdefault(tk, (t.from_warehouse, t.to_warehouse))
+                if t.qty > 0:
+                    out_qty[tk] += t.qty
+                else:
+                    in_qty[tk] -= t.qty
+        elif isinstance(payload, ReceivePayload):
+            for s in payload.serials:
                 deltas.serials.setdefault(s, str(op.op_id))
     return deltas
 
