@@ -129,7 +129,9 @@ def iso_utc(dt: datetime) -> str:
     """ISO 8601 in UTC with microseconds and a ``Z``, the one timestamp form on the wire."""
     if dt.tzinfo is not UTC:
         dt = dt.astimezone(UTC)
-    return dt.isoformat(timespec="microseconds")[:-6] + "Z"  # drop "+00:00"
+    if dt.microsecond:  # orjson writes the same text 8x faster (a journal append formats one per op)
+        return orjson.dumps(dt, option=orjson.OPT_UTC_Z)[1:-1].decode()
+    return dt.isoformat(timespec="microseconds")[:-6] + "Z"  # orjson would drop a zero fraction
 
 
 def op_from_body(body: dict[str, Any]) -> Op:

@@ -167,12 +167,23 @@ def stock_locations(payload: Payload) -> tuple[str, ...]:
     names = _location_fields_cache.get(cls)
     if names is None:
         names = _location_fields_cache[cls] = tuple(n for n in _LOCATION_FIELDS if n in cls.model_fields)
-    return tuple(v for n in names if isinstance(v := getattr(payload, n), str))
+    found = []
+    for n in names:  # a loop, not a generator expression: this runs once per journaled op
+        if isinstance(v := getattr(payload, n), str):
+            found.append(v)
+    return tuple(found)
+
+
+_has_sku_cache: dict[type, bool] = {}
 
 
 def stock_skus(payload: Payload) -> tuple[str, ...]:
     """Every SKU an op names."""
-    if "sku" in type(payload).model_fields:
+    cls = type(payload)
+    has_sku = _has_sku_cache.get(cls)
+    if has_sku is None:  # ``model_fields`` is a computed property in pydantic: read once per class
+        has_sku = _has_sku_cache[cls] = "sku" in cls.model_fields
+    if has_sku:
         return (payload.sku,)  # type: ignore[union-attr]
     if isinstance(payload, PackPayload):
         return tuple(line.sku for line in payload.lines)

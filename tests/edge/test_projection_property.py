@@ -155,3 +155,32 @@ def test_projection_equals_recomputation(batches: list[list[dict[str, object]]],
         assert report.chain_error is None
         assert report.projection_diffs == []
         assert report.ops == accepted
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(payloads, min_size=1, max_size=60), st.booleans())
+def test_projection_holds_with_groups_planned_during_fsyncs(ops: list[dict[str, object]], negative_ok: bool) -> None:
+    """Every COMMIT on the writer thread and small groups: most groups are planned ahead, on a book that
+    the group in flight has not reached yet."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = parse_config(site_dict(Path(tmp), allow_negative_stock=negative_ok))
+        drafts = []
+        for p in ops:
+            try:
+                drafts.append(OpDraft.model_validate({"payload": p, "actor": "prop"}))
+            except ValueError:
+                continue
+
+        async def run() -> int:
+            async with open_journal(cfg, inline_commit_below=0.0, max_batch=4) as j:
+                results = await asyncio.gather(*(j.append(x) for x in drafts), return_exceptions=True)
+                for r in results:
+                    if isinstance(r, BaseException):
+                        assert isinstance(r, OpRejected) and r.code == "insufficient_stock" and not negative_ok, r
+                if not negative_ok:
+                    assert all(line.qty >= 0 for line in j.stock())
+            return sum(not isinstance(r, BaseException) for r in results)
+
+        accepted = asyncio.run(run())
+        report = verify_database(connect(str(cfg.store.path), readonly=True))
+        assert report.chain_error is None and report.projection_diffs == [] and report.ops == accepted

@@ -1,0 +1,149 @@
+"""Groups planned ahead, during the previous group's fsync (the journal's commit thread).
+
+These run the journal with ``inline_commit_below=0`` so that every COMMIT goes to the writer thread,
+as on a slow disk, and appends arrive while a commit is in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from edge.config import SiteConfig
+from edge.store.errors import OpRejected
+from edge.store.journal import _INSERT_OP, _UPSERT_STOCK, Journal, read_head
+from edge.store.masterdata import MasterData
+from edge.store.planner import AheadView, Plan, Planner, TransactionView
+from edge.store.schema import connect
+from edge.store.verify import verify_database
+from sync.clock import SystemClock
+from sync.ops import Op, OpDraft
+from tests.edge.conftest import open_journal
+from tests.edge.test_journal import d, receive
+
+ROOT = Path(__file__).parents[2]
+
+
+def _plans(journal: Journal) -> dict[str, float]:
+    samples = journal.metrics.plans.collect()[0].samples
+    return {s.labels["where"]: s.value for s in samples if s.name.endswith("_total")}
+
+
+def pick(qty: int) -> OpDraft:
+    return d(
+        kind="pick",
+        sku="SKU-0",
+        from_location="A-01",
+        to_location="STAGE",
+        qty=qty,
+        order_id="O1",
+        from_status="available",
+    )
+
+
+async def test_groups_are_planned_during_the_previous_fsync(site: SiteConfig) -> None:
+    async with open_journal(site, inline_commit_below=0.0, max_batch=10) as j:
+        ops = await asyncio.gather(*(j.append(receive(qty=1)) for _ in range(200)))
+        assert sorted(op.seq for op in ops) == list(range(1, 201))
+        assert _plans(j).get("ahead", 0) >= 10, _plans(j)
+        assert j.book_qty("SKU-0", "A-01") == 200
+    report = verify_database(connect(str(site.store.path), readonly=True))
+    assert report.ok and report.ops == 200
+
+
+async def test_stock_taken_by_the_group_in_flight_counts_against_the_next(site: SiteConfig) -> None:
+    async with open_journal(site, inline_commit_below=0.0, max_batch=3) as j:
+        await j.append(receive(qty=10))
+        # The first group of 3 picks of 2 leaves 4; the next group, planned while the first commits, fits 2 more.
+        results = await asyncio.gather(*(j.append(pick(2)) for _ in range(6)), return_exceptions=True)
+        taken = [r for r in results if not isinstance(r, BaseException)]
+        refused = [r for r in results if isinstance(r, OpRejected)]
+        assert len(taken) == 5 and len(refused) == 1, results
+        assert refused[0].code == "insufficient_stock"
+        assert j.book_qty("SKU-0", "A-01") == 0
+        assert _plans(j).get("ahead", 0) >= 1, _plans(j)
+    report = verify_database(connect(str(site.store.path), readonly=True))
+    assert report.ok and report.projection_diffs == []
+
+
+def _written(path: Path, site: SiteConfig, qty: int) -> tuple[sqlite3.Connection, Plan]:
+    """A group written as the journal writes it (``qty`` received at A-01), its COMMIT still to come."""
+    conn = connect(str(path))
+    planner = Planner(
+        gateway_id=site.site.gateway_id,
+        warehouse="WH-T",
+        master=MasterData.from_config(site),
+        allow_negative_stock=False,
+    )
+    conn.execute("BEGIN IMMEDIATE")
+    plan = planner.plan([receive(qty=qty)], read_head(conn), TransactionView(conn, "WH-T"), datetime.now(UTC))
+    conn.executemany(_INSERT_OP, plan.rows)
+    conn.executemany(_UPSERT_STOCK, plan.stock_rows("WH-T"))
+    return conn, plan
+
+
+async def test_ahead_view_adds_the_group_in_flight_only_while_it_is_not_visible(site: SiteConfig) -> None:
+    """Both sides of the race made deterministic: the view reads before and after the COMMIT lands."""
+    async with open_journal(site) as j:
+        await j.append(receive(qty=10))
+    path = Path(site.store.path)
+    key = ("SKU-0", "", "A-01", "available")
+    reader = connect(str(path), readonly=True)
+    writer, inflight = _written(path, site, 5)
+    op_ids = [str(op.op_id) for op in inflight.results if isinstance(op, Op)]
+    with AheadView(reader, "WH-T", inflight) as view:
+        assert view.qty(key) == 15  # 10 committed + the 5 in flight
+        assert list(view.stored(op_ids)) == op_ids
+    writer.execute("COMMIT")
+    with AheadView(reader, "WH-T", inflight) as view:
+        assert view.qty(key) == 15  # the 5 are in the database now: not added twice
+        assert list(view.stored(op_ids)) == op_ids
+    writer.close()
+    reader.close()
+
+
+_ONE_APPEND = """
+import asyncio, sys
+from pathlib import Path
+from edge.config import parse_config
+from tests.edge.conftest import open_journal, site_dict
+from tests.edge.test_journal import receive
+async def main():
+    async with open_journal(parse_config(site_dict(Path(sys.argv[1])))) as j:
+        await j.append(receive(sku="SKU-1", qty=7))
+asyncio.run(main())
+"""
+
+
+class _AnotherWriterMidway(SystemClock):
+    """A clock whose n-th reading, once armed, lets another process append first: it is read when a
+    group is planned, so the other append lands between planning ahead and the group's transaction."""
+
+    def __init__(self, store_dir: Path) -> None:
+        self.store_dir = store_dir
+        self.countdown: int | None = None
+
+    def now(self) -> datetime:
+        if self.countdown is not None:
+            self.countdown -= 1
+            if self.countdown == 0:
+                subprocess.run([sys.executable, "-c", _ONE_APPEND, str(self.store_dir)], cwd=ROOT, check=True)
+        return super().now()
+
+
+async def test_a_plan_made_ahead_on_a_moved_head_is_made_again(site: SiteConfig) -> None:
+    clock = _AnotherWriterMidway(Path(site.store.path).parent)
+    async with open_journal(site, inline_commit_below=0.0, max_batch=5, clock=clock) as j:
+        await j.append(receive(qty=1))
+        clock.countdown = 2  # 1st reading: the next group, in its transaction; 2nd: the group after, ahead
+        ops = await asyncio.gather(*(j.append(receive(qty=1)) for _ in range(10)))
+        assert _plans(j).get("replanned") == 1, _plans(j)
+        assert sorted(op.seq for op in ops) == [2, 3, 4, 5, 6, 8, 9, 10, 11, 12]  # seq 7 is the other process's
+    report = verify_database(connect(str(site.store.path), readonly=True))
+    assert report.ok and report.ops == 12 and report.projection_diffs == []
+    stock = dict(connect(str(site.store.path), readonly=True).execute("SELECT sku, qty FROM stock"))
+    assert stock == {"SKU-0": 11, "SKU-1": 7}
