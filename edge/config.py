@@ -53,6 +53,14 @@ class StoreSection(_Strict):
     queue_limit: int = Field(
         default=20_000, ge=1, description="Appends waiting for the writer before callers are held back."
     )
+    inline_commit_below_ms: float = Field(
+        default=1.0,
+        ge=0,
+        le=1000,
+        description="While recent commits (fsyncs) take less than this, the journal commits on its event "
+        "loop (a hand-off to its writer thread costs more than a fast fsync); slower ones run on the "
+        "thread, so a slow disk never stalls the gateway. 0 always uses the thread.",
+    )
     telemetry_max_raw: int = Field(default=200_000, ge=100, description="Raw readings kept before thinning.")
     telemetry_max_aggregates: int = Field(default=500_000, ge=100, description="1-minute aggregates kept.")
 

@@ -82,6 +82,7 @@ class Gateway:
             synchronous=cfg.store.synchronous,
             max_batch=cfg.store.max_batch,
             queue_limit=cfg.store.queue_limit,
+            inline_commit_below=cfg.store.inline_commit_below_ms / 1000,
             registry=self.registry,
         )
         await self._journal.__aenter__()

@@ -27,13 +27,14 @@ from edge.store.errors import OpRejected
 from edge.store.masterdata import MasterData
 from sync.canonical import body_from_stored, iso_utc, seal_canonical
 from sync.ledger import stock_legs, stock_locations, stock_skus
-from sync.ops import CountPayload, Op, OpDraft, StockStatus
+from sync.ops import CountPayload, Op, OpDraft, OpKind, StockStatus
 
 LineKey = tuple[str, str, str, str]
 """(sku, lot, location, status) of a stock line at the journal's warehouse."""
 
 _SELECT_QTY = "SELECT qty FROM stock WHERE warehouse=? AND sku=? AND lot=? AND location=? AND status=?"
 _AVAILABLE = StockStatus.AVAILABLE.value
+_KIND_TEXT = {k: k.value for k in OpKind}  # a dict lookup is cheaper than the enum's ``value`` property
 
 
 @dataclass(slots=True)
@@ -188,7 +189,7 @@ class Planner:
                 op_id=op_id,
                 occurred_at=occurred,
             )
-            kind = draft.payload.kind.value
+            kind = _KIND_TEXT[draft.payload.kind]
             rows.append((seq, op_id, kind, occurred, recorded, draft.actor, draft.device_id, text, head, prev, flags))
             op = _trusted_op(draft, self.gateway_id, seq, recorded_at, prev, head)
             new[op_id] = op
@@ -224,7 +225,7 @@ class Planner:
         keyed = [((sku, lot, loc, status), qty) for loc, status, qty in legs]
         flags: str | None = None
         for key, qty in keyed:
-            if qty >= 0:
+            if qty >= 0:  # adding stock needs no book: a receive reads nothing
                 continue
             after = view.qty(key) + pending.get(key, 0) + qty
             if after < 0:
