@@ -19,6 +19,7 @@ warehouse): hashing a tuple is several times cheaper than hashing a dataclass, a
 from __future__ import annotations
 
 import sqlite3
+import typing
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -27,13 +28,28 @@ from edge.store.errors import OpRejected
 from edge.store.masterdata import MasterData
 from sync.canonical import body_from_stored, iso_utc, seal_canonical
 from sync.ledger import stock_legs, stock_locations, stock_skus
-from sync.ops import CountPayload, Op, OpDraft, OpKind, StockStatus
+from sync.ops import CountPayload, Op, OpDraft, OpKind, Payload, StockStatus
 
 LineKey = tuple[str, str, str, str]
 """(sku, lot, location, status) of a stock line at the journal's warehouse."""
 
 _SELECT_QTY = "SELECT qty FROM stock WHERE warehouse=? AND sku=? AND lot=? AND location=? AND status=?"
 _AVAILABLE = StockStatus.AVAILABLE.value
+
+
+def _one_sku_one_location() -> frozenset[type]:
+    """Payload classes naming exactly one SKU (``sku``) and one location (``location``), both required:
+    the planner checks those two fields directly instead of walking the generic field lists."""
+    classes = typing.get_args(typing.get_args(Payload)[0])
+    return frozenset(
+        cls
+        for cls in classes
+        if all(name in cls.model_fields and cls.model_fields[name].is_required() for name in ("sku", "location"))
+        and not {"from_location", "to_location"} & set(cls.model_fields)
+    )
+
+
+_ONE_SKU_ONE_LOCATION = _one_sku_one_location()
 _KIND_TEXT = {k: k.value for k in OpKind}  # a dict lookup is cheaper than the enum's ``value`` property
 
 
@@ -203,13 +219,21 @@ class Planner:
     def _check(self, draft: OpDraft, pending: dict[LineKey, int], view: StoreView) -> tuple[OpDraft, str | None]:
         """Check one draft against master data and stock; fold its deltas into ``pending``."""
         payload = draft.payload
-        skus, locations = self.master.skus, self.master.locations
-        for sku in stock_skus(payload):
-            if sku not in skus:
-                raise OpRejected("unknown_sku", f"unknown SKU {sku!r}", "payload.sku")
-        for loc in stock_locations(payload):
-            if loc not in locations:
-                raise OpRejected("unknown_location", f"unknown location {loc!r}", "payload.location")
+        if type(payload) in _ONE_SKU_ONE_LOCATION:  # the common shapes, without the generic walks below
+            sku_code: str = payload.sku  # type: ignore[union-attr]
+            location: str = payload.location  # type: ignore[union-attr,assignment]
+            if sku_code not in self.master.skus:
+                raise OpRejected("unknown_sku", f"unknown SKU {sku_code!r}", "payload.sku")
+            if location not in self.master.locations:
+                raise OpRejected("unknown_location", f"unknown location {location!r}", "payload.location")
+        else:
+            skus, locations = self.master.skus, self.master.locations
+            for sku in stock_skus(payload):
+                if sku not in skus:
+                    raise OpRejected("unknown_sku", f"unknown SKU {sku!r}", "payload.sku")
+            for loc in stock_locations(payload):
+                if loc not in locations:
+                    raise OpRejected("unknown_location", f"unknown location {loc!r}", "payload.location")
         if isinstance(payload, CountPayload):
             # The book is read at planning, against the database plus everything before this op, so the
             # delta is exact even if stock moved between the count and this commit.
