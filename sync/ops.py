@@ -12,9 +12,17 @@ import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    field_validator,
+    model_validator,
+)
 from uuid6 import uuid7
 
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/\-]*$")]
@@ -351,7 +359,12 @@ GENESIS_HASH = "0" * 64
 
 
 class Op(BaseModel):
-    """A journaled op: a draft plus its place in the gateway's chain."""
+    """A journaled op: a draft plus its place in the gateway's chain.
+
+    Validation is on the cloud's hot path (every op of every batch), so the checks that need Python run
+    in one call (``_finish``) and everything else is pydantic-core's: timestamps must carry a timezone
+    (``AwareDatetime``) and are then converted to UTC; ``kind`` must equal the payload's kind.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -362,18 +375,41 @@ class Op(BaseModel):
     payload: Payload
     actor: str = Field(min_length=1, max_length=64)
     device_id: str | None = Field(default=None, max_length=64)
-    occurred_at: datetime
-    recorded_at: datetime
+    occurred_at: AwareDatetime
+    recorded_at: AwareDatetime
     prev_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
     hash: str = Field(pattern=r"^[0-9a-f]{64}$")
 
-    @field_validator("occurred_at", "recorded_at")
+    @model_validator(mode="wrap")
     @classmethod
-    def _utc(cls, v: datetime) -> datetime:
-        return _require_utc(v)
+    def _finish(cls, data: Any, handler: ModelWrapValidatorHandler[Op]) -> Op:
+        """After the schema: kind against payload, timestamps to UTC (one Python call for all three)."""
+        op = handler(data)
+        if type(data) is not cls:  # an Op instance is passed through as is: already checked and converted
+            fields = op.__dict__
+            if fields["kind"] != fields["payload"].kind:
+                raise ValueError(f"kind {op.kind!s} does not match payload kind {op.payload.kind!s}")
+            raw = data if type(data) is dict else _NO_RAW
+            fields["occurred_at"] = _as_utc(raw.get("occurred_at"), fields["occurred_at"])
+            fields["recorded_at"] = _as_utc(raw.get("recorded_at"), fields["recorded_at"])
+        return op
 
-    @model_validator(mode="after")
-    def _kind_matches_payload(self) -> Op:
-        if self.kind != self.payload.kind:
-            raise ValueError(f"kind {self.kind!s} does not match payload kind {self.payload.kind!s}")
-        return self
+
+_NO_RAW: dict[str, Any] = {}
+_fromisoformat = datetime.fromisoformat
+
+
+def _as_utc(sent: Any, parsed: datetime) -> datetime:
+    """``parsed.astimezone(UTC)``, a third of the cost for the one wire form (``iso_utc``).
+
+    ``sent`` is the value as received and ``parsed`` what the schema made of it (so ``sent`` is valid).
+    For ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` Python's own parser gives the same instant with ``UTC`` as its
+    tzinfo directly, where pydantic-core's ``TzInfo(UTC)`` would need converting. Anything else, or a
+    value Python's parser refuses that pydantic-core took (a leap second), is converted as always.
+    """
+    if type(sent) is str and len(sent) == 27 and sent[26] == "Z" and sent[19] == "." and sent[10] == "T":
+        try:
+            return _fromisoformat(sent)
+        except ValueError:
+            pass
+    return parsed.astimezone(UTC)

@@ -41,22 +41,30 @@ def append(conn: Connection, *, now: datetime, actor: str, action: str, target: 
     if conn.dialect.name == "postgresql":
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _AUDIT_LOCK_KEY})
     prev = conn.execute(sa.select(audit_log.c.hash).order_by(audit_log.c.id.desc()).limit(1)).scalar()
-    prev_hash = prev or GENESIS_HASH
+    row = entry(now=now, actor=actor, action=action, target=target, detail=detail, prev_hash=prev or GENESIS_HASH)
+    conn.execute(audit_log.insert().values(dict(zip(_ENTRY_COLUMNS, row, strict=True))))
+    return row[-1]
+
+
+_ENTRY_COLUMNS = ("at", "actor", "action", "target", "detail", "prev_hash", "hash")
+
+PG_LOCK_SQL = f"SELECT pg_advisory_xact_lock({_AUDIT_LOCK_KEY})"
+"""The append lock, for a caller that sends its statements itself (ingest's pipeline). Take it after every
+other lock of the transaction and read ``PG_HEAD_SQL`` in a *later* statement: under READ COMMITTED a
+statement's snapshot is taken when it starts, so a read in the locking statement could miss the entry
+committed by the transaction that held the lock."""
+PG_HEAD_SQL = "SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1"
+PG_INSERT_SQL = f"INSERT INTO audit_log ({', '.join(_ENTRY_COLUMNS)}) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+
+
+def entry(
+    *, now: datetime, actor: str, action: str, target: str, detail: dict[str, Any], prev_hash: str
+) -> tuple[str, str, str, str, str, str, str]:
+    """The row of one entry following ``prev_hash``, in ``PG_INSERT_SQL``'s column order (hash last)."""
     at = iso_utc(now)
     detail_text = canonical_bytes(json.loads(json.dumps(detail, default=str))).decode()
     digest = _entry_hash(at, actor, action, target, detail_text, prev_hash)
-    conn.execute(
-        audit_log.insert().values(
-            at=at,
-            actor=actor,
-            action=action,
-            target=target,
-            detail=detail_text,
-            prev_hash=prev_hash,
-            hash=digest,
-        )
-    )
-    return digest
+    return at, actor, action, target, detail_text, prev_hash, digest
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ with "database is locked". PostgreSQL: psycopg 3, whatever spelling of the URL t
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import sqlalchemy as sa
@@ -46,7 +47,40 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    engine = sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size)
+    _ping_when_idle(engine)
+    return engine
+
+
+PING_IDLE_S = 1.0
+"""A pooled connection back in use after this long idle is pinged before it is handed out."""
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """``pool_pre_ping``, but only for a connection idle for ``PING_IDLE_S`` or more.
+
+    The ping is a round trip on every checkout, and an ingest request checks out twice (token lookup,
+    then its transaction): a measurable share of a batch. A connection that came back to the pool less
+    than a second ago was working then; if the server went away within that second, the request fails
+    as it would have during the outage anyway (503, retryable) and SQLAlchemy discards the pool's
+    connections. A dead idle connection is replaced transparently, as with ``pool_pre_ping``
+    (SQLAlchemy's "pessimistic disconnect handling": a ``DisconnectionError`` from ``checkout`` makes
+    the pool retry with a fresh connection).
+    """
+
+    @sa.event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info["wims_last_used"] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkout")
+    def _checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        last = record.info.get("wims_last_used")
+        if last is not None and time.monotonic() - last < PING_IDLE_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:  # any failure of the ping means the connection is unusable
+            raise sa.exc.DisconnectionError(f"connection failed its ping: {exc}") from exc
 
 
 def dialect_insert(conn: Connection, table: sa.Table) -> Any:

@@ -105,6 +105,9 @@ def _fit(event: Event) -> str:
     return text
 
 
+PG_NOTIFY_SQL = "SELECT pg_notify(%s, %s)"
+
+
 class EventBus:
     """Emits events inside write transactions and delivers them to this process's hub after commit."""
 
@@ -122,6 +125,10 @@ class EventBus:
             conn.execute(sa.text("SELECT pg_notify(:c, :p)"), {"c": self.channel, "p": _fit(event)})
         else:
             conn.info.setdefault("wims_pending_events", []).append(event)
+
+    def notify_params(self, event: Event) -> tuple[str, str]:
+        """``PG_NOTIFY_SQL``'s parameters for ``event`` (PostgreSQL), for a caller that sends it itself."""
+        return self.channel, _fit(event)
 
     def _flush(self, conn: Connection) -> None:
         for event in conn.info.pop("wims_pending_events", []):

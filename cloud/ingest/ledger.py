@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -106,12 +107,23 @@ def _close_recovered(conn: Connection, warehouse: str, applied: Applied) -> None
     open_keys = conn.execute(
         sa.select(d.dkey).where(d.warehouse == warehouse, d.kind == "negative_stock", d.status == "open")
     ).scalars()
+    take_recovered(open_keys, warehouse, applied)
+
+
+def take_recovered(open_keys: Iterable[str], warehouse: str, applied: Applied) -> None:
+    """Close, of the open negative-stock records ``open_keys``, those whose balance this batch brought back."""
     for dkey in open_keys:
         if dkey in applied.recovered:
             applied.discrepancies.append(Discrepancy(dkey, "negative_stock", warehouse, None, {}, resolved=True))
 
 
-_PG_STOCK_UPSERT = (
+PG_OPEN_NEGATIVE_SQL = (
+    "SELECT dkey FROM discrepancies WHERE warehouse = %s AND kind = 'negative_stock' AND status = 'open'"
+)
+"""``_close_recovered``'s read, for ingest's pipeline (sent with the upsert whenever a delta is positive:
+only a positive delta can bring a balance back)."""
+
+PG_STOCK_UPSERT = (
     "INSERT INTO stock_balance (warehouse, sku, lot, location, status, qty) "
     "SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::bigint[]) "
     "ON CONFLICT (warehouse, sku, lot, location, status) DO UPDATE SET qty = stock_balance.qty + EXCLUDED.qty "
@@ -119,16 +131,26 @@ _PG_STOCK_UPSERT = (
 )
 
 
-def _apply_stock(conn: Connection, stock: Counter[StockKeyT], applied: Applied) -> None:
-    # sorted: concurrent transactions touching the same rows then lock them in the same order (no deadlock)
+def pg_stock_params(stock: Counter[StockKeyT]) -> tuple[list[Any], ...] | None:
+    """``PG_STOCK_UPSERT``'s six array parameters (None when nothing changes), keys sorted: concurrent
+    transactions touching the same rows then lock them in the same order (no deadlock)."""
     items = sorted((k, q) for k, q in stock.items() if q != 0)
     if not items:
-        return
+        return None
+    return (*([k[i] for k, _ in items] for i in range(5)), [q for _, q in items])
+
+
+def _apply_stock(conn: Connection, stock: Counter[StockKeyT], applied: Applied) -> None:
     if conn.dialect.name == "postgresql":
         # one statement, six array parameters: no per-row SQL text for the driver to build or parse
-        columns = (*([k[i] for k, _ in items] for i in range(5)), [q for _, q in items])
-        result: Any = conn.exec_driver_sql(_PG_STOCK_UPSERT, columns)
+        params = pg_stock_params(stock)
+        if params is None:
+            return
+        result: Any = conn.exec_driver_sql(PG_STOCK_UPSERT, params)
     else:
+        items = sorted((k, q) for k, q in stock.items() if q != 0)
+        if not items:
+            return
         ins = dialect_insert(conn, stock_balance)
         stmt = ins.on_conflict_do_update(
             index_elements=[c.name for c in stock_balance.primary_key],
@@ -138,7 +160,12 @@ def _apply_stock(conn: Connection, stock: Counter[StockKeyT], applied: Applied) 
             {"warehouse": k[0], "sku": k[1], "lot": k[2], "location": k[3], "status": k[4], "qty": q} for k, q in items
         ]
         result = conn.execute(stmt, rows)
-    for warehouse, sku, lot, location, status, qty in result:
+    take_balances(result, stock, applied)
+
+
+def take_balances(rows: Iterable[Sequence[Any]], stock: Counter[StockKeyT], applied: Applied) -> None:
+    """Read the upsert's new balances: which keys went negative, which came back."""
+    for warehouse, sku, lot, location, status, qty in rows:
         key = (warehouse, sku, lot, location, status)
         applied.balances[key] = (stock[key], qty)
         if qty < 0:
@@ -153,6 +180,13 @@ def _apply_stock(conn: Connection, stock: Counter[StockKeyT], applied: Applied) 
             )
         elif stock[key] > 0:
             applied.recovered.add(f"negative|{'|'.join(key)}")
+
+
+def apply_rare(conn: Connection, deltas: Deltas, applied: Applied) -> None:
+    """``apply_deltas``'s transit and serial parts (few batches have any)."""
+    _apply_transit(conn, deltas.out_qty, deltas.in_qty, deltas.ends, applied)
+    if deltas.serials:
+        _check_serials(conn, deltas.serials, deltas.warehouse, applied)
 
 
 def _apply_transit(

@@ -16,13 +16,27 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from cloud.audit.log import PG_HEAD_SQL, PG_INSERT_SQL, PG_LOCK_SQL
 from cloud.audit.log import append as audit_append
+from cloud.audit.log import entry as audit_entry
 from cloud.db.engine import dialect_insert
 from cloud.db.schema import gateways, ops, quarantine
-from cloud.events.hub import EventBus
+from cloud.events.hub import PG_NOTIFY_SQL, EventBus
 from cloud.ingest.batch import IngestResult, Parsed, Quarantined, Sorter, low_seqs, parse_batch, parse_one
-from cloud.ingest.ledger import Deltas, apply_deltas, record_discrepancies, sum_effects
-from sync.ops import Op
+from cloud.ingest.ledger import (
+    PG_OPEN_NEGATIVE_SQL,
+    PG_STOCK_UPSERT,
+    Applied,
+    Deltas,
+    apply_deltas,
+    apply_rare,
+    pg_stock_params,
+    record_discrepancies,
+    sum_effects,
+    take_balances,
+    take_recovered,
+)
+from sync.ops import GENESIS_HASH, Op
 
 _OPS_COLUMNS = (
     "gateway_id",
@@ -37,6 +51,15 @@ _OPS_COLUMNS = (
     "received_at",
 )
 
+
+_PG_LOCK_GATEWAY = "SELECT warehouse, head_seq, head_hash FROM gateways WHERE gateway_id = %s FOR UPDATE"
+_PG_SET_HEAD = "UPDATE gateways SET head_seq = %s, head_hash = %s WHERE gateway_id = %s"
+_PG_PENDING_QUARANTINE = "SELECT 1 FROM quarantine WHERE gateway_id = %s AND NOT resolved LIMIT 1"
+_PG_RESOLVE_QUARANTINE = "UPDATE quarantine SET resolved = true WHERE gateway_id = %s AND raw_hash = ANY(%s::text[])"
+_PG_QUARANTINE_INSERT = (
+    "INSERT INTO quarantine (gateway_id, seq, op_id, raw_hash, reason, body, received_at, resolved) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
+)
 
 _COPY_SQL = f"COPY ops ({', '.join(_OPS_COLUMNS)}) FROM STDIN"
 _COPY_CHUNK = 50  # ops per write into the COPY stream: small enough for the server to start early
@@ -66,29 +89,39 @@ class Ingestor:
         ops at the seqs the batch repeats). A new op reusing a stored op_id breaks the unique key: the
         caller then retries with ``thorough``, which looks op_ids up first and quarantines that op.
         """
-        gw = conn.execute(
-            sa.select(gateways.c.warehouse, gateways.c.head_seq, gateways.c.head_hash)
-            .where(gateways.c.gateway_id == gateway_id)
-            .with_for_update()
-        ).first()
+        pg = conn.dialect.name == "postgresql"
+        if pg:
+            raw: Any = conn.connection.dbapi_connection
+            with raw.pipeline():  # BEGIN and the lock in one round trip
+                gw = raw.execute(_PG_LOCK_GATEWAY, (gateway_id,)).fetchone()
+        else:
+            gw = conn.execute(
+                sa.select(gateways.c.warehouse, gateways.c.head_seq, gateways.c.head_hash)
+                .where(gateways.c.gateway_id == gateway_id)
+                .with_for_update()
+            ).first()
         if gw is None:
             raise UnknownGateway(gateway_id)
-        warehouse: str = gw.warehouse
-        span = low_seqs(bodies, gw.head_seq)
+        warehouse: str = gw[0]
+        head_seq: int = gw[1]
+        head_hash: str = gw[2]
+        span = low_seqs(bodies, head_seq)
         by_seq = self._stored_by_seq(conn, gateway_id, span) if span else {}
-        streaming = conn.dialect.name == "postgresql" and not thorough
-        if streaming:
-            sorter = Sorter(gateway_id, gw.head_seq, gw.head_hash, by_seq, {})
+        if pg and not thorough:
+            sorter = Sorter(gateway_id, head_seq, head_hash, by_seq, {})
             deltas = self._stream(conn, gateway_id, warehouse, bodies, sorter, now)
         else:
             parsed = parse_batch(bodies, gateway_id)
             ids = [p.op_id for p in parsed if p.op is not None] if thorough else []
-            sorter = Sorter(gateway_id, gw.head_seq, gw.head_hash, by_seq, self._stored_by_op_id(conn, ids))
+            sorter = Sorter(gateway_id, head_seq, head_hash, by_seq, self._stored_by_op_id(conn, ids))
             for p in parsed:
                 sorter.take(p)
             deltas = self._insert(conn, gateway_id, warehouse, sorter.new, now)
         new, bad = sorter.new, sorter.bad
         result = IngestResult(acked_seq=sorter.head_seq, accepted=len(new), duplicates=sorter.duplicates)
+        if pg:
+            self._finish_pg(conn, gateway_id, warehouse, sorter, deltas, result, now)
+            return result
         if new:
             conn.execute(
                 gateways.update()
@@ -102,21 +135,68 @@ class Ingestor:
         if bad:
             result.quarantined = self._quarantine(conn, gateway_id, bad, now)
         if new or result.quarantined:
-            audit_append(
-                conn,
-                now=now,
-                actor=f"gateway:{gateway_id}",
-                action="ops.ingest",
-                target=f"gateway/{gateway_id}",
-                detail={
-                    "accepted": result.accepted,
-                    "first_seq": new[0].op.seq if new and new[0].op else None,
-                    "acked_seq": result.acked_seq,
-                    "duplicates": result.duplicates,
-                    "quarantined": [q.seq for q in result.quarantined],
-                },
-            )
+            audit_append(conn, now=now, **_audit_fields(gateway_id, new, result))
         return result
+
+    def _finish_pg(
+        self,
+        conn: Connection,
+        gateway_id: str,
+        warehouse: str,
+        sorter: Sorter,
+        deltas: Deltas,
+        result: IngestResult,
+        now: datetime,
+    ) -> None:
+        """The rest of the transaction on PostgreSQL, as the SQLite path does it but in three round trips
+        instead of nine: the statements that do not wait for one another go out together (psycopg's
+        pipeline mode; each still runs on its own, in order, with its own snapshot).
+
+        1. new head, "anything quarantined pending?", the stock upsert, the open negative-stock records;
+        2. (transit, serials and new discrepancies, when there are any, through SQLAlchemy as before)
+           quarantine resolved and added, NOTIFY, the audit lock, then the audit head (a later
+           statement than the lock, so it sees the entry of whoever held the lock before);
+        3. the audit entry.
+        Locks are taken in the same order as before (the audit lock last), so no new deadlock can arise.
+        """
+        raw: Any = conn.connection.dbapi_connection
+        new, bad = sorter.new, sorter.bad
+        applied = Applied()
+        pending = False
+        if new:
+            params = pg_stock_params(deltas.stock)
+            with raw.pipeline():
+                raw.execute(_PG_SET_HEAD, (sorter.head_seq, sorter.head_hash, gateway_id))
+                c_pending = raw.execute(_PG_PENDING_QUARANTINE, (gateway_id,))
+                c_stock = raw.execute(PG_STOCK_UPSERT, params) if params else None
+                lifts = params is not None and any(q > 0 for q in params[5])
+                c_open = raw.execute(PG_OPEN_NEGATIVE_SQL, (warehouse,)) if lifts else None
+                pending = c_pending.fetchone() is not None
+                if c_stock is not None:
+                    take_balances(c_stock.fetchall(), deltas.stock, applied)
+                open_negative = [r[0] for r in c_open.fetchall()] if c_open is not None else []
+            if deltas.ends or deltas.serials:
+                apply_rare(conn, deltas, applied)
+            if applied.recovered:
+                take_recovered(open_negative, warehouse, applied)
+            result.discrepancies = record_discrepancies(conn, applied.discrepancies, now)
+        rows, result.quarantined = self._quarantine_rows(gateway_id, bad, now)
+        audit = bool(new or result.quarantined)
+        with raw.pipeline():
+            if pending:
+                raw.execute(_PG_RESOLVE_QUARANTINE, (gateway_id, [p.raw_hash for p in new]))
+            if rows:
+                with raw.cursor() as cur:
+                    cur.executemany(_PG_QUARANTINE_INSERT, rows)
+            if new:
+                raw.execute(PG_NOTIFY_SQL, self.bus.notify_params(self._event(gateway_id, warehouse, result, applied)))
+            if audit:
+                raw.execute(PG_LOCK_SQL)
+                head = raw.execute(PG_HEAD_SQL).fetchone()
+        if audit:
+            prev_hash = head[0] if head is not None else GENESIS_HASH
+            row = audit_entry(now=now, prev_hash=prev_hash, **_audit_fields(gateway_id, new, result))
+            raw.execute(PG_INSERT_SQL, row)
 
     @staticmethod
     def _stored_by_seq(conn: Connection, gateway_id: str, span: tuple[int, int]) -> dict[int, tuple[str, str]]:
@@ -207,30 +287,32 @@ class Ingestor:
                 .values(resolved=True)
             )
 
-    @staticmethod
+    @classmethod
     def _quarantine(
-        conn: Connection, gateway_id: str, bad: list[tuple[Parsed, str]], now: datetime
+        cls, conn: Connection, gateway_id: str, bad: list[tuple[Parsed, str]], now: datetime
     ) -> list[Quarantined]:
+        rows, out = cls._quarantine_rows(gateway_id, bad, now)
+        names = ("gateway_id", "seq", "op_id", "raw_hash", "reason", "body", "received_at", "resolved")
+        conn.execute(
+            dialect_insert(conn, quarantine).on_conflict_do_nothing(),
+            [dict(zip(names, r, strict=True)) for r in rows],
+        )
+        return out
+
+    @staticmethod
+    def _quarantine_rows(
+        gateway_id: str, bad: list[tuple[Parsed, str]], now: datetime
+    ) -> tuple[list[tuple[Any, ...]], list[Quarantined]]:
+        """Quarantine rows (in ``_PG_QUARANTINE_INSERT``'s column order) and what the answer reports."""
         rows = []
         out = []
         for p, reason in bad:
             op_id = str(p.op.op_id) if p.op else p.body.get("op_id")
             op_id = op_id[:64] if isinstance(op_id, str) else None
-            rows.append(
-                {
-                    "gateway_id": gateway_id,
-                    "seq": p.seq,
-                    "op_id": op_id,
-                    "raw_hash": p.raw_hash,
-                    "reason": reason,
-                    "body": p.canonical if p.op else repr(p.body)[:100_000],
-                    "received_at": now,
-                    "resolved": False,
-                }
-            )
+            body = p.canonical if p.op else repr(p.body)[:100_000]
+            rows.append((gateway_id, p.seq, op_id, p.raw_hash, reason, body, now, False))
             out.append(Quarantined(p.seq, op_id, reason))
-        conn.execute(dialect_insert(conn, quarantine).on_conflict_do_nothing(), rows)
-        return out
+        return rows, out
 
     def _emit(
         self,
@@ -241,6 +323,12 @@ class Ingestor:
         balances: dict[tuple[str, str, str, str, str], tuple[int, int]],
         transfers: list[dict[str, Any]],
     ) -> None:
+        applied = Applied(balances=balances, transfers=transfers)
+        self.bus.emit(conn, self._event(gateway_id, warehouse, result, applied))
+
+    @staticmethod
+    def _event(gateway_id: str, warehouse: str, result: IngestResult, applied: Applied) -> dict[str, Any]:
+        balances = applied.balances
         changes = [
             {
                 "warehouse": k[0],
@@ -253,21 +341,33 @@ class Ingestor:
             }
             for k, (d, q) in itertools.islice(balances.items(), _EVENT_CHANGES)
         ]
-        self.bus.emit(
-            conn,
-            {
-                "type": "stock",
-                "gateway_id": gateway_id,
-                "warehouse": warehouse,
-                "acked_seq": result.acked_seq,
-                "accepted": result.accepted,
-                "changes": changes,
-                "changed_lines": len(balances),
-                "truncated": len(balances) > len(changes),
-                "transfers": [t["transfer_id"] for t in transfers][:20],
-                "discrepancies": [d["id"] for d in result.discrepancies][:50],
-            },
-        )
+        return {
+            "type": "stock",
+            "gateway_id": gateway_id,
+            "warehouse": warehouse,
+            "acked_seq": result.acked_seq,
+            "accepted": result.accepted,
+            "changes": changes,
+            "changed_lines": len(balances),
+            "truncated": len(balances) > len(changes),
+            "transfers": [t["transfer_id"] for t in applied.transfers][:20],
+            "discrepancies": [d["id"] for d in result.discrepancies][:50],
+        }
+
+
+def _audit_fields(gateway_id: str, new: list[Parsed], result: IngestResult) -> dict[str, Any]:
+    return {
+        "actor": f"gateway:{gateway_id}",
+        "action": "ops.ingest",
+        "target": f"gateway/{gateway_id}",
+        "detail": {
+            "accepted": result.accepted,
+            "first_seq": new[0].op.seq if new and new[0].op else None,
+            "acked_seq": result.acked_seq,
+            "duplicates": result.duplicates,
+            "quarantined": [q.seq for q in result.quarantined],
+        },
+    }
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
