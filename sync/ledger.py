@@ -72,89 +72,33 @@ NO_EFFECT = Effect()
 
 
 def effect_of(payload: Payload, warehouse: str) -> Effect:
-    """The stock deltas an op implies at ``warehouse`` (the warehouse of the gateway that made it)."""
+    """The stock deltas an op implies at ``warehouse`` (the warehouse of the gateway that made it).
 
-    def d(location: str, status: StockStatus, qty: int) -> StockDelta:
-        return StockDelta(StockKey(warehouse, payload.sku, payload.lot, location, status), qty)  # type: ignore[union-attr]
+    The stock legs are ``stock_legs``'s (one definition of how each kind moves stock); only transfers
+    add a transit delta.
+    """
+    legs = stock_legs(payload)
+    transit = _transit(payload, warehouse)
+    if not legs and not transit:
+        return NO_EFFECT
+    sku, lot = payload.sku, payload.lot  # type: ignore[union-attr]  # every payload with legs has both
+    stock = tuple(StockDelta(StockKey(warehouse, sku, lot, loc, StockStatus(status)), qty) for loc, status, qty in legs)
+    return Effect(stock, transit)
 
-    match payload:
-        case ReceivePayload():
-            return Effect((d(payload.location, StockStatus(payload.status), payload.qty),))
-        case MovePayload():  # and PutawayPayload, its subclass
-            return Effect(
-                (
-                    d(payload.from_location, payload.status, -payload.qty),
-                    d(payload.to_location, payload.status, payload.qty),
-                )
-            )
-        case QcHoldPayload():
-            return Effect(
-                (
-                    d(payload.location, StockStatus.AVAILABLE, -payload.qty),
-                    d(payload.location, StockStatus.QC_HOLD, payload.qty),
-                )
-            )
-        case QcReleasePayload():
-            return Effect(
-                (
-                    d(payload.location, StockStatus.QC_HOLD, -payload.qty),
-                    d(payload.location, StockStatus(payload.to_status), payload.qty),
-                )
-            )
-        case UnreservePayload():
-            return Effect(
-                (
-                    d(payload.location, StockStatus.RESERVED, -payload.qty),
-                    d(payload.location, StockStatus.AVAILABLE, payload.qty),
-                )
-            )
-        case ReservePayload():
-            return Effect(
-                (
-                    d(payload.location, StockStatus.AVAILABLE, -payload.qty),
-                    d(payload.location, StockStatus.RESERVED, payload.qty),
-                )
-            )
-        case PickPayload():
-            return Effect(
-                (
-                    d(payload.from_location, StockStatus(payload.from_status), -payload.qty),
-                    d(payload.to_location, StockStatus.RESERVED, payload.qty),
-                )
-            )
-        case ShipPayload():
-            return Effect((d(payload.location, StockStatus.RESERVED, -payload.qty),))
-        case TransferOutPayload():
-            return Effect(
-                (d(payload.location, StockStatus.AVAILABLE, -payload.qty),),
-                (
-                    TransitDelta(
-                        payload.transfer_id, warehouse, payload.to_warehouse, payload.sku, payload.lot, payload.qty
-                    ),
-                ),
-            )
-        case TransferInPayload():
-            return Effect(
-                (d(payload.location, StockStatus(payload.status), payload.qty),),
-                (
-                    TransitDelta(
-                        payload.transfer_id,
-                        payload.from_warehouse,
-                        warehouse,
-                        payload.sku,
-                        payload.lot,
-                        -payload.qty,
-                    ),
-                ),
-            )
-        case AdjustPayload():
-            return Effect((d(payload.location, payload.status, payload.qty_delta),))
-        case CountPayload():
-            if payload.delta == 0:
-                return NO_EFFECT
-            return Effect((d(payload.location, StockStatus.AVAILABLE, payload.delta),))
-        case _:
-            return NO_EFFECT
+
+def _transit(payload: Payload, warehouse: str) -> tuple[TransitDelta, ...]:
+    """Stock leaving for another warehouse (positive) or arriving from one (negative), per transfer."""
+    if isinstance(payload, TransferOutPayload):
+        return (
+            TransitDelta(payload.transfer_id, warehouse, payload.to_warehouse, payload.sku, payload.lot, payload.qty),
+        )
+    if isinstance(payload, TransferInPayload):
+        return (
+            TransitDelta(
+                payload.transfer_id, payload.from_warehouse, warehouse, payload.sku, payload.lot, -payload.qty
+            ),
+        )
+    return ()
 
 
 _LOCATION_FIELDS = ("location", "from_location", "to_location")
@@ -262,8 +206,9 @@ _LEGS: dict[type, Any] = {
     AdjustPayload: _legs_adjust,
     CountPayload: _legs_count,
 }
-"""Exact classes (not ``isinstance``) so that a new subclass is not silently given its parent's effect:
-it falls to ``effect_of`` in ``stock_rows`` instead."""
+"""How each kind moves stock: the one definition, shared by the edge projection and the cloud ledger.
+Exact classes (not ``isinstance``) so that a new subclass is not silently given its parent's effect:
+``stock_legs`` refuses a class it has no rule for."""
 
 NO_STOCK_KINDS: frozenset[type] = frozenset(
     {PackPayload, TempAlarmPayload, WorkOrderPayload, CommandAppliedPayload, SessionPayload, ExceptionPayload}
@@ -271,17 +216,16 @@ NO_STOCK_KINDS: frozenset[type] = frozenset(
 """Payload classes that move no stock (``effect_of`` gives ``NO_EFFECT``)."""
 
 TRANSIT_KINDS = (TransferOutPayload, TransferInPayload)
-"""Payload classes with a transit delta (for ``isinstance``, as ``effect_of`` matches them): the cloud
-takes those from ``effect_of``, they are rare."""
+"""Payload classes with a transit delta (``effect_of`` adds it): the cloud takes those from
+``effect_of``, they are rare."""
 
 
 def stock_legs(payload: Payload) -> tuple[Leg, ...]:
-    """``effect_of(payload, w).stock`` as plain tuples (location, status, qty), for summing a batch.
+    """The stock deltas of an op at its own warehouse as plain tuples (location, status, qty).
 
-    Several times cheaper per op than building ``StockKey``/``StockDelta``/``Effect`` objects only to
-    take them apart again (measured at cloud ingest: about 2.5 µs an op). ``effect_of`` stays the one
-    definition: this must agree with it for every payload (a property test in tests/cloud checks), and
-    a class not listed here is answered by ``effect_of`` itself.
+    Hot paths (the journal's planner, the cloud's batch sums) use these directly: several times cheaper
+    per op than building ``StockKey``/``StockDelta``/``Effect`` objects only to take them apart again
+    (measured at cloud ingest: about 2.5 µs an op). ``effect_of`` builds its deltas from these.
     """
     cls = type(payload)
     legs = _LEGS.get(cls)
@@ -290,4 +234,4 @@ def stock_legs(payload: Payload) -> tuple[Leg, ...]:
         return result
     if cls in NO_STOCK_KINDS:
         return ()
-    return tuple((d.key.location, d.key.status.value, d.qty) for d in effect_of(payload, "").stock)
+    raise TypeError(f"no stock rule for payload class {cls.__name__}: add it to sync.ledger._LEGS or NO_STOCK_KINDS")
