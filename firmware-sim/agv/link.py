@@ -193,9 +193,12 @@ class AgvLink:
     async def close(self) -> None:
         """Clean stop: OFFLINE (retained), then the context exit disconnects without the will."""
         if self._client is not None:  # with no broker there is nobody to tell; do not wait for one
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._publish("connection", {"connectionState": "OFFLINE"}, qos=1,
-                                                     retain=True), 2.0)
+            # asyncio.wait, not wait_for: wait_for waits for the cancelled publish to unwind, and a publish
+            # stuck on a broken socket may never do so (seen once: a fleet test hung in teardown).
+            offline = asyncio.ensure_future(
+                self._publish("connection", {"connectionState": "OFFLINE"}, qos=1, retain=True))
+            if not (await asyncio.wait({offline}, timeout=2.0))[0]:
+                offline.cancel()
         for task in list(self._tasks):
             task.cancel()
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 from jsonschema import Draft202012Validator
 
 from edge.fleet.config import FleetConfig
@@ -177,4 +178,9 @@ async def running_fleet(broker: Broker, layout: Layout | None = None, *, scale: 
             await link.close()
         for task in [*fleet.tasks, runner]:
             task.cancel()
-        await asyncio.gather(*fleet.tasks, runner, return_exceptions=True)
+        # Bounded: an MQTT client stuck on a broken socket must not hang the run past the test's verdict.
+        _, stuck = await asyncio.wait([*fleet.tasks, runner], timeout=15)
+        if stuck:
+            structlog.get_logger("wims.tests").warning(
+                "fleet.teardown_stuck", tasks=sorted(t.get_name() for t in stuck)
+            )
