@@ -40,7 +40,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from edge.store.errors import JournalClosed, OpRejected
 from edge.store.masterdata import MasterData
 from edge.store.planner import AheadView, Plan, Planner, TransactionView
-from edge.store.schema import connect, migrate
+from edge.store.schema import BUSY_TIMEOUT_MS, connect, migrate
 from sync.canonical import body_from_stored
 from sync.clock import Clock, SystemClock
 from sync.ledger import StockKey, effect_of
@@ -297,13 +297,31 @@ class Journal:
         except sqlite3.Error:
             return None  # planned again inside the transaction, where an error fails the group
 
+    async def _begin(self, conn: sqlite3.Connection) -> None:
+        """``BEGIN IMMEDIATE`` without stalling the loop while another process holds the write lock.
+
+        Tried at once on the loop (the common case costs nothing more); if the lock is taken (say a
+        ``wims edge append`` beside the daemon), the wait of up to the busy timeout happens on the
+        writer thread, and the gateway's devices and API carry on meanwhile.
+        """
+        conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorname != "SQLITE_BUSY":
+                raise
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await self._loop.run_in_executor(self._executor, conn.execute, "BEGIN IMMEDIATE")
+
     async def _start_commit(self, batch: list[tuple[OpDraft, asyncio.Future[Op]]], plan: Plan | None) -> _Commit | None:
         """Write a group's rows and start its COMMIT on the writer thread; the caller settles it."""
         await self._write_lock.acquire()
         t0 = time.perf_counter()
         try:
             conn = self.write_connection
-            conn.execute("BEGIN IMMEDIATE")
+            await self._begin(conn)
             try:
                 base = read_head(conn)
                 if plan is not None and plan.base == base:

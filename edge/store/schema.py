@@ -100,6 +100,10 @@ def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> list[int]
     return applied
 
 
+BUSY_TIMEOUT_MS = 30_000
+"""How long a write waits for another process's write lock before failing with "database is locked"."""
+
+
 def connect(path: str, *, synchronous: str = "FULL", readonly: bool = False) -> sqlite3.Connection:
     """Open the edge database the way every part of WIMS must: WAL, explicit transactions.
 
@@ -107,8 +111,8 @@ def connect(path: str, *, synchronous: str = "FULL", readonly: bool = False) -> 
     log at every commit, which is what makes an acknowledged append survive power loss.
     """
     uri = f"file:{path}?mode=ro" if readonly else f"file:{path}"
-    conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=30)
-    conn.execute("PRAGMA busy_timeout = 30000")
+    conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     if not readonly:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute(f"PRAGMA synchronous = {synchronous}")

@@ -10,6 +10,7 @@ import asyncio
 import sqlite3
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -147,3 +148,25 @@ async def test_a_plan_made_ahead_on_a_moved_head_is_made_again(site: SiteConfig)
     assert report.ok and report.ops == 12 and report.projection_diffs == []
     stock = dict(connect(str(site.store.path), readonly=True).execute("SELECT sku, qty FROM stock"))
     assert stock == {"SKU-0": 11, "SKU-1": 7}
+
+
+async def test_a_write_lock_held_elsewhere_does_not_stall_the_loop(site: SiteConfig) -> None:
+    """Another connection (as ``wims edge append`` in another process) holds the write lock: the append
+    waits for it off the event loop, which keeps ticking, and lands once the lock is released."""
+    async with open_journal(site) as j:
+        await j.append(receive(qty=1))
+        other = sqlite3.connect(str(site.store.path), isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        appended = asyncio.create_task(j.append(receive(qty=2)))
+        gaps, last = [], time.perf_counter()
+        for _ in range(30):
+            await asyncio.sleep(0.01)
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+        assert not appended.done()  # still waiting for the lock
+        other.execute("ROLLBACK")
+        other.close()
+        op = await asyncio.wait_for(appended, 10)
+        assert op.seq == 2 and j.book_qty("SKU-0", "A-01") == 3
+        assert max(gaps) < 0.1, f"the loop stalled {max(gaps) * 1000:.0f} ms while the lock was held elsewhere"
