@@ -70,7 +70,11 @@ async def test_ten_agvs_two_hundred_tasks(broker: Broker) -> None:
         for serial in busy[:2]:
             fleet.links[serial].sim.clear_errors()
         # 100 s suffices alone (76-88 s for the whole test); the margin is for a loaded CI machine
-        await fleet.until(lambda: done_count() == len(tasks), 240, "every task finished",
+        def all_recorded() -> bool:  # a done task's move op is recorded at the master's next flush
+            moves = sum(isinstance(d.payload, MovePayload) for d in fleet.recorded)
+            return moves == sum(t.status == TaskStatus.DONE for t in tasks)
+
+        await fleet.until(lambda: done_count() == len(tasks) and all_recorded(), 240, "every task finished",
                           detail=lambda: f"{done_count()} finished; unfinished: " + "; ".join(
                               f"{t.task_id} {t.status} on {t.vehicle}: {t.history[-1][1] if t.history else '-'}"
                               for t in tasks if not t.finished)[:2000])

@@ -58,7 +58,9 @@ async def test_sigkilled_agv_is_seen_through_its_will_and_its_task_reassigned(br
         assert task.attempts == 2
         fleet.master.remove_vehicle("AGV-K")  # the operator confirms it was taken off the floor
         assert control.res.held("AGV-K") == []
-        await fleet.until(lambda: task.status == TaskStatus.DONE, 30, "the re-assigned task done")
+        # DONE is set when the drop is seen; its move op is recorded when the master next flushes
+        await fleet.until(lambda: task.status == TaskStatus.DONE and bool(fleet.recorded), 30,
+                          "the re-assigned task done and recorded")
         assert [d.payload.task_id for d in fleet.recorded] == ["T-KILL"]  # type: ignore[union-attr]
         assert fleet.tap.check() == []
         assert fleet.floor.collisions == []
