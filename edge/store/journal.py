@@ -281,8 +281,10 @@ class Journal:
                     inflight = None
                 inflight = await self._start_commit(batch, ahead)
         finally:
-            if inflight is not None and not inflight.future.done():
-                await asyncio.shield(inflight.future)  # never leave the thread mid-COMMIT
+            if inflight is not None:  # never leave the thread mid-COMMIT, nor its appenders unanswered
+                if not inflight.future.done():
+                    await asyncio.shield(inflight.future)
+                await self._settle(inflight)
             for _, fut in self._waiting:
                 if not fut.done():
                     fut.set_exception(JournalClosed("journal writer stopped"))
