@@ -73,7 +73,12 @@ class ModbusBus:
 
     async def __aexit__(self, *exc: object) -> None:
         if self._task is not None:
-            self._task.cancel()
+            # A cancel that lands inside a pymodbus request can be swallowed by its retry handling (seen
+            # once in CI: the bus task "cancelling" forever, the gateway's shutdown hung): cancel again
+            # until the task has ended, instead of trusting one cancel.
+            while not self._task.done():
+                self._task.cancel()
+                await asyncio.wait({self._task}, timeout=0.5)
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         self._close_client()
