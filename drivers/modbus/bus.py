@@ -73,9 +73,9 @@ class ModbusBus:
 
     async def __aexit__(self, *exc: object) -> None:
         if self._task is not None:
-            # A cancel that lands inside a pymodbus request can be swallowed by its retry handling (seen
-            # once in CI: the bus task "cancelling" forever, the gateway's shutdown hung): cancel again
-            # until the task has ended, instead of trusting one cancel.
+            # One cancel is not enough: pymodbus awaits each reply with asyncio.wait_for, which on Python
+            # 3.11 drops a cancel that arrives together with the reply (fixed in 3.12), and the bus then
+            # polls on (seen once in CI: the task "cancelling" forever, a gateway shutdown hung).
             while not self._task.done():
                 self._task.cancel()
                 await asyncio.wait({self._task}, timeout=0.5)
