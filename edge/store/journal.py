@@ -39,7 +39,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from edge.store.errors import JournalClosed, OpRejected
 from edge.store.masterdata import MasterData
-from edge.store.planner import AheadView, Plan, Planner, TransactionView
+from edge.store.planner import AheadView, Plan, Planner, TransactionView, read_qty
 from edge.store.schema import BUSY_TIMEOUT_MS, connect, migrate
 from sync.canonical import body_from_stored
 from sync.clock import Clock, SystemClock
@@ -56,7 +56,6 @@ _UPSERT_STOCK = (
     "INSERT INTO stock(warehouse, sku, lot, location, status, qty) VALUES (?,?,?,?,?,?)"
     " ON CONFLICT(warehouse, sku, lot, location, status) DO UPDATE SET qty = qty + excluded.qty"
 )
-_SELECT_QTY = "SELECT qty FROM stock WHERE warehouse=? AND sku=? AND lot=? AND location=? AND status=?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -421,11 +420,6 @@ class Journal:
         self.metrics.commit_seconds.observe(seconds)
         self.metrics.head.set(plan.head[0])
 
-    @staticmethod
-    def _qty(conn: sqlite3.Connection, key: StockKey) -> int:
-        row = conn.execute(_SELECT_QTY, (key.warehouse, key.sku, key.lot, key.location, key.status.value)).fetchone()
-        return int(row[0]) if row else 0
-
     # ---- reading ---------------------------------------------------------------------------------
 
     @property
@@ -493,7 +487,7 @@ class Journal:
         return query_stock(self._reader, **filters)
 
     def book_qty(self, sku: str, location: str, lot: str = "", status: StockStatus = StockStatus.AVAILABLE) -> int:
-        return self._qty(self._reader, StockKey(self.warehouse, sku, lot, location, status))
+        return read_qty(self._reader, self.warehouse, (sku, lot, location, status.value))
 
     async def wait_for_head(self, after: int, timeout: float) -> int:
         """Wait until the journal has ops beyond ``after`` (for ``follow`` readers); returns the head."""

@@ -93,7 +93,8 @@ def _stored_ops(conn: sqlite3.Connection, op_ids: list[str]) -> dict[str, Op]:
     return found
 
 
-def _qty(conn: sqlite3.Connection, warehouse: str, key: LineKey) -> int:
+def read_qty(conn: sqlite3.Connection, warehouse: str, key: LineKey) -> int:
+    """The book quantity of one stock line as ``conn`` sees it (0 for a line never stocked)."""
     row = conn.execute(_SELECT_QTY, (warehouse, *key)).fetchone()
     return int(row[0]) if row else 0
 
@@ -109,7 +110,7 @@ class TransactionView:
         return _stored_ops(self._conn, op_ids)
 
     def qty(self, key: LineKey) -> int:
-        return _qty(self._conn, self._warehouse, key)
+        return read_qty(self._conn, self._warehouse, key)
 
 
 class AheadView:
@@ -150,7 +151,7 @@ class AheadView:
             row = self._reader.execute("SELECT seq FROM journal ORDER BY seq DESC LIMIT 1").fetchone()
             seen = int(row[0]) if row else 0
             self._add_inflight = self._inflight is not None and seen < self._inflight.head[0]
-        q = _qty(self._reader, self._warehouse, key)
+        q = read_qty(self._reader, self._warehouse, key)
         if self._add_inflight:
             assert self._inflight is not None
             q += self._inflight.pending.get(key, 0)
