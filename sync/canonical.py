@@ -40,7 +40,7 @@ _OPTS = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
 def _default(obj: Any) -> Any:
     if isinstance(obj, datetime):
         return iso_utc(obj)
-    if isinstance(obj, Decimal | uuid.UUID):  # uuid6's UUID subclass is not orjson's native UUID
+    if isinstance(obj, Decimal | uuid.UUID):  # a UUID subclass is not orjson's native UUID
         return str(obj)
     if isinstance(obj, Enum):
         return obj.value
@@ -132,6 +132,23 @@ def iso_utc(dt: datetime) -> str:
     if dt.microsecond:  # orjson writes the same text 8x faster (a journal append formats one per op)
         return orjson.dumps(dt, option=orjson.OPT_UTC_Z)[1:-1].decode()
     return dt.isoformat(timespec="microseconds")[:-6] + "Z"  # orjson would drop a zero fraction
+
+
+def iso_utc_many(dts: list[datetime]) -> list[str]:
+    """``[iso_utc(dt) for dt in dts]``, formatted by orjson in one call (a journal group formats one
+    timestamp per op). orjson leaves out a zero fraction and writes other offsets as they are; those
+    few are formatted one by one, so the text is always ``iso_utc``'s."""
+    texts: list[str] = orjson.loads(orjson.dumps(dts, option=orjson.OPT_UTC_Z))
+    return [
+        t if len(t) == 27 and t[-1] == "Z" and dt.tzinfo is UTC else iso_utc(dt)
+        for t, dt in zip(texts, dts, strict=True)
+    ]
+
+
+def uuid_texts(ids: list[uuid.UUID]) -> list[str]:
+    """``[str(i) for i in ids]`` in one orjson call: ``UUID.__str__`` is Python, a fifth of a µs each."""
+    texts: list[str] = orjson.loads(orjson.dumps(ids, default=str))
+    return texts
 
 
 def op_from_body(body: dict[str, Any]) -> Op:

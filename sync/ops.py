@@ -8,6 +8,9 @@ values (temperatures) are ``Decimal`` so that the canonical encoding never depen
 
 from __future__ import annotations
 
+import secrets
+import threading
+import time
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -23,7 +26,6 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from uuid6 import uuid7
 
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/\-]*$")]
 """An identifier from master data (SKU code, location code, order id ...)."""
@@ -320,6 +322,34 @@ Payload = Annotated[
     | ExceptionPayload,
     Field(discriminator="kind"),
 ]
+
+
+_uuid7_lock = threading.Lock()
+_uuid7_last = 0  # the last (milliseconds << 12 | sub-millisecond fraction) handed out
+
+
+def uuid7() -> uuid.UUID:
+    """A new UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, 12 bits of sub-millisecond time, then
+    62 random bits; ordered by time.
+
+    Written here rather than taken from the ``uuid6`` package for two reasons. It returns a plain
+    ``uuid.UUID``, not a subclass: orjson encodes a plain UUID in C, and a journal append encodes
+    every op_id (a subclass costs a Python call each). And it fills the 12 bits after the
+    milliseconds with the time's fraction of a millisecond (RFC 9562, section 6.2, method 3), so ids
+    made in a burst stay ordered without running ahead of the clock (``uuid6`` adds a whole
+    millisecond per id made within the same millisecond: 200,000 ids made in a second end up 200 s in
+    the future). Within one process the value never goes backwards, so ids made one after another
+    sort in that order, which keeps op_id index inserts at the end of the index.
+    """
+    global _uuid7_last
+    ns = time.time_ns()
+    stamp = (ns // 1_000_000) << 12 | (ns % 1_000_000) * 4096 // 1_000_000
+    with _uuid7_lock:
+        if stamp <= _uuid7_last:
+            stamp = _uuid7_last + 1
+        _uuid7_last = stamp
+    ms, fraction = stamp >> 12, stamp & 0xFFF
+    return uuid.UUID(int=(ms & 0xFFFF_FFFF_FFFF) << 80 | 0x7 << 76 | fraction << 64 | 0b10 << 62 | secrets.randbits(62))
 
 
 def utc_now() -> datetime:

@@ -16,7 +16,6 @@ from fastapi import APIRouter, Depends, HTTPException, Query, status
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
-from uuid6 import uuid7
 
 from cloud.audit.log import append as audit_append
 from cloud.auth.deps import Caller, Principal, require
@@ -25,7 +24,7 @@ from cloud.db.schema import commands, gateways
 from cloud.ingest.routes import GatewayId, own_gateway
 from cloud.services import Services, Svc
 from sync.canonical import canonical_bytes
-from sync.ops import Code
+from sync.ops import Code, uuid7
 
 router = APIRouter(tags=["commands"])
 CommandType = Literal["master_data", "transfer_order", "rule", "transport_task"]

@@ -2,15 +2,18 @@
 
 Appends from any number of tasks queue up; one writer task takes everything waiting (up to
 ``max_batch``) and commits it as one transaction (group commit), so one fsync covers many ops and
-``await append(...)`` returns only once its op is on disk. Groups are pipelined two deep: while one
-group's ``COMMIT`` (where the fsync happens) runs on a helper thread without the GIL, the event loop
-plans the next group (checks, seq, sealing: see ``edge.store.planner``), then inserts it as soon as
-the commit is through. When the disk is idle and many appends wait, the writer commits half of them
-first so that the other half has a commit to overlap with. The insert itself stays on the loop: a
-thread hop per row or per group cost a third of the throughput in GIL hand-offs (measured). The
-waiting line is bounded, so a flood of appends holds its callers back instead of growing memory.
-Every other write (telemetry, master data) takes the same lock, so transactions never interleave on
-the one write connection.
+``await append(...)`` returns only once its op is on disk. The writer plans a group (checks, seq,
+sealing: see ``edge.store.planner``), inserts its rows with a few multi-row statements
+(``edge.store.bulk``) and commits. While commits are fast the ``COMMIT`` runs inline on the loop:
+handing it to a thread costs more in wake-ups than a fast fsync. Once commits are slow (an SD card)
+it runs on a helper thread without the GIL, and the loop plans the next group meanwhile, then
+inserts it as soon as the commit is through. The inserts stay on the loop either way: on a thread,
+each statement would wait for the GIL while the loop runs Python (measured: no overlap at all).
+Splitting a group in two so that one half's commit overlaps the other half's planning was tried
+twice and measured slower: the fsync is a fixed cost per commit, and two commits cost more than the
+overlap gives. The waiting line is bounded, so a flood of appends holds its callers back instead of
+growing memory. Every other write (telemetry, master data) takes the same lock, so transactions
+never interleave on the one write connection.
 
 Durability: WAL with ``synchronous=FULL`` (the WAL is fsynced at every commit). ``NORMAL`` would
 survive a crash of the process but could lose the last commits on power loss, and an acknowledged op
@@ -37,9 +40,10 @@ from typing import Any, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from edge.store.bulk import insert_rows
 from edge.store.errors import JournalClosed, OpRejected
 from edge.store.masterdata import MasterData
-from edge.store.planner import AheadView, Plan, Planner, TransactionView, read_qty
+from edge.store.planner import JOURNAL_COLUMNS, STOCK_COLUMNS, AheadView, Plan, Planner, TransactionView, read_qty
 from edge.store.schema import BUSY_TIMEOUT_MS, connect, migrate
 from sync.canonical import body_from_stored
 from sync.clock import Clock, SystemClock
@@ -48,14 +52,15 @@ from sync.ops import GENESIS_HASH, Op, OpDraft, OpKind, StockStatus
 
 T = TypeVar("T")
 
-_INSERT_OP = (
-    "INSERT INTO journal(seq, op_id, kind, occurred_at, recorded_at, actor, device_id, body, hash, prev_hash,"
-    " flags) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
-)
-_UPSERT_STOCK = (
-    "INSERT INTO stock(warehouse, sku, lot, location, status, qty) VALUES (?,?,?,?,?,?)"
-    " ON CONFLICT(warehouse, sku, lot, location, status) DO UPDATE SET qty = qty + excluded.qty"
-)
+_JOURNAL_HEAD = f"INSERT INTO journal({', '.join(JOURNAL_COLUMNS)})"
+_STOCK_HEAD = f"INSERT INTO stock({', '.join(STOCK_COLUMNS)})"
+_STOCK_TAIL = " ON CONFLICT(warehouse, sku, lot, location, status) DO UPDATE SET qty = qty + excluded.qty"
+
+
+def write_plan(conn: sqlite3.Connection, plan: Plan, warehouse: str) -> None:
+    """Insert a plan's journal rows and add its stock deltas, inside the caller's transaction."""
+    insert_rows(conn, _JOURNAL_HEAD, len(JOURNAL_COLUMNS), plan.values)
+    insert_rows(conn, _STOCK_HEAD, len(STOCK_COLUMNS), plan.stock_values(warehouse), _STOCK_TAIL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +109,8 @@ class JournalMetrics:
         self.plans = Counter(
             "wims_journal_groups_planned",
             "Group commits by where they were planned: ahead (during the previous fsync), in the"
-            " transaction, or replanned (planned ahead on a head another process moved)",
+            " transaction, or replanned (planned ahead on a head another process moved, or holding an"
+            " op_id journaled already)",
             ["where"],
             registry=registry,
         )
@@ -293,7 +299,7 @@ class Journal:
         if self._ahead_reader is None:
             return None
         try:
-            with AheadView(self._ahead_reader, self.warehouse, inflight) as view:
+            with AheadView(self._ahead_reader, self.warehouse, inflight, look_up=False) as view:
                 return self._planner.plan(drafts, inflight.head, view, self._clock.now())
         except sqlite3.Error:
             return None  # planned again inside the transaction, where an error fails the group
@@ -320,20 +326,20 @@ class Journal:
         """Write a group's rows and start its COMMIT on the writer thread; the caller settles it."""
         await self._write_lock.acquire()
         t0 = time.perf_counter()
+        drafts = [d for d, _ in batch]
         try:
             conn = self.write_connection
             await self._begin(conn)
             try:
-                base = read_head(conn)
-                if plan is not None and plan.base == base:
-                    self.metrics.plans.labels("ahead").inc()
-                else:  # not planned ahead, or planned on a head another process has moved on from
-                    self.metrics.plans.labels("transaction" if plan is None else "replanned").inc()
-                    plan = self._planner.plan(
-                        [d for d, _ in batch], base, TransactionView(conn, self.warehouse), self._clock.now()
-                    )
-                conn.executemany(_INSERT_OP, plan.rows)
-                conn.executemany(_UPSERT_STOCK, plan.stock_rows(self.warehouse))
+                plan = self._write(conn, drafts, plan, look_up=False)
+            except sqlite3.IntegrityError:  # an op_id of the group is journaled already: see _write
+                conn.execute("ROLLBACK")
+                await self._begin(conn)
+                try:
+                    plan = self._write(conn, drafts, None, look_up=True)
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
@@ -345,6 +351,26 @@ class Journal:
             self._write_lock.release()
             raise
         return _Commit(batch, plan, self._commit(conn), t0)
+
+    def _write(self, conn: sqlite3.Connection, drafts: list[OpDraft], plan: Plan | None, *, look_up: bool) -> Plan:
+        """Inside the transaction: use the plan made ahead if its base is still the head, else plan now;
+        then insert the rows.
+
+        Plans take their op_ids to be new without looking them up (``look_up=False``): the unique index
+        on op_id checks that at insert, for a third of the cost of a lookup per group. A group that
+        holds an op_id journaled already (an append retried after it was stored) fails its insert with
+        an ``IntegrityError``, and is planned again with ``look_up=True``, where that draft answers with
+        the stored op.
+        """
+        base = read_head(conn)
+        if plan is not None and plan.base == base:
+            self.metrics.plans.labels("ahead").inc()
+        else:  # not planned ahead, planned on a head another process has moved on from, or planned again
+            self.metrics.plans.labels("transaction" if plan is None and not look_up else "replanned").inc()
+            view = TransactionView(conn, self.warehouse, look_up=look_up)
+            plan = self._planner.plan(drafts, base, view, self._clock.now())
+        write_plan(conn, plan, self.warehouse)
+        return plan
 
     def _commit(self, conn: sqlite3.Connection) -> asyncio.Future[None]:
         """COMMIT (the fsync): inline while commits are fast, on the writer thread once they are slow.

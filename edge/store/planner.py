@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from edge.store.errors import OpRejected
 from edge.store.masterdata import MasterData
-from sync.canonical import body_from_stored, iso_utc, seal_canonical
+from sync.canonical import body_from_stored, iso_utc, iso_utc_many, seal_canonical, uuid_texts
 from sync.ledger import stock_legs, stock_locations, stock_skus
 from sync.ops import CountPayload, Op, OpDraft, OpKind, Payload, StockStatus
 
@@ -53,21 +53,43 @@ _ONE_SKU_ONE_LOCATION = _one_sku_one_location()
 _KIND_TEXT = {k: k.value for k in OpKind}  # a dict lookup is cheaper than the enum's ``value`` property
 
 
+JOURNAL_COLUMNS = (
+    "seq",
+    "op_id",
+    "kind",
+    "occurred_at",
+    "recorded_at",
+    "actor",
+    "device_id",
+    "body",
+    "hash",
+    "prev_hash",
+    "flags",
+)
+STOCK_COLUMNS = ("warehouse", "sku", "lot", "location", "status", "qty")
+
+
 @dataclass(slots=True)
 class Plan:
     """One group's transaction, ready to write: the rows, the results to hand back, the new head."""
 
     base: tuple[int, str]  # the chain head (seq, hash) this plan follows
     head: tuple[int, str]  # the chain head after it
-    rows: list[tuple[Any, ...]] = field(default_factory=list)  # journal rows
+    values: list[Any] = field(default_factory=list)  # journal rows, flat: JOURNAL_COLUMNS after one another
     pending: dict[LineKey, int] = field(default_factory=dict)  # net stock deltas of the group
     results: list[Op | OpRejected] = field(default_factory=list)  # one per draft, in order
     new: dict[str, Op] = field(default_factory=dict)  # op_id text -> op, for ops this plan adds
     kinds: dict[str, int] = field(default_factory=dict)  # ops added per kind (metrics)
     flagged: int = 0  # ops kept with negative stock
 
-    def stock_rows(self, warehouse: str) -> list[tuple[str, str, str, str, str, int]]:
-        return [(warehouse, *k, q) for k, q in self.pending.items() if q]
+    def stock_values(self, warehouse: str) -> list[Any]:
+        """The stock deltas as flat rows of STOCK_COLUMNS (lines that net out to 0 left out)."""
+        flat: list[Any] = []
+        add = flat.extend
+        for (sku, lot, location, status), qty in self.pending.items():
+            if qty:
+                add((warehouse, sku, lot, location, status, qty))
+        return flat
 
 
 class StoreView(Protocol):
@@ -100,14 +122,19 @@ def read_qty(conn: sqlite3.Connection, warehouse: str, key: LineKey) -> int:
 
 
 class TransactionView:
-    """Reads inside the write transaction: exact, because nothing else can write until COMMIT."""
+    """Reads inside the write transaction: exact, because nothing else can write until COMMIT.
 
-    def __init__(self, conn: sqlite3.Connection, warehouse: str) -> None:
+    With ``look_up=False`` it takes every op_id to be new: for a writer that lets the unique index on
+    op_id check that at insert, and plans again with ``look_up=True`` if it fails.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, warehouse: str, *, look_up: bool = True) -> None:
         self._conn = conn
         self._warehouse = warehouse
+        self._look_up = look_up
 
     def stored(self, op_ids: list[str]) -> dict[str, Op]:
-        return _stored_ops(self._conn, op_ids)
+        return _stored_ops(self._conn, op_ids) if self._look_up else {}
 
     def qty(self, key: LineKey) -> int:
         return read_qty(self._conn, self._warehouse, key)
@@ -119,13 +146,17 @@ class AheadView:
     Whether that group is already visible depends on whether its COMMIT finished before the read, so
     stock is read in one read transaction together with the chain head, and the group's deltas are
     added only if the head shows it is not in yet. Use as a context manager: the read transaction
-    must not outlive the plan (it would hold back WAL checkpoints).
+    must not outlive the plan (it would hold back WAL checkpoints). ``look_up`` as for
+    ``TransactionView``; the group in flight is always looked in.
     """
 
-    def __init__(self, reader: sqlite3.Connection, warehouse: str, inflight: Plan | None) -> None:
+    def __init__(
+        self, reader: sqlite3.Connection, warehouse: str, inflight: Plan | None, *, look_up: bool = True
+    ) -> None:
         self._reader = reader
         self._warehouse = warehouse
         self._inflight = inflight
+        self._look_up = look_up
         self._add_inflight: bool | None = None  # decided at the first stock read
 
     def __enter__(self) -> AheadView:
@@ -142,7 +173,8 @@ class AheadView:
             new = self._inflight.new
             found = {i: new[i] for i in op_ids if i in new}
             rest = [i for i in op_ids if i not in found]
-        found.update(_stored_ops(self._reader, rest))
+        if self._look_up:
+            found.update(_stored_ops(self._reader, rest))
         return found
 
     def qty(self, key: LineKey) -> int:
@@ -175,11 +207,13 @@ class Planner:
         """
         plan = Plan(base=base, head=base)
         recorded = iso_utc(recorded_at)
-        op_ids = [str(d.op_id) for d in drafts]
+        op_ids = uuid_texts([d.op_id for d in drafts])
+        occurred_texts = iso_utc_many([d.occurred_at for d in drafts])
         stored = view.stored(op_ids)
         seq, head = base
-        rows, results, new, kinds = plan.rows, plan.results, plan.new, plan.kinds
-        for draft, op_id in zip(drafts, op_ids, strict=True):
+        values, results, new, kinds = plan.values, plan.results, plan.new, plan.kinds
+        add_row, gateway_id, check = values.extend, self.gateway_id, self._check
+        for draft, op_id, occurred in zip(drafts, op_ids, occurred_texts, strict=True):
             dup = new.get(op_id) or stored.get(op_id)
             if dup is not None:
                 if dup.payload != draft.payload:
@@ -190,16 +224,15 @@ class Planner:
                     results.append(dup)
                 continue
             try:
-                draft, flags = self._check(draft, plan.pending, view)
+                draft, flags = check(draft, plan.pending, view)
             except OpRejected as rej:
                 results.append(rej)
                 continue
             seq += 1
             prev = head
-            occurred = iso_utc(draft.occurred_at)
             text, head = seal_canonical(
                 draft,
-                gateway_id=self.gateway_id,
+                gateway_id=gateway_id,
                 seq=seq,
                 prev_hash=prev,
                 recorded_at=recorded,
@@ -207,8 +240,8 @@ class Planner:
                 occurred_at=occurred,
             )
             kind = _KIND_TEXT[draft.payload.kind]
-            rows.append((seq, op_id, kind, occurred, recorded, draft.actor, draft.device_id, text, head, prev, flags))
-            op = _trusted_op(draft, self.gateway_id, seq, recorded_at, prev, head)
+            add_row((seq, op_id, kind, occurred, recorded, draft.actor, draft.device_id, text, head, prev, flags))
+            op = _trusted_op(draft, gateway_id, seq, recorded_at, prev, head)
             new[op_id] = op
             results.append(op)
             kinds[kind] = kinds.get(kind, 0) + 1
@@ -267,6 +300,8 @@ class Planner:
 
 
 _OP_FIELDS = frozenset(Op.model_fields)
+_new_op = Op.__new__
+_set = object.__setattr__
 
 
 def _trusted_op(draft: OpDraft, gateway_id: str, seq: int, recorded_at: datetime, prev: str, head: str) -> Op:
@@ -276,25 +311,27 @@ def _trusted_op(draft: OpDraft, gateway_id: str, seq: int, recorded_at: datetime
     ``Op.model_construct`` costs a fifth of an append; this is the same construction without its
     defaults handling (every field is given).
     """
-    op = Op.__new__(Op)
-    object.__setattr__(
+    fields = draft.__dict__
+    payload = fields["payload"]
+    op = _new_op(Op)
+    _set(
         op,
         "__dict__",
         {
-            "op_id": draft.op_id,
+            "op_id": fields["op_id"],
             "gateway_id": gateway_id,
             "seq": seq,
-            "kind": draft.payload.kind,
-            "payload": draft.payload,
-            "actor": draft.actor,
-            "device_id": draft.device_id,
-            "occurred_at": draft.occurred_at,
+            "kind": payload.kind,
+            "payload": payload,
+            "actor": fields["actor"],
+            "device_id": fields["device_id"],
+            "occurred_at": fields["occurred_at"],
             "recorded_at": recorded_at,
             "prev_hash": prev,
             "hash": head,
         },
     )
-    object.__setattr__(op, "__pydantic_fields_set__", _OP_FIELDS)
-    object.__setattr__(op, "__pydantic_extra__", None)
-    object.__setattr__(op, "__pydantic_private__", None)
+    _set(op, "__pydantic_fields_set__", _OP_FIELDS)
+    _set(op, "__pydantic_extra__", None)
+    _set(op, "__pydantic_private__", None)
     return op

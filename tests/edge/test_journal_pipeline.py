@@ -16,7 +16,7 @@ from pathlib import Path
 
 from edge.config import SiteConfig
 from edge.store.errors import OpRejected
-from edge.store.journal import _INSERT_OP, _UPSERT_STOCK, Journal, read_head
+from edge.store.journal import Journal, read_head, write_plan
 from edge.store.masterdata import MasterData
 from edge.store.planner import AheadView, Plan, Planner, TransactionView
 from edge.store.schema import connect
@@ -71,6 +71,29 @@ async def test_stock_taken_by_the_group_in_flight_counts_against_the_next(site: 
     assert report.ok and report.projection_diffs == []
 
 
+async def test_a_group_holding_a_stored_op_id_is_planned_again_with_the_lookup(site: SiteConfig) -> None:
+    """Plans take op_ids to be new; the unique index catches a retried one, in either planning path."""
+    for inline_below in (1.0, 0.0):  # COMMIT inline (planned in the transaction), or on the thread (ahead)
+        async with open_journal(site, inline_commit_below=inline_below, max_batch=8) as j:
+            stored = await j.append(receive(qty=5))
+            retry = d(kind="receive", sku="SKU-0", location="A-01", qty=5)
+            retry = retry.model_copy(update={"op_id": stored.op_id})
+            other = retry.model_copy(update={"payload": receive(qty=6).payload})
+            drafts = [receive(qty=1) for _ in range(20)]
+            drafts[7], drafts[15] = retry, other  # a retry, and an op_id used again for another op
+            before = _plans(j).get("replanned", 0)
+            results = await asyncio.gather(*(j.append(x) for x in drafts), return_exceptions=True)
+            assert results[7] == stored, "a retried append answers with the stored op"
+            assert isinstance(results[15], OpRejected) and results[15].code == "op_id_conflict"
+            new = [r for i, r in enumerate(results) if i not in (7, 15)]
+            assert all(isinstance(r, Op) for r in new), new
+            assert _plans(j).get("replanned", 0) > before
+        report = verify_database(connect(str(site.store.path), readonly=True))
+        assert report.ok and report.projection_diffs == []
+    async with open_journal(site) as j:
+        assert j.head()[0] == 2 * (1 + 18)  # per pass: the stored op and 18 new ones, nothing twice
+
+
 def _written(path: Path, site: SiteConfig, qty: int) -> tuple[sqlite3.Connection, Plan]:
     """A group written as the journal writes it (``qty`` received at A-01), its COMMIT still to come."""
     conn = connect(str(path))
@@ -82,8 +105,7 @@ def _written(path: Path, site: SiteConfig, qty: int) -> tuple[sqlite3.Connection
     )
     conn.execute("BEGIN IMMEDIATE")
     plan = planner.plan([receive(qty=qty)], read_head(conn), TransactionView(conn, "WH-T"), datetime.now(UTC))
-    conn.executemany(_INSERT_OP, plan.rows)
-    conn.executemany(_UPSERT_STOCK, plan.stock_rows("WH-T"))
+    write_plan(conn, plan, "WH-T")
     return conn, plan
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sync.canonical import iso_utc
+from sync.canonical import iso_utc, iso_utc_many
 
 
 def _reference(dt: datetime) -> str:
@@ -28,3 +28,18 @@ def test_whole_seconds_keep_six_zero_digits() -> None:
     assert iso_utc(datetime(2026, 1, 5, 8, 0, 1, tzinfo=UTC)) == "2026-01-05T08:00:01.000000Z"
     assert iso_utc(datetime(2026, 1, 5, 8, 0, 1, 5, tzinfo=UTC)) == "2026-01-05T08:00:01.000005Z"
     assert iso_utc(datetime(33, 1, 5, 8, 0, 1, 5, tzinfo=UTC)) == "0033-01-05T08:00:01.000005Z"
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.just(UTC)),
+            st.sampled_from([0, 0, 1, -300, 480, 14 * 60]),
+        ),
+        max_size=20,
+    )
+)
+def test_iso_utc_many_is_iso_utc_of_each(stamps: list[tuple[datetime, int]]) -> None:
+    """The batch form a journal group uses: any mix of zones and whole seconds, the same texts."""
+    dts = [dt if not offset else dt.astimezone(timezone(timedelta(minutes=offset))) for dt, offset in stamps]
+    assert iso_utc_many(dts) == [iso_utc(dt) for dt in dts]
