@@ -96,8 +96,16 @@ async def run_one(port: int, agvs: int, policy: str, sim_seconds: float, scale: 
     nodes = {n.id: n for n in layout.nodes}
     args = [f"AGV-{i:03d}@{n}:{nodes[n].x}:{nodes[n].y}" for i, n in enumerate(parks[:agvs])]
     sims = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "firmware_sim.agv", "--port", str(port),
-        "--scale", str(scale), *[a for spec in args for a in ("--agv", spec)], stdout=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "firmware_sim.agv",
+        "--port",
+        str(port),
+        "--scale",
+        str(scale),
+        *[a for spec in args for a in ("--agv", spec)],
+        stdout=asyncio.subprocess.PIPE,
+    )
     assert sims.stdout is not None
     await asyncio.wait_for(sims.stdout.readline(), 60)
     while sum(v.state is not None for v in master.control.vehicles.values()) < agvs:
@@ -113,8 +121,9 @@ async def run_one(port: int, agvs: int, policy: str, sim_seconds: float, scale: 
         if sum(not t.finished for t in tasks) < agvs:  # one task per AGV outstanding: the floor is busy
             i = len(tasks)
             src, dst = (rng.choice(docks), rng.choice(slots)) if i % 2 else (rng.choice(slots), rng.choice(picks))
-            task = TransportTask(task_id=f"B{i:05d}", handling_unit=f"HU{i:05d}", sku="SKU-1", qty=1,
-                                 from_location=src, to_location=dst)
+            task = TransportTask(
+                task_id=f"B{i:05d}", handling_unit=f"HU{i:05d}", sku="SKU-1", qty=1, from_location=src, to_location=dst
+            )
             tasks.append(task)
             master.submit(task)
             if task.vehicle is not None:
@@ -134,12 +143,18 @@ async def run_one(port: int, agvs: int, policy: str, sim_seconds: float, scale: 
     runner.cancel()
     await asyncio.gather(runner, return_exceptions=True)
     return {
-        "agvs": agvs, "policy": policy, "scale": scale, "sim_seconds": round(elapsed, 1),
-        "tasks_done": done, "tasks_per_sim_hour": round(done * 3600 / elapsed, 1),
+        "agvs": agvs,
+        "policy": policy,
+        "scale": scale,
+        "sim_seconds": round(elapsed, 1),
+        "tasks_done": done,
+        "tasks_per_sim_hour": round(done * 3600 / elapsed, 1),
         "cpu_ms_per_agv_per_sim_s": round(1000 * cpu / (agvs * elapsed), 3),
         "latency_p50_ms": round(1000 * statistics.median(lat), 2) if lat else None,
         "latency_p95_ms": round(1000 * lat[int(0.95 * (len(lat) - 1))], 2) if lat else None,
-        "ops_recorded": recorded, "rss_mb": round(rss_mb(), 1), **stats,
+        "ops_recorded": recorded,
+        "rss_mb": round(rss_mb(), 1),
+        **stats,
     }
 
 
@@ -165,8 +180,17 @@ async def main_async(quick: bool) -> list[dict[str, Any]]:
 
 
 def table(results: list[dict[str, Any]]) -> str:
-    cols = ["agvs", "policy", "sim_seconds", "tasks_done", "tasks_per_sim_hour", "cpu_ms_per_agv_per_sim_s",
-            "latency_p50_ms", "latency_p95_ms", "rss_mb"]
+    cols = [
+        "agvs",
+        "policy",
+        "sim_seconds",
+        "tasks_done",
+        "tasks_per_sim_hour",
+        "cpu_ms_per_agv_per_sim_s",
+        "latency_p50_ms",
+        "latency_p95_ms",
+        "rss_mb",
+    ]
     rows = [cols] + [[str(r[c]) for c in cols] for r in results]
     widths = [max(len(row[i]) for row in rows) for i in range(len(cols))]
     return "\n".join("  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=True)) for row in rows)

@@ -56,13 +56,18 @@ def make_frames(reports: int) -> tuple[list[bytes], int]:
             case = n // 40  # each case gets 40 reads: 20 on antenna 1, then 20 on antenna 2
             antenna = 1 if (n % 40) < 20 else 2
             us = _EPOCH_US + n * 1_000
-            tags.append(param(
-                "TagReportData",
-                param("EPC_96", EPC=sgtin(case)), param("ROSpecID", ROSpecID=1),
-                param("AntennaID", AntennaID=antenna), param("PeakRSSI", PeakRSSI=-50 - (n % 20)),
-                param("FirstSeenTimestampUTC", Microseconds=us), param("LastSeenTimestampUTC", Microseconds=us),
-                param("TagSeenCount", TagCount=1),
-            ))
+            tags.append(
+                param(
+                    "TagReportData",
+                    param("EPC_96", EPC=sgtin(case)),
+                    param("ROSpecID", ROSpecID=1),
+                    param("AntennaID", AntennaID=antenna),
+                    param("PeakRSSI", PeakRSSI=-50 - (n % 20)),
+                    param("FirstSeenTimestampUTC", Microseconds=us),
+                    param("LastSeenTimestampUTC", Microseconds=us),
+                    param("TagSeenCount", TagCount=1),
+                )
+            )
             reads += 1
         frames.append(encode_message(message("RO_ACCESS_REPORT", r + 1, *tags)))
     return frames, reads
@@ -169,8 +174,12 @@ def main(argv: list[str] | None = None) -> int:
 
     rows: list[list[Any]] = []
     figures: dict[str, Any] = {"reads_per_run": reads, "reports_per_run": reports}
-    for name, fn in (("framing", framing), ("hand_parser", handparse), ("decode", decode),
-                     ("decode_smooth", decode_and_smooth)):
+    for name, fn in (
+        ("framing", framing),
+        ("hand_parser", handparse),
+        ("decode", decode),
+        ("decode_smooth", decode_and_smooth),
+    ):
         rate = timed(fn, reads, min_seconds)
         figures[f"{name}_reads_per_s"] = round(rate)
         rows.append([name, rate, 1e6 / rate])
@@ -184,10 +193,15 @@ def main(argv: list[str] | None = None) -> int:
     figures["goal_met"] = min(figures["decode_smooth_reads_per_s"], figures["tcp_session_smooth_reads_per_s"]) >= GOAL
     overhead = figures["hand_parser_reads_per_s"] / figures["decode_smooth_reads_per_s"]
     figures["overhead_vs_hand_parser"] = round(overhead, 2)
-    table(f"RFID ingest on one core ({reads:,} reads in {reports} reports, {reads // 40} cases)",
-          ["stage", "reads/s", "us/read"], rows)
-    print(f"\narrived+departed events per run: {stats['events']:,} (expected {2 * (reads // 40):,}); "
-          f"peak RSS {figures['rss_mb']} MB; goal >= {GOAL:,.0f} reads/s: {'met' if figures['goal_met'] else 'MISSED'}")
+    table(
+        f"RFID ingest on one core ({reads:,} reads in {reports} reports, {reads // 40} cases)",
+        ["stage", "reads/s", "us/read"],
+        rows,
+    )
+    print(
+        f"\narrived+departed events per run: {stats['events']:,} (expected {2 * (reads // 40):,}); "
+        f"peak RSS {figures['rss_mb']} MB; goal >= {GOAL:,.0f} reads/s: {'met' if figures['goal_met'] else 'MISSED'}"
+    )
     if args.json:
         emit_json(figures)
     return 0
