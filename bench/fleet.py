@@ -37,13 +37,8 @@ from edge.fleet.examples import fleet_layout
 from edge.fleet.master import FleetMaster
 from edge.fleet.tasks import TaskStatus, TransportTask
 from firmware_sim.agv import ScaledClock
+from firmware_sim.ports import free_port
 from sync.ops import OpDraft
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextlib.contextmanager

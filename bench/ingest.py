@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -50,6 +49,7 @@ from cloud.db.migrate import upgrade  # noqa: E402
 from cloud.ingest.batch import parse_batch  # noqa: E402
 from cloud.ingest.gateways import add_gateway  # noqa: E402
 from cloud.ingest.service import _OPS_COLUMNS, ops_copy_lines  # noqa: E402
+from firmware_sim.ports import free_port  # noqa: E402
 from sync.canonical import iso_utc, seal  # noqa: E402
 from sync.ops import (  # noqa: E402
     GENESIS_HASH,
@@ -93,15 +93,9 @@ def workload(gateway_id: str, n: int, skus: int = 300, locations: int = 80) -> l
     return bodies
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def uvicorn_worker(db_url: str) -> Iterator[tuple[str, psutil.Process]]:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "WIMS_DATABASE_URL": db_url, "WIMS_SSE_KEEPALIVE_S": "1"}
     proc = subprocess.Popen(
         [

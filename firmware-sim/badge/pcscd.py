@@ -10,10 +10,11 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
+
+from firmware_sim.ports import free_port
 
 VPCD_DRIVERS = ("/usr/lib/pcsc/drivers/serial/libifdvpcd.so", "/usr/lib64/pcsc/drivers/serial/libifdvpcd.so")
 PID_FILE = Path("/run/pcscd/pcscd.pid")
@@ -27,18 +28,12 @@ def vpcd_driver() -> str | None:
     return next((p for p in VPCD_DRIVERS if os.path.exists(p)), None)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class PcscdWithVpcd:
     """``with PcscdWithVpcd(workdir) as daemon:`` -- the virtual card connects to ``daemon.port``."""
 
     def __init__(self, workdir: Path, *, port: int | None = None) -> None:
         self.workdir = workdir
-        self.port = port or _free_port()
+        self.port = port or free_port()
         self.reader_name_prefix = "Virtual PCD"
         self._proc: subprocess.Popen[bytes] | None = None
         self.log_path = workdir / "pcscd.log"
@@ -60,8 +55,9 @@ class PcscdWithVpcd:
             f"LIBPATH {driver}\nCHANNELID 0x{self.port:04X}\n"
         )
         log = self.log_path.open("wb")
-        self._proc = subprocess.Popen([binary, "--foreground", "--config", str(conf), "--info"],
-                                      stdout=log, stderr=subprocess.STDOUT)
+        self._proc = subprocess.Popen(
+            [binary, "--foreground", "--config", str(conf), "--info"], stdout=log, stderr=subprocess.STDOUT
+        )
         log.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import socket
 import tty
 
 from pymodbus.framer import FramerType
@@ -22,12 +21,7 @@ from pymodbus.server import ModbusSerialServer, ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
 from firmware_sim.modbus.sensors import SimSensor
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
+from firmware_sim.ports import free_port
 
 
 class SensorLine:
@@ -68,8 +62,7 @@ class SensorLine:
 
     async def start_tcp(self, host: str = "127.0.0.1", port: int = 0) -> SensorLine:
         self.host, self.port = host, port or free_port(host)
-        self._server = ModbusTcpServer(self._devices(),
-                                       address=(self.host, self.port), trace_packet=self._trace)
+        self._server = ModbusTcpServer(self._devices(), address=(self.host, self.port), trace_packet=self._trace)
         await self._server.serve_forever(background=True)
         return self
 
@@ -77,8 +70,9 @@ class SensorLine:
         """Serve RTU on a serial path (a pty slave) or ``socket://host:port``."""
         self._rtu = True
         self.serial_port = port
-        self._server = ModbusSerialServer(self._devices(), framer=FramerType.RTU,
-                                          port=port, baudrate=baudrate, trace_packet=self._trace)
+        self._server = ModbusSerialServer(
+            self._devices(), framer=FramerType.RTU, port=port, baudrate=baudrate, trace_packet=self._trace
+        )
         await self._server.serve_forever(background=True)
         return self
 

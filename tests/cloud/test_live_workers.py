@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -26,6 +25,7 @@ from cloud.auth.security import Role
 from cloud.auth.users import add_user
 from cloud.db.engine import make_engine
 from cloud.ingest.gateways import add_gateway
+from firmware_sim.ports import free_port
 from sync.clock import SystemClock
 from sync.ops import ReceivePayload
 from tests.cloud.conftest import PASSWORD
@@ -34,16 +34,10 @@ from tests.cloud.helpers import auth, chain
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def worker(db_url: str) -> Iterator[str]:
     """One uvicorn worker process serving the app for ``db_url``; yields its base URL."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "WIMS_DATABASE_URL": db_url, "WIMS_POOL_SIZE": "4", "WIMS_SSE_KEEPALIVE_S": "0.5"}
     proc = subprocess.Popen(
         [

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -98,3 +100,22 @@ def test_example_configs_load() -> None:
 def test_wims_sim_passes_options_to_the_simulator(sim: str) -> None:
     r = runner.invoke(app, ["sim", sim, "--help"])
     assert r.exit_code == 0 and "usage: python -m firmware_sim." in r.output and "--" in r.output
+
+
+def _wims(*args: str) -> subprocess.CompletedProcess[str]:
+    """``wims`` as a user runs it (the console script's ``main``), reporting whether SQLAlchemy loaded."""
+    code = (
+        "import sys, atexit; from edge.cli import main;"
+        " atexit.register(lambda: print('SQLALCHEMY', 'sqlalchemy' in sys.modules));"
+        " sys.argv = ['wims', *sys.argv[1:]]; main()"
+    )
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=60)
+
+
+def test_gateway_commands_do_not_load_the_cloud() -> None:
+    listing = _wims("--help")
+    assert listing.returncode == 0 and "cloud" in listing.stdout and "SQLALCHEMY False" in listing.stdout
+    edge = _wims("edge", "--help")
+    assert edge.returncode == 0 and "SQLALCHEMY False" in edge.stdout
+    cloud = _wims("cloud", "--help")
+    assert cloud.returncode == 0 and "migrate" in cloud.stdout and "SQLALCHEMY True" in cloud.stdout

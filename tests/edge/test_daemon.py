@@ -6,7 +6,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,14 +15,9 @@ import httpx
 
 from edge.store.schema import connect
 from edge.store.verify import verify_database
+from firmware_sim.ports import free_port
 
 ROOT = Path(__file__).parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _write_site(tmp_path: Path, port: int, extra: str = "") -> Path:
@@ -61,7 +55,7 @@ def test_config_error_names_file_and_key(tmp_path: Path) -> None:
 
 
 async def test_sigterm_loses_nothing_acknowledged(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     cfg = _write_site(
         tmp_path,
         port,

@@ -30,6 +30,7 @@ from edge.fleet.examples import loop_layout
 from edge.fleet.layout import Layout, LayoutGraph
 from edge.fleet.master import FleetMaster
 from firmware_sim.agv import AgvLink, AgvSim, Floor, ScaledClock
+from firmware_sim.ports import free_port
 from sync.ops import OpDraft
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,12 +38,6 @@ SCHEMAS = ROOT / "edge" / "fleet" / "schemas"
 
 SIM_COMMAND = [sys.executable, "-m", "firmware_sim.agv"]
 """The AGV simulator as its own process (``wims sim agv`` runs the same)."""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -139,13 +134,22 @@ class Fleet:
 
     def add_agv(self, serial: str, node: str, **kw: Any) -> AgvLink:
         pos = self.graph.nodes[node]
-        sim = AgvSim(serial=serial, node=node, x=pos.x, y=pos.y, clock=self.clock, floor=self.floor,
-                     map_id=self.graph.map_id, **kw)
-        link = AgvLink(sim, host=self.master.config.broker_host, port=self.master.config.broker_port,
-                       clock=self.clock)
+        sim = AgvSim(
+            serial=serial,
+            node=node,
+            x=pos.x,
+            y=pos.y,
+            clock=self.clock,
+            floor=self.floor,
+            map_id=self.graph.map_id,
+            **kw,
+        )
+        link = AgvLink(sim, host=self.master.config.broker_host, port=self.master.config.broker_port, clock=self.clock)
         self.links[serial] = link
-        self.tasks += [asyncio.create_task(link.run(), name=f"link:{serial}"),
-                       asyncio.create_task(sim.run(), name=f"agv:{serial}")]
+        self.tasks += [
+            asyncio.create_task(link.run(), name=f"link:{serial}"),
+            asyncio.create_task(sim.run(), name=f"agv:{serial}"),
+        ]
         return link
 
     async def until(self, predicate: Any, timeout: float, what: str = "condition", detail: Any = None) -> None:
@@ -157,8 +161,9 @@ class Fleet:
 
 
 @contextlib.asynccontextmanager
-async def running_fleet(broker: Broker, layout: Layout | None = None, *, scale: float = 30.0,
-                        **config: Any) -> AsyncIterator[Fleet]:
+async def running_fleet(
+    broker: Broker, layout: Layout | None = None, *, scale: float = 30.0, **config: Any
+) -> AsyncIterator[Fleet]:
     clock = ScaledClock(scale)
     recorded: list[OpDraft] = []
 
@@ -166,8 +171,7 @@ async def running_fleet(broker: Broker, layout: Layout | None = None, *, scale: 
         recorded.append(draft)
 
     tap = SchemaTap()
-    master = FleetMaster(fleet_config(broker, layout or loop_layout(), **config), clock=clock, record=record,
-                         tap=tap)
+    master = FleetMaster(fleet_config(broker, layout or loop_layout(), **config), clock=clock, record=record, tap=tap)
     fleet = Fleet(master, clock, Floor(), tap, recorded)
     runner = asyncio.create_task(master.run(), name="fleet-master")
     await asyncio.wait_for(master.connected.wait(), 10)
