@@ -67,8 +67,7 @@ class BadgeStation:
         self._progress = asyncio.Condition()
 
     async def run(self) -> None:
-        reader = BadgeReader(reader=self.options.reader, clock=self.ctx.clock,
-                             backoff_max_s=self.options.backoff_max_s)
+        reader = BadgeReader(reader=self.options.reader, clock=self.ctx.clock, backoff_max_s=self.options.backoff_max_s)
         async with reader, asyncio.TaskGroup() as tg:
             tg.create_task(self._watch_idle(), name=f"badge-idle:{self.device.id}")
             async for ev in reader.events():
@@ -88,13 +87,21 @@ class BadgeStation:
         elif isinstance(ev, CardRemoved):
             await self._end("logout")
         elif isinstance(ev, CardUnreadable):
-            await self._record(ExceptionPayload(code="badge_unreadable", detail=ev.reason[:1000],
-                                                location=self.device.location, ref=self.station),
-                               f"device:{self.device.id}")
+            await self._record(
+                ExceptionPayload(
+                    code="badge_unreadable", detail=ev.reason[:1000], location=self.device.location, ref=self.station
+                ),
+                f"device:{self.device.id}",
+            )
         elif isinstance(ev, ReaderState):
             self._reader_state = ev
-            self.ctx.log.info("badge.reader_state", device=self.device.id, available=ev.available,
-                              detail=ev.detail, attempt=ev.attempt)
+            self.ctx.log.info(
+                "badge.reader_state",
+                device=self.device.id,
+                available=ev.available,
+                detail=ev.detail,
+                attempt=ev.attempt,
+            )
         self._report_health()
 
     def _report_health(self) -> None:
@@ -102,8 +109,15 @@ class BadgeStation:
         if rs is None:
             return
         status: Literal["ok", "down"] = "ok" if rs.available else "down"
-        self.ctx.health.set(self.component, status, rs.detail, self.ctx.clock.now(), kind="badge",
-                            station=self.station, operator=self.sessions.actor_for(self.station))
+        self.ctx.health.set(
+            self.component,
+            status,
+            rs.detail,
+            self.ctx.clock.now(),
+            kind="badge",
+            station=self.station,
+            operator=self.sessions.actor_for(self.station),
+        )
 
     async def _card_in(self, ev: CardInserted) -> None:
         if self.sessions.get(self.station) is not None:
@@ -111,18 +125,24 @@ class BadgeStation:
         operator = self.ctx.master.operator_by_badge(ev.uid)
         if operator is None:
             self.ctx.log.warning("badge.refused", device=self.device.id, station=self.station, card_uid=ev.uid)
-            await self._record(SessionPayload(event="refused", station=self.station, card_uid=ev.uid),
-                               f"device:{self.device.id}")
+            await self._record(
+                SessionPayload(event="refused", station=self.station, card_uid=ev.uid), f"device:{self.device.id}"
+            )
             return
         self.sessions.start(self.station, Session(operator.id, ev.uid, ev.at, self.ctx.clock.monotonic()))
-        await self._record(SessionPayload(event="login", operator_id=operator.id, station=self.station,
-                                          card_uid=ev.uid), operator.id)
+        await self._record(
+            SessionPayload(event="login", operator_id=operator.id, station=self.station, card_uid=ev.uid), operator.id
+        )
 
     async def _end(self, event: Literal["logout", "timeout"]) -> None:
         session = self.sessions.end(self.station)
         if session is not None:
-            await self._record(SessionPayload(event=event, operator_id=session.operator_id, station=self.station,
-                                              card_uid=session.card_uid), session.operator_id)
+            await self._record(
+                SessionPayload(
+                    event=event, operator_id=session.operator_id, station=self.station, card_uid=session.card_uid
+                ),
+                session.operator_id,
+            )
 
     async def _watch_idle(self) -> None:
         timeout = self.options.idle_timeout_s

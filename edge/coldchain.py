@@ -171,9 +171,17 @@ class ColdChainRules:
                 st.implausible.discard(name)
             elif name not in st.implausible:
                 st.implausible.add(name)
-                drafts.append(self._draft(ExceptionPayload(
-                    code="sensor_out_of_range", location=self.location, ref=f"{sensor_id}/{name}",
-                    detail=f"{sensor_id} {name} read {v}, outside {lo}..{hi}: reading ignored"), at))
+                drafts.append(
+                    self._draft(
+                        ExceptionPayload(
+                            code="sensor_out_of_range",
+                            location=self.location,
+                            ref=f"{sensor_id}/{name}",
+                            detail=f"{sensor_id} {name} read {v}, outside {lo}..{hi}: reading ignored",
+                        ),
+                        at,
+                    )
+                )
         if not plausible:
             return drafts
         st.last_valid = now
@@ -186,8 +194,7 @@ class ColdChainRules:
                 drafts += self._step(sensor_id, st, lim, v_or_none, at, now)
         return drafts
 
-    def _step(self, sensor_id: str, st: _SensorState, lim: _Limit, v: float, at: datetime,
-              now: float) -> list[OpDraft]:
+    def _step(self, sensor_id: str, st: _SensorState, lim: _Limit, v: float, at: datetime, now: float) -> list[OpDraft]:
         breach = v > lim.limit if lim.high else v < lim.limit
         back_in = v <= lim.limit - lim.hysteresis if lim.high else v >= lim.limit + lim.hysteresis
         if not lim.raised:
@@ -222,8 +229,19 @@ class ColdChainRules:
         unit = "C" if lim.quantity == "temperature" else "%RH"
         reason = f"temp_excursion {lim.kind}: {sensor_id} read {v} {unit}, limit {lim.limit} {unit}"
         for line in self._stock(zone):
-            drafts.append(self._draft(QcHoldPayload(sku=line.sku, lot=line.lot, location=line.location,
-                                                    qty=line.qty, reason=reason[:200], alarm_op_id=alarm.op_id), at))
+            drafts.append(
+                self._draft(
+                    QcHoldPayload(
+                        sku=line.sku,
+                        lot=line.lot,
+                        location=line.location,
+                        qty=line.qty,
+                        reason=reason[:200],
+                        alarm_op_id=alarm.op_id,
+                    ),
+                    at,
+                )
+            )
         drafts.append(self._work_order("temp_excursion", zone, alarm, reason, at))
         return drafts
 
@@ -238,19 +256,43 @@ class ColdChainRules:
                 drafts += [alarm, self._work_order("sensor_stale", st.zone, alarm, detail, at)]
         return drafts
 
-    def _alarm(self, sensor_id: str, zone: str, kind: str, state: AlarmState, value: float | None,
-               limit: float | None, since: datetime | None, at: datetime) -> OpDraft:
-        payload = TempAlarmPayload.model_validate({
-            "zone": zone, "sensor_id": sensor_id, "alarm": kind, "state": state, "since": since,
-            "value": None if value is None else Decimal(str(round(value, 3))),
-            "limit": None if limit is None else Decimal(str(limit)),
-        })
+    def _alarm(
+        self,
+        sensor_id: str,
+        zone: str,
+        kind: str,
+        state: AlarmState,
+        value: float | None,
+        limit: float | None,
+        since: datetime | None,
+        at: datetime,
+    ) -> OpDraft:
+        payload = TempAlarmPayload.model_validate(
+            {
+                "zone": zone,
+                "sensor_id": sensor_id,
+                "alarm": kind,
+                "state": state,
+                "since": since,
+                "value": None if value is None else Decimal(str(round(value, 3))),
+                "limit": None if limit is None else Decimal(str(limit)),
+            }
+        )
         return self._draft(payload, at)
 
     def _work_order(self, wo_type: str, zone: str, alarm: OpDraft, text: str, at: datetime) -> OpDraft:
-        return self._draft(WorkOrderPayload(
-            work_order_id=f"WO-{alarm.op_id}", action="open", wo_type=wo_type, zone=zone,
-            assignee=self.zones[zone].supervisor, description=text[:1000], ref_op_id=alarm.op_id), at)
+        return self._draft(
+            WorkOrderPayload(
+                work_order_id=f"WO-{alarm.op_id}",
+                action="open",
+                wo_type=wo_type,
+                zone=zone,
+                assignee=self.zones[zone].supervisor,
+                description=text[:1000],
+                ref_op_id=alarm.op_id,
+            ),
+            at,
+        )
 
     def _draft(self, payload: Any, at: datetime) -> OpDraft:
         return OpDraft(payload=payload, actor=SYSTEM_ACTOR, device_id=self.device_id, occurred_at=at)
@@ -287,13 +329,31 @@ async def release_zone(
     if operator is None or not {"supervisor", "admin"} & set(operator.roles):
         raise ReleaseRefused(f"{actor!r} is not a supervisor: held stock in {zone!r} stays on hold")
     now = ctx.clock.now()
-    drafts = [OpDraft(payload=QcReleasePayload(sku=h.sku, lot=h.lot, location=h.location, qty=h.qty,
-                                               to_status=to_status, note=note[:500]), actor=actor, occurred_at=now)
-              for h in zone_stock(ctx, zone, StockStatus.QC_HOLD)]
+    drafts = [
+        OpDraft(
+            payload=QcReleasePayload(
+                sku=h.sku, lot=h.lot, location=h.location, qty=h.qty, to_status=to_status, note=note[:500]
+            ),
+            actor=actor,
+            occurred_at=now,
+        )
+        for h in zone_stock(ctx, zone, StockStatus.QC_HOLD)
+    ]
     if work_order_id is not None:
-        drafts.append(OpDraft(payload=WorkOrderPayload(work_order_id=work_order_id, action="close",
-                                                       wo_type="temp_excursion", zone=zone, assignee=actor,
-                                                       description=note[:1000]), actor=actor, occurred_at=now))
+        drafts.append(
+            OpDraft(
+                payload=WorkOrderPayload(
+                    work_order_id=work_order_id,
+                    action="close",
+                    wo_type="temp_excursion",
+                    zone=zone,
+                    assignee=actor,
+                    description=note[:1000],
+                ),
+                actor=actor,
+                occurred_at=now,
+            )
+        )
     return [await ctx.journal.append(d) for d in drafts]
 
 
@@ -311,9 +371,14 @@ class ColdChainRunner:
         self.device = device
         self.ctx = ctx
         self.component = f"device:{device.id}"
-        self.rules = ColdChainRules(ctx.master.zones, rules, stock=lambda z: zone_stock(ctx, z),
-                                    device_id=device.id, poll_interval_s=self.bus_options.poll_interval_s,
-                                    location=device.location)
+        self.rules = ColdChainRules(
+            ctx.master.zones,
+            rules,
+            stock=lambda z: zone_stock(ctx, z),
+            device_id=device.id,
+            poll_interval_s=self.bus_options.poll_interval_s,
+            location=device.location,
+        )
         now = ctx.clock.monotonic()
         for s in self.bus_options.sensors:
             zone = s.zone or device.zone
@@ -359,11 +424,18 @@ class ColdChainRunner:
             await self._append(self.rules.observe(ev.sensor_id, ev.values, ev.at, ev.monotonic))
         elif isinstance(ev, PollFailed):
             if ev.consecutive in (1, 3) or ev.consecutive % 100 == 0:
-                self.ctx.log.warning("modbus.poll_failed", bus=ev.bus_id, sensor=ev.sensor_id, kind=ev.kind,
-                                     detail=ev.detail, consecutive=ev.consecutive)
+                self.ctx.log.warning(
+                    "modbus.poll_failed",
+                    bus=ev.bus_id,
+                    sensor=ev.sensor_id,
+                    kind=ev.kind,
+                    detail=ev.detail,
+                    consecutive=ev.consecutive,
+                )
         elif isinstance(ev, BusState):
-            self.ctx.log.info("modbus.bus_state", bus=ev.bus_id, connected=ev.connected, detail=ev.detail,
-                              attempt=ev.attempt)
+            self.ctx.log.info(
+                "modbus.bus_state", bus=ev.bus_id, connected=ev.connected, detail=ev.detail, attempt=ev.attempt
+            )
         else:
             await self._append(self.rules.tick(self.ctx.clock.now(), self.ctx.clock.monotonic()))
             async with self._progress:
@@ -384,17 +456,23 @@ class ColdChainRunner:
             status, detail = "degraded", f"silent or failing sensors: {', '.join(failing)}"
         else:
             status, detail = "ok", f"{len(bus.stats)} sensors answering"
-        self.ctx.health.set(self.component, status, detail, self.ctx.clock.now(), kind="modbus",
-                            sensors={sid: st.as_dict() for sid, st in bus.stats.items()},
-                            alarms=[f"{s}:{k}" for s, k in alarms], cycles=bus.bus_stats.cycles)
+        self.ctx.health.set(
+            self.component,
+            status,
+            detail,
+            self.ctx.clock.now(),
+            kind="modbus",
+            sensors={sid: st.as_dict() for sid, st in bus.stats.items()},
+            alarms=[f"{s}:{k}" for s, k in alarms],
+            cycles=bus.bus_stats.cycles,
+        )
 
     async def _append(self, drafts: list[OpDraft]) -> None:
         for draft in drafts:
             try:
                 await self.ctx.journal.append(draft)
             except OpRejected as exc:  # stock moved between the look-up and the hold: logged, not fatal
-                self.ctx.log.warning("coldchain.op_rejected", kind=draft.kind.value, code=exc.code,
-                                     message=exc.message)
+                self.ctx.log.warning("coldchain.op_rejected", kind=draft.kind.value, code=exc.code, message=exc.message)
 
 
 async def run_modbus_device(device: Device, ctx: EdgeContext) -> None:

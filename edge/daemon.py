@@ -139,8 +139,9 @@ class Gateway:
                 from edge.fleet.runner import run_fleet
 
                 ctx = self.ctx
-                parts.append(tg.create_task(self._supervise("fleet", lambda: run_fleet(ctx), kind="fleet"),
-                                            name="fleet"))
+                parts.append(
+                    tg.create_task(self._supervise("fleet", lambda: run_fleet(ctx), kind="fleet"), name="fleet")
+                )
             if self.config.sync.url:
                 from edge.sync_runner import SyncRunner
 

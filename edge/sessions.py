@@ -43,5 +43,3 @@ class StationSessions:
 
     def end(self, station: str) -> Session | None:
         return self._by_station.pop(station, None)
-
-

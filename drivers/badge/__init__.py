@@ -9,6 +9,15 @@ from drivers.badge.pcsc import GET_UID
 from drivers.badge.reader import BadgeReader
 
 __all__ = [
-    "GET_UID", "BadgeConfigError", "BadgeError", "BadgeEvent", "BadgeReader", "CardInserted", "CardRemoved",
-    "CardUnreadable", "PcscUnavailable", "ReaderState", "ReaderUnavailable",
+    "GET_UID",
+    "BadgeConfigError",
+    "BadgeError",
+    "BadgeEvent",
+    "BadgeReader",
+    "CardInserted",
+    "CardRemoved",
+    "CardUnreadable",
+    "PcscUnavailable",
+    "ReaderState",
+    "ReaderUnavailable",
 ]

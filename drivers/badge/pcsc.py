@@ -79,8 +79,9 @@ class PcscSession:
     def read_uid(self) -> bytes:
         """Connect to the card and ask its UID; raises ``ValueError`` with the reason if it will not say."""
         sc = _sc()
-        rc, card, proto = sc.SCardConnect(self._ctx, self.reader, sc.SCARD_SHARE_SHARED,
-                                          sc.SCARD_PROTOCOL_T0 | sc.SCARD_PROTOCOL_T1)
+        rc, card, proto = sc.SCardConnect(
+            self._ctx, self.reader, sc.SCARD_SHARE_SHARED, sc.SCARD_PROTOCOL_T0 | sc.SCARD_PROTOCOL_T1
+        )
         if rc != sc.SCARD_S_SUCCESS:
             raise ValueError(f"connect: {sc.SCardGetErrorMessage(rc)}")
         try:

@@ -10,7 +10,23 @@ from drivers.modbus.options import XY_MD02, BusOptions, SensorOptions, parse_bus
 from drivers.modbus.registers import PointSpec, decode, read_blocks
 
 __all__ = [
-    "XY_MD02", "BusClosed", "BusEvent", "BusOptions", "BusState", "BusUnavailable", "CycleDone",
-    "DecodeError", "ModbusBus", "ModbusConfigError", "ModbusDriverError", "PointSpec", "PollFailed",
-    "Reading", "SensorOptions", "SensorStats", "decode", "parse_bus_options", "read_blocks",
+    "XY_MD02",
+    "BusClosed",
+    "BusEvent",
+    "BusOptions",
+    "BusState",
+    "BusUnavailable",
+    "CycleDone",
+    "DecodeError",
+    "ModbusBus",
+    "ModbusConfigError",
+    "ModbusDriverError",
+    "PointSpec",
+    "PollFailed",
+    "Reading",
+    "SensorOptions",
+    "SensorStats",
+    "decode",
+    "parse_bus_options",
+    "read_blocks",
 ]

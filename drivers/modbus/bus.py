@@ -102,15 +102,19 @@ class ModbusBus:
     def _make_client(self) -> AsyncModbusSerialClient | AsyncModbusTcpClient:
         o = self.options
         common: dict[str, Any] = {
-            "name": self.bus_id, "timeout": o.timeout_s, "retries": o.retries, "reconnect_delay": 0,
+            "name": self.bus_id,
+            "timeout": o.timeout_s,
+            "retries": o.retries,
+            "reconnect_delay": 0,
             "trace_packet": self._trace_packet,
         }
         if o.transport == "tcp":
             assert o.host is not None
             return AsyncModbusTcpClient(o.host, port=o.tcp_port, **common)
         assert o.port is not None
-        return AsyncModbusSerialClient(o.port, baudrate=o.baudrate, parity=o.parity, stopbits=o.stopbits,
-                                       bytesize=o.bytesize, **common)
+        return AsyncModbusSerialClient(
+            o.port, baudrate=o.baudrate, parity=o.parity, stopbits=o.stopbits, bytesize=o.bytesize, **common
+        )
 
     async def _connect(self) -> None:
         self._close_client()
@@ -247,11 +251,26 @@ class ModbusBus:
     def _fail(self, sensor: SensorOptions, stats: SensorStats, kind: FailureKind, detail: str) -> None:
         stats.consecutive_failures += 1
         stats.last_failure = f"{kind}: {detail}"
-        attr = {"timeout": "timeouts", "crc": "crc_errors", "exception": "exceptions",
-                "decode": "decode_errors", "io": "io_errors"}[kind]
+        attr = {
+            "timeout": "timeouts",
+            "crc": "crc_errors",
+            "exception": "exceptions",
+            "decode": "decode_errors",
+            "io": "io_errors",
+        }[kind]
         setattr(stats, attr, getattr(stats, attr) + 1)
-        self._put(PollFailed(self.bus_id, sensor.id, sensor.unit, kind, detail, self.clock.now(),
-                             self.clock.monotonic(), stats.consecutive_failures))
+        self._put(
+            PollFailed(
+                self.bus_id,
+                sensor.id,
+                sensor.unit,
+                kind,
+                detail,
+                self.clock.now(),
+                self.clock.monotonic(),
+                stats.consecutive_failures,
+            )
+        )
 
 
 def _decode_block(start: int, regs: list[int], points: list[PointSpec]) -> dict[str, float]:

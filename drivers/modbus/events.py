@@ -73,10 +73,16 @@ class SensorStats:
 
     def as_dict(self) -> dict[str, object]:
         return {
-            "polls": self.polls, "ok": self.ok, "timeouts": self.timeouts, "crc_errors": self.crc_errors,
-            "exceptions": self.exceptions, "decode_errors": self.decode_errors, "io_errors": self.io_errors,
+            "polls": self.polls,
+            "ok": self.ok,
+            "timeouts": self.timeouts,
+            "crc_errors": self.crc_errors,
+            "exceptions": self.exceptions,
+            "decode_errors": self.decode_errors,
+            "io_errors": self.io_errors,
             "consecutive_failures": self.consecutive_failures,
-            "last_ok": self.last_ok.isoformat() if self.last_ok else None, "last_failure": self.last_failure,
+            "last_ok": self.last_ok.isoformat() if self.last_ok else None,
+            "last_failure": self.last_failure,
         }
 
 

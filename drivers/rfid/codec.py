@@ -286,4 +286,3 @@ def encode_message(m: Message) -> bytes:
         raise LlrpEncodeError(f"unknown message {m.name!r}")
     body = _encode_fields(el, m.fields) + b"".join(encode_param(c) for c in m.params)
     return HEADER.pack((VERSION << 10) | el.type_num, len(body) + HEADER_SIZE, m.msg_id & 0xFFFFFFFF) + body
-

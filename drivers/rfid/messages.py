@@ -95,22 +95,44 @@ def add_rospec(msg_id: int, opts: ReaderOptions, power_index: int) -> Message:
         AISpecStopTriggerType=_enum("AISpecStopTriggerType", "Duration" if periodic else "Null"),
         DurationTrigger=opts.report_every_ms,
     )
-    antenna_configs = [
-        param("AntennaConfiguration", param("RFTransmitter", HopTableID=1, ChannelIndex=1, TransmitPower=power_index),
-              AntennaID=a)
-        for a in opts.antennas
-    ] if power_index else []
-    inventory = param("InventoryParameterSpec", *antenna_configs, InventoryParameterSpecID=1,
-                      ProtocolID=_enum("AirProtocols", "EPCGlobalClass1Gen2"))
+    antenna_configs = (
+        [
+            param(
+                "AntennaConfiguration",
+                param("RFTransmitter", HopTableID=1, ChannelIndex=1, TransmitPower=power_index),
+                AntennaID=a,
+            )
+            for a in opts.antennas
+        ]
+        if power_index
+        else []
+    )
+    inventory = param(
+        "InventoryParameterSpec",
+        *antenna_configs,
+        InventoryParameterSpecID=1,
+        ProtocolID=_enum("AirProtocols", "EPCGlobalClass1Gen2"),
+    )
     aispec = param("AISpec", stop, inventory, AntennaIDs=tuple(opts.antennas))
     selector = param(
         "TagReportContentSelector",
-        EnableROSpecID=1, EnableSpecIndex=0, EnableInventoryParameterSpecID=0, EnableAntennaID=1,
-        EnableChannelIndex=0, EnablePeakRSSI=1, EnableFirstSeenTimestamp=1, EnableLastSeenTimestamp=1,
-        EnableTagSeenCount=1, EnableAccessSpecID=0,
+        EnableROSpecID=1,
+        EnableSpecIndex=0,
+        EnableInventoryParameterSpecID=0,
+        EnableAntennaID=1,
+        EnableChannelIndex=0,
+        EnablePeakRSSI=1,
+        EnableFirstSeenTimestamp=1,
+        EnableLastSeenTimestamp=1,
+        EnableTagSeenCount=1,
+        EnableAccessSpecID=0,
     )
-    report = param("ROReportSpec", selector,
-                   ROReportTrigger=_enum("ROReportTriggerType", "Upon_N_Tags_Or_End_Of_AISpec"), N=opts.report_every_n)
+    report = param(
+        "ROReportSpec",
+        selector,
+        ROReportTrigger=_enum("ROReportTriggerType", "Upon_N_Tags_Or_End_Of_AISpec"),
+        N=opts.report_every_n,
+    )
     rospec = param("ROSpec", boundary, aispec, report, ROSpecID=opts.rospec_id, Priority=0, CurrentState=0)
     return message("ADD_ROSPEC", msg_id, rospec)
 

@@ -87,8 +87,11 @@ def parse_reader_options(options: Mapping[str, Any]) -> ReaderOptions:
         expected = {"host": str, "reset_to_factory_default": bool}.get(key)
         if expected is not None and not isinstance(value, expected):
             raise RfidConfigError(key, f"must be a {expected.__name__}")
-        if expected is None and key != "antennas" and value is not None and (
-            isinstance(value, bool) or not isinstance(value, int | float)
+        if (
+            expected is None
+            and key != "antennas"
+            and value is not None
+            and (isinstance(value, bool) or not isinstance(value, int | float))
         ):
             raise RfidConfigError(key, "must be a number")
     try:

@@ -202,8 +202,18 @@ class TagSmoother:
         direction: Direction | None = None
         if kind == "departed" and rp.portal:
             direction = _direction(track, rp.antennas[0], rp.antennas[1])
-        return TagEvent(kind, track.epc, rp.name, at, track.first_seen, track.last_seen, track.seen, track.peak,
-                        direction, track.last_rx)
+        return TagEvent(
+            kind,
+            track.epc,
+            rp.name,
+            at,
+            track.first_seen,
+            track.last_seen,
+            track.seen,
+            track.peak,
+            direction,
+            track.last_rx,
+        )
 
 
 def _direction(track: _Track, outer: int, inner: int) -> Direction:

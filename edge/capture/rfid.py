@@ -199,8 +199,9 @@ class RfidMapper:
         if not epc.known:
             return self._exception(point, epc, "rfid_unknown_epc", f"cannot decode EPC {epc.hex}: {epc.reason}", at)
         if epc.scheme == "sscc-96":
-            return self._exception(point, epc, "rfid_sscc_no_contents",
-                                   f"SSCC {epc.sscc}: no contents known, scan the pallet label", at)
+            return self._exception(
+                point, epc, "rfid_sscc_no_contents", f"SSCC {epc.sscc}: no contents known, scan the pallet label", at
+            )
         sku = self._sku_for(epc)
         if sku is None:
             return self._exception(point, epc, "rfid_unknown_gtin", f"GTIN {epc.gtin} is not a known SKU", at)
@@ -211,8 +212,9 @@ class RfidMapper:
         assert point.location is not None
         self.received.add(epc.uri)
         self.line_tally[(order_id, line_no)] += 1
-        payload = ReceivePayload(sku=sku, lot=lot, location=point.location, qty=1, asn_id=order_id,
-                                 asn_line=line_no, serials=[epc.uri])
+        payload = ReceivePayload(
+            sku=sku, lot=lot, location=point.location, qty=1, asn_id=order_id, asn_line=line_no, serials=[epc.uri]
+        )
         return OpDraft(payload=payload, actor=point.actor, device_id=point.device_id, occurred_at=at)
 
     def _open_line(self, sku: str, dock: str | None) -> tuple[str, int, str] | None:
@@ -254,8 +256,14 @@ class RfidMapper:
         drafts = []
         for sku in sorted(set(counted) | {s for s, q in book.items() if q}):
             qty, booked = counted[sku], book.get(sku, 0)
-            payload = CountPayload(sku=sku, location=point.location, counted_qty=qty, book_qty=booked,
-                                   delta=qty - booked, count_id=f"{point.name}:{self.count_runs}")
+            payload = CountPayload(
+                sku=sku,
+                location=point.location,
+                counted_qty=qty,
+                book_qty=booked,
+                delta=qty - booked,
+                count_id=f"{point.name}:{self.count_runs}",
+            )
             drafts.append(OpDraft(payload=payload, actor=point.actor, device_id=point.device_id, occurred_at=at))
         return drafts
 
@@ -325,16 +333,26 @@ class RfidDevice:
         for point in self.plan.points.values():
             if point.mode != "cycle_count" or point.location is None:
                 continue
-            book = {line.sku: line.qty for line in self.ctx.journal.stock(location=point.location)
-                    if line.status == "available" and line.lot == ""}
+            book = {
+                line.sku: line.qty
+                for line in self.ctx.journal.stock(location=point.location)
+                if line.status == "available" and line.lot == ""
+            }
             for draft in self.mapper.count(point, self.smoother.present(point.name), book, self.ctx.clock.now()):
                 await self.record(draft)
 
     def on_state(self, state: ReaderState) -> None:
         if state.state == "connected":
             self.smoother.hold(self.ctx.clock.now())  # an outage is not an absence
-        self.ctx.health.set(f"device:{self.device.id}", _HEALTH[state.state], state.detail, state.at, kind="rfid",
-                            tracked=self.smoother.tracked, reads=self.smoother.reads)
+        self.ctx.health.set(
+            f"device:{self.device.id}",
+            _HEALTH[state.state],
+            state.detail,
+            state.at,
+            kind="rfid",
+            tracked=self.smoother.tracked,
+            reads=self.smoother.reads,
+        )
         self.log.info("rfid.link", state=state.state, detail=state.detail, attempt=state.attempt)
 
     async def _ticker(self) -> None:

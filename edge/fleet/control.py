@@ -80,8 +80,11 @@ class FleetControl:
     res: Reservations = field(default_factory=Reservations)
     outbox: list[Outgoing] = field(default_factory=list)
     ops: list[tuple[str, OpDraft]] = field(default_factory=list)
-    stats: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
-        ("orders", "updates", "detours", "redispatched", "failed", "done", "cancels", "charges"), 0))
+    stats: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(
+            ("orders", "updates", "detours", "redispatched", "failed", "done", "cancels", "charges"), 0
+        )
+    )
     _orders: int = 0
 
     # ---- inputs ---------------------------------------------------------------------------------
@@ -164,7 +167,7 @@ class FleetControl:
 
     def _progress(self, v: Vehicle, plan: OrderPlan, st: vda.StateIn) -> None:
         at = min(st.lastNodeSequenceId // 2, plan.last_index)
-        self.res.keep_only(v.key, [s.node for s in plan.steps[at: plan.released + 1]])
+        self.res.keep_only(v.key, [s.node for s in plan.steps[at : plan.released + 1]])
         task = v.task
         if task is not None:
             pick, drop = st.action_status(task.pick_action), st.action_status(task.drop_action)
@@ -196,8 +199,9 @@ class FleetControl:
         while plan.released < plan.last_index and plan.released - at < self.config.release_ahead:
             r = plan.released
             acts = plan.steps[r].actions
-            if acts and (st.orderId != plan.order_id or any(st.action_status(a["actionId"]) not in _DONE
-                                                            for a in acts)):
+            if acts and (
+                st.orderId != plan.order_id or any(st.action_status(a["actionId"]) not in _DONE for a in acts)
+            ):
                 break
             nxt = plan.steps[r + 1].node
             if not self.res.try_reserve(v.key, nxt, (plan.steps[r].node, nxt)):
@@ -220,10 +224,11 @@ class FleetControl:
         if len(plans) != len(cycle):
             return
         detour = break_cycle(
-            self.graph, cycle,
+            self.graph,
+            cycle,
             base_end={k: p.steps[p.released].node for k, p in plans.items()},
             next_stop={k: p.steps[p.next_stop(p.released)].node for k, p in plans.items()},
-            remaining={k: [s.node for s in p.steps[p.released + 1:]] for k, p in plans.items()},
+            remaining={k: [s.node for s in p.steps[p.released + 1 :]] for k, p in plans.items()},
             reservations=self.res,
         )
         if detour is None:
@@ -277,8 +282,7 @@ class FleetControl:
         self._start(v, "task", [(src, [pick]), (dst, [drop])])
 
     def _park(self, v: Vehicle) -> None:
-        spot = nearest_free(self.graph, v.node or "", [s.node for s in self.graph.stations_of("park")],
-                            self._taken())
+        spot = nearest_free(self.graph, v.node or "", [s.node for s in self.graph.stations_of("park")], self._taken())
         if spot is not None and spot != v.node:
             self._start(v, "park", [(spot, [])])
 
@@ -342,18 +346,26 @@ class FleetControl:
 
     def _idle(self, v: Vehicle) -> bool:
         st = v.state
-        return (v.online and not v.removed and st is not None and not st.fatal and v.plan is None
-                and v.task is None and not st.nodeStates and not st.driving)
+        return (
+            v.online
+            and not v.removed
+            and st is not None
+            and not st.fatal
+            and v.plan is None
+            and v.task is None
+            and not st.nodeStates
+            and not st.driving
+        )
 
     def _taken(self) -> set[str]:
         held = {n for v in self.vehicles.values() for n in self.res.held(v.key)}
         return held | {v.target for v in self.vehicles.values() if v.plan is not None and v.target}
 
     def _full_charger(self) -> Vehicle | None:
-        full = [v for v in self.vehicles.values()
-                if self._idle(v) and v.charging and v.battery >= self.config.charge_until]
+        full = [
+            v for v in self.vehicles.values() if self._idle(v) and v.charging and v.battery >= self.config.charge_until
+        ]
         return max(full, key=lambda v: v.battery, default=None)
 
     def _send(self, v: Vehicle, topic: str, body: dict[str, Any], task: TransportTask | None = None) -> None:
         self.outbox.append(Outgoing(v.vid, topic, body, task))
-

@@ -34,8 +34,11 @@ def loop_layout(
     inside for the second, so stations of one kind spread round the loop.
     """
     kinds: list[tuple[StationKind, str, int]] = [
-        ("dock", "DOCK", docks), ("park", "PARK", parks), ("charger", "CHG", chargers),
-        ("pick", "PICK", picks), ("slot", "SLOT", slots),
+        ("dock", "DOCK", docks),
+        ("park", "PARK", parks),
+        ("charger", "CHG", chargers),
+        ("pick", "PICK", picks),
+        ("slot", "SLOT", slots),
     ]
     labels = [(kind, f"{prefix}-{k + 1:02d}") for kind, prefix, n in kinds for k in range(n)]
     side = 3
@@ -69,6 +72,10 @@ def loop_layout(
 def fleet_layout(agvs: int) -> Layout:
     """A loop sized for a fleet: three lane nodes per vehicle, a park bay each, a charger per four."""
     return loop_layout(
-        docks=max(4, agvs // 3), picks=max(4, agvs // 3), chargers=max(2, agvs // 4),
-        parks=agvs, slots=max(20, agvs), min_lane=max(30, 3 * agvs),
+        docks=max(4, agvs // 3),
+        picks=max(4, agvs // 3),
+        chargers=max(2, agvs // 4),
+        parks=agvs,
+        slots=max(20, agvs),
+        min_lane=max(30, 3 * agvs),
     )

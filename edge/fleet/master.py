@@ -37,8 +37,14 @@ Tap = Callable[[str, str, bytes], None]
 
 class FleetMaster:
     def __init__(
-        self, config: FleetConfig, *, clock: Clock, record: Record, tap: Tap | None = None,
-        log: Any = None, tick_seconds: float = 1.0,
+        self,
+        config: FleetConfig,
+        *,
+        clock: Clock,
+        record: Record,
+        tap: Tap | None = None,
+        log: Any = None,
+        tick_seconds: float = 1.0,
     ) -> None:
         self.config, self.clock, self.record, self.tap = config, clock, record, tap
         self.graph = LayoutGraph(config.layout)
@@ -80,8 +86,9 @@ class FleetMaster:
         attempt = 0
         while True:
             try:
-                async with aiomqtt.Client(self.config.broker_host, self.config.broker_port,
-                                          identifier=self.config.client_id) as client:
+                async with aiomqtt.Client(
+                    self.config.broker_host, self.config.broker_port, identifier=self.config.client_id
+                ) as client:
                     attempt = 0
                     await self._session(client)
             except aiomqtt.MqttError as exc:
@@ -98,9 +105,11 @@ class FleetMaster:
         self._client = client
         self.connected.set()
         self.log.info("fleet.connected", broker=f"{self.config.broker_host}:{self.config.broker_port}")
-        parts = {asyncio.create_task(self._read(client), name="fleet-read"),
-                 asyncio.create_task(self._send(client), name="fleet-send"),
-                 asyncio.create_task(self._tick(), name="fleet-tick")}
+        parts = {
+            asyncio.create_task(self._read(client), name="fleet-read"),
+            asyncio.create_task(self._send(client), name="fleet-send"),
+            asyncio.create_task(self._tick(), name="fleet-tick"),
+        }
         try:
             done, _ = await asyncio.wait(parts, return_when=asyncio.FIRST_EXCEPTION)
         finally:
@@ -171,4 +180,3 @@ class FleetMaster:
             await self.clock.sleep(self.tick_seconds)
             self.control.tick()
             self._wake.set()
-

@@ -28,8 +28,7 @@ async def run_fleet(ctx: EdgeContext, master: FleetMaster | None = None) -> None
         if config is None:
             ctx.health.set("fleet", "down", "no [fleet] section in the site config", ctx.clock.now())
             return
-        master = FleetMaster(config, clock=ctx.clock, record=ctx.journal.append,
-                             log=ctx.log.bind(component="fleet"))
+        master = FleetMaster(config, clock=ctx.clock, record=ctx.journal.append, log=ctx.log.bind(component="fleet"))
     ctx.health.set("fleet", "starting", "connecting to the broker", ctx.clock.now())
     try:
         async with asyncio.TaskGroup() as tg:
@@ -43,8 +42,13 @@ async def _report(ctx: EdgeContext, master: FleetMaster) -> None:
     """Show in health whether the master holds the broker, and how many AGVs it knows."""
     while True:
         if master.connected.is_set():
-            ctx.health.set("fleet", "ok", f"{len(master.control.vehicles)} AGVs known", ctx.clock.now(),
-                           broker=f"{master.config.broker_host}:{master.config.broker_port}")
+            ctx.health.set(
+                "fleet",
+                "ok",
+                f"{len(master.control.vehicles)} AGVs known",
+                ctx.clock.now(),
+                broker=f"{master.config.broker_host}:{master.config.broker_port}",
+            )
         else:
             ctx.health.set("fleet", "degraded", "broker unreachable, retrying", ctx.clock.now())
         await ctx.clock.sleep(1.0)

@@ -52,12 +52,22 @@ class TransportTask:
         return self.status in (TaskStatus.DONE, TaskStatus.FAILED)
 
     def move_op(self, serial: str, at: datetime) -> OpDraft:
-        payload = MovePayload(sku=self.sku, lot=self.lot, from_location=self.from_location,
-                              to_location=self.to_location, qty=self.qty, handling_unit=self.handling_unit,
-                              task_id=self.task_id)
+        payload = MovePayload(
+            sku=self.sku,
+            lot=self.lot,
+            from_location=self.from_location,
+            to_location=self.to_location,
+            qty=self.qty,
+            handling_unit=self.handling_unit,
+            task_id=self.task_id,
+        )
         return OpDraft(payload=payload, actor=f"device:{serial}", device_id=serial, occurred_at=at)
 
     def stranded_op(self, serial: str, at: datetime, reason: str) -> OpDraft:
-        payload = ExceptionPayload(code="agv_load_stranded", detail=f"task {self.task_id}: {reason}"[:1000],
-                                   location=self.from_location, ref=self.handling_unit)
+        payload = ExceptionPayload(
+            code="agv_load_stranded",
+            detail=f"task {self.task_id}: {reason}"[:1000],
+            location=self.from_location,
+            ref=self.handling_unit,
+        )
         return OpDraft(payload=payload, actor=f"device:{serial}", device_id=serial, occurred_at=at)

@@ -104,7 +104,7 @@ class Reservations:
                 node = self.waiting.get(v)
                 v = self.blocker(node, v) if node is not None else None
             if v is not None:
-                return seen[seen.index(v):]
+                return seen[seen.index(v) :]
         return None
 
 
@@ -128,6 +128,7 @@ def break_cycle(
     ``base_end`` is the node each vehicle's released base ends at (where it will wait), ``next_stop``
     the next node it must reach, ``remaining`` the nodes each still needs after its base.
     """
+
     def needed_by_others(vehicle: str) -> set[str]:
         return {n for other in cycle if other != vehicle for n in remaining.get(other, [])}
 
@@ -151,7 +152,11 @@ def break_cycle(
 
 
 def _pull_over(
-    graph: LayoutGraph, vehicle: str, start: str, needed: set[str], reservations: Reservations,
+    graph: LayoutGraph,
+    vehicle: str,
+    start: str,
+    needed: set[str],
+    reservations: Reservations,
 ) -> list[str] | None:
     """The shortest way (in hops, over nodes nobody else holds) to a node no other cycle member needs."""
     prev: dict[str, str] = {start: start}

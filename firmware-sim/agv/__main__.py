@@ -28,10 +28,26 @@ async def _main(args: argparse.Namespace) -> None:
     clock = ScaledClock(args.scale)
     links: list[AgvLink] = []
     for serial, node, x, y in (_spec(v) for v in args.agv):
-        sim = AgvSim(serial=serial, node=node, x=x, y=y, clock=clock, map_id=args.map_id,
-                     action_seconds=args.action_seconds, battery=args.battery)
-        links.append(AgvLink(sim, host=args.host, port=args.port, clock=clock, manufacturer=args.manufacturer,
-                             state_interval=args.state_interval))
+        sim = AgvSim(
+            serial=serial,
+            node=node,
+            x=x,
+            y=y,
+            clock=clock,
+            map_id=args.map_id,
+            action_seconds=args.action_seconds,
+            battery=args.battery,
+        )
+        links.append(
+            AgvLink(
+                sim,
+                host=args.host,
+                port=args.port,
+                clock=clock,
+                manufacturer=args.manufacturer,
+                state_interval=args.state_interval,
+            )
+        )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

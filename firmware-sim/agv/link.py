@@ -30,8 +30,16 @@ def _iso(ts: datetime) -> str:
 
 class AgvLink:
     def __init__(
-        self, sim: AgvSim, *, host: str, port: int, clock: SimClock, manufacturer: str = "ACME",
-        interface: str = "uagv", state_interval: float = 1.0, visualization_interval: float = 5.0,
+        self,
+        sim: AgvSim,
+        *,
+        host: str,
+        port: int,
+        clock: SimClock,
+        manufacturer: str = "ACME",
+        interface: str = "uagv",
+        state_interval: float = 1.0,
+        visualization_interval: float = 5.0,
     ) -> None:
         self.sim, self.host, self.port, self.clock = sim, host, port, clock
         self.manufacturer, self.state_interval = manufacturer, state_interval
@@ -55,8 +63,13 @@ class AgvLink:
     def header(self, name: str) -> dict[str, Any]:
         n = (self._header_ids.get(name, -1) + 1) % (2**32)
         self._header_ids[name] = n
-        return {"headerId": n, "timestamp": _iso(self._now()), "version": VERSION,
-                "manufacturer": self.manufacturer, "serialNumber": self.sim.serial}
+        return {
+            "headerId": n,
+            "timestamp": _iso(self._now()),
+            "version": VERSION,
+            "manufacturer": self.manufacturer,
+            "serialNumber": self.sim.serial,
+        }
 
     def connection_msg(self, state: str) -> dict[str, Any]:
         return {**self.header("connection"), "connectionState": state}
@@ -65,11 +78,13 @@ class AgvLink:
         """Stay connected for ever; after a cut, halt for the outage and reconnect."""
         attempt = 0
         while True:
-            will = aiomqtt.Will(f"{self.prefix}/connection", json.dumps(self.connection_msg("CONNECTIONBROKEN")),
-                                qos=1, retain=True)
+            will = aiomqtt.Will(
+                f"{self.prefix}/connection", json.dumps(self.connection_msg("CONNECTIONBROKEN")), qos=1, retain=True
+            )
             try:
-                async with aiomqtt.Client(self.host, self.port, identifier=f"agv-{self.sim.serial}",
-                                          will=will, keepalive=10) as client:
+                async with aiomqtt.Client(
+                    self.host, self.port, identifier=f"agv-{self.sim.serial}", will=will, keepalive=10
+                ) as client:
                     attempt = 0
                     await self._session(client)
             except aiomqtt.MqttError:
@@ -83,16 +98,18 @@ class AgvLink:
     async def _session(self, client: aiomqtt.Client) -> None:
         await client.subscribe(f"{self.prefix}/order")
         await client.subscribe(f"{self.prefix}/instantActions")
-        await client.publish(f"{self.prefix}/connection", json.dumps(self.connection_msg("ONLINE")),
-                             qos=1, retain=True)
+        await client.publish(f"{self.prefix}/connection", json.dumps(self.connection_msg("ONLINE")), qos=1, retain=True)
         self._client = client
         self.sim.set_halted(False)
         await self._publish_factsheet()
         await self._publish_state()
         self.connected.set()
         self._cut.clear()
-        parts = {asyncio.create_task(self._tick()), asyncio.create_task(self._cut.wait()),
-                 asyncio.create_task(self._read(client))}
+        parts = {
+            asyncio.create_task(self._tick()),
+            asyncio.create_task(self._cut.wait()),
+            asyncio.create_task(self._read(client)),
+        }
         try:
             done, _ = await asyncio.wait(parts, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -140,10 +157,19 @@ class AgvLink:
             if since_vis >= self.visualization_interval:
                 since_vis = 0.0
                 x, y = self.sim.position()
-                await self._publish("visualization", {
-                    "agvPosition": {"x": x, "y": y, "theta": self.sim.theta, "mapId": self.sim.map_id,
-                                    "positionInitialized": True},
-                    "velocity": {"vx": 0.0, "vy": 0.0, "omega": 0.0}})
+                await self._publish(
+                    "visualization",
+                    {
+                        "agvPosition": {
+                            "x": x,
+                            "y": y,
+                            "theta": self.sim.theta,
+                            "mapId": self.sim.map_id,
+                            "positionInitialized": True,
+                        },
+                        "velocity": {"vx": 0.0, "vy": 0.0, "omega": 0.0},
+                    },
+                )
 
     def _mark_dirty(self) -> None:
         if not self._dirty:
@@ -163,8 +189,9 @@ class AgvLink:
         if client is None:
             return
         try:
-            await client.publish(f"{self.prefix}/{name}", json.dumps({**self.header(name), **body}),
-                                 qos=qos, retain=retain)
+            await client.publish(
+                f"{self.prefix}/{name}", json.dumps({**self.header(name), **body}), qos=qos, retain=retain
+            )
             self.sent += 1
         except aiomqtt.MqttError:
             pass  # the session ends and reconnects; a lost state is replaced by the next one
@@ -196,7 +223,8 @@ class AgvLink:
             # asyncio.wait, not wait_for: wait_for waits for the cancelled publish to unwind, and a publish
             # stuck on a broken socket may never do so (seen once: a fleet test hung in teardown).
             offline = asyncio.ensure_future(
-                self._publish("connection", {"connectionState": "OFFLINE"}, qos=1, retain=True))
+                self._publish("connection", {"connectionState": "OFFLINE"}, qos=1, retain=True)
+            )
             if not (await asyncio.wait({offline}, timeout=2.0))[0]:
                 offline.cancel()
         for task in list(self._tasks):
@@ -205,18 +233,43 @@ class AgvLink:
 
 def factsheet(speed_max: float) -> dict[str, Any]:
     """The factsheet body: what the master needs (speeds, actions) and what the schema requires."""
-    actions = [{"actionType": t, "actionScopes": scopes} for t, scopes in (
-        ("pick", ["INSTANT", "NODE"]), ("drop", ["INSTANT", "NODE"]), ("startPause", ["INSTANT"]),
-        ("stopPause", ["INSTANT"]), ("cancelOrder", ["INSTANT"]), ("startCharging", ["INSTANT", "NODE"]),
-        ("stopCharging", ["INSTANT", "NODE"]), ("factsheetRequest", ["INSTANT"]), ("stateRequest", ["INSTANT"]))]
+    actions = [
+        {"actionType": t, "actionScopes": scopes}
+        for t, scopes in (
+            ("pick", ["INSTANT", "NODE"]),
+            ("drop", ["INSTANT", "NODE"]),
+            ("startPause", ["INSTANT"]),
+            ("stopPause", ["INSTANT"]),
+            ("cancelOrder", ["INSTANT"]),
+            ("startCharging", ["INSTANT", "NODE"]),
+            ("stopCharging", ["INSTANT", "NODE"]),
+            ("factsheetRequest", ["INSTANT"]),
+            ("stateRequest", ["INSTANT"]),
+        )
+    ]
     return {
-        "typeSpecification": {"seriesName": "SIM-CARRIER", "agvKinematic": "DIFF", "agvClass": "CARRIER",
-                              "maxLoadMass": 1000, "localizationTypes": ["NATURAL"],
-                              "navigationTypes": ["VIRTUAL_LINE_GUIDED"]},
-        "physicalParameters": {"speedMin": 0.01, "speedMax": speed_max, "accelerationMax": 1.0,
-                               "decelerationMax": 1.0, "heightMax": 0.4, "width": 0.8, "length": 1.2},
-        "protocolLimits": {"maxStringLens": {}, "maxArrayLens": {},
-                           "timing": {"minOrderInterval": 0.0, "minStateInterval": 0.0}},
+        "typeSpecification": {
+            "seriesName": "SIM-CARRIER",
+            "agvKinematic": "DIFF",
+            "agvClass": "CARRIER",
+            "maxLoadMass": 1000,
+            "localizationTypes": ["NATURAL"],
+            "navigationTypes": ["VIRTUAL_LINE_GUIDED"],
+        },
+        "physicalParameters": {
+            "speedMin": 0.01,
+            "speedMax": speed_max,
+            "accelerationMax": 1.0,
+            "decelerationMax": 1.0,
+            "heightMax": 0.4,
+            "width": 0.8,
+            "length": 1.2,
+        },
+        "protocolLimits": {
+            "maxStringLens": {},
+            "maxArrayLens": {},
+            "timing": {"minOrderInterval": 0.0, "minStateInterval": 0.0},
+        },
         "protocolFeatures": {"optionalParameters": [], "agvActions": actions},
         "agvGeometry": {},
         "loadSpecification": {"loadPositions": ["front"]},

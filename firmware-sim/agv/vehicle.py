@@ -28,15 +28,35 @@ class SimClock(Protocol):
     async def sleep(self, seconds: float) -> None: ...
 
 
-INSTANT = {"startPause", "stopPause", "cancelOrder", "pick", "drop", "startCharging", "stopCharging",
-           "factsheetRequest", "stateRequest"}
+INSTANT = {
+    "startPause",
+    "stopPause",
+    "cancelOrder",
+    "pick",
+    "drop",
+    "startCharging",
+    "stopCharging",
+    "factsheetRequest",
+    "stateRequest",
+}
 
 
 class AgvSim:
     def __init__(
-        self, *, serial: str, node: str, x: float, y: float, clock: SimClock, map_id: str = "floor-1",
-        speed_max: float = 2.0, battery: float = 100.0, drain_per_m: float = 0.05,
-        drain_per_s: float = 0.005, charge_per_s: float = 0.5, action_seconds: float = 4.0,
+        self,
+        *,
+        serial: str,
+        node: str,
+        x: float,
+        y: float,
+        clock: SimClock,
+        map_id: str = "floor-1",
+        speed_max: float = 2.0,
+        battery: float = 100.0,
+        drain_per_m: float = 0.05,
+        drain_per_s: float = 0.005,
+        charge_per_s: float = 0.5,
+        action_seconds: float = 4.0,
         floor: Floor | None = None,
     ) -> None:
         self.serial, self.clock, self.map_id = serial, clock, map_id
@@ -134,8 +154,13 @@ class AgvSim:
 
     def inject_error(self, error_type: str = "obstacle", level: str = "FATAL", description: str = "") -> None:
         self._settle()
-        self.errors.append({"errorType": error_type, "errorLevel": level,
-                            "errorDescription": description or f"{error_type} (injected)"})
+        self.errors.append(
+            {
+                "errorType": error_type,
+                "errorLevel": level,
+                "errorDescription": description or f"{error_type} (injected)",
+            }
+        )
         self._changed()
 
     def set_halted(self, halted: bool) -> None:
@@ -153,13 +178,19 @@ class AgvSim:
         self._settle()
         x, y = self.position()
         return {
-            "orderId": self.order_id, "orderUpdateId": self.order_update_id,
-            "lastNodeId": self.last_node, "lastNodeSequenceId": self.last_seq,
-            "nodeStates": [{"nodeId": n["nodeId"], "sequenceId": n["sequenceId"], "released": n["released"]}
-                           for n in self.nodes],
-            "edgeStates": [{"edgeId": e["edgeId"], "sequenceId": e["sequenceId"], "released": e["released"]}
-                           for e in self.edges],
-            "driving": self.driving, "paused": self.paused, "newBaseRequest": False,
+            "orderId": self.order_id,
+            "orderUpdateId": self.order_update_id,
+            "lastNodeId": self.last_node,
+            "lastNodeSequenceId": self.last_seq,
+            "nodeStates": [
+                {"nodeId": n["nodeId"], "sequenceId": n["sequenceId"], "released": n["released"]} for n in self.nodes
+            ],
+            "edgeStates": [
+                {"edgeId": e["edgeId"], "sequenceId": e["sequenceId"], "released": e["released"]} for e in self.edges
+            ],
+            "driving": self.driving,
+            "paused": self.paused,
+            "newBaseRequest": False,
             "distanceSinceLastNode": round(self._progress, 3),
             "agvPosition": {"x": x, "y": y, "theta": self.theta, "mapId": self.map_id, "positionInitialized": True},
             "velocity": {"vx": self._speed() if self.driving else 0.0, "vy": 0.0, "omega": 0.0},
@@ -318,8 +349,9 @@ class AgvSim:
         self.battery += self.charge_per_s * dt if self.charging else -self.drain_per_s * dt
         self.battery = min(100.0, self.battery)
         if self.battery <= 0 and not any(e["errorType"] == "batteryEmpty" for e in self.errors):
-            self.errors.append({"errorType": "batteryEmpty", "errorLevel": "FATAL",
-                                "errorDescription": "battery empty"})
+            self.errors.append(
+                {"errorType": "batteryEmpty", "errorLevel": "FATAL", "errorDescription": "battery empty"}
+            )
 
     def _occupy(self, nodes: frozenset[str]) -> None:
         if self.floor is not None:

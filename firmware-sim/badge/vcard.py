@@ -26,8 +26,9 @@ SW_WRONG_LENGTH = b"\x6c"
 class VirtualBadge:
     """One card. ``await card.insert()`` puts it on the reader, ``await card.remove()`` takes it off."""
 
-    def __init__(self, uid: bytes | str, *, host: str = "127.0.0.1", port: int = 35963,
-                 atr: bytes = CONTACTLESS_ATR) -> None:
+    def __init__(
+        self, uid: bytes | str, *, host: str = "127.0.0.1", port: int = 35963, atr: bytes = CONTACTLESS_ATR
+    ) -> None:
         self.uid = bytes.fromhex(uid) if isinstance(uid, str) else uid
         self.host = host
         self.port = port

@@ -7,6 +7,14 @@ from firmware_sim.llrp.reader import RealClock, SimClock, SimReader
 from firmware_sim.llrp.tags import Pass, Scenario, Standing, check_digit, random_population, sgtin96, sscc96
 
 __all__ = [
-    "Pass", "RealClock", "Scenario", "SimClock", "SimReader", "Standing", "check_digit", "random_population",
-    "sgtin96", "sscc96",
+    "Pass",
+    "RealClock",
+    "Scenario",
+    "SimClock",
+    "SimReader",
+    "Standing",
+    "check_digit",
+    "random_population",
+    "sgtin96",
+    "sscc96",
 ]

@@ -26,8 +26,9 @@ def build_scenario(args: argparse.Namespace) -> Scenario:
 
 
 async def serve(args: argparse.Namespace) -> None:
-    async with SimReader(build_scenario(args), host=args.host, port=args.port, antennas=args.antennas,
-                         round_s=args.round_ms / 1000) as reader:
+    async with SimReader(
+        build_scenario(args), host=args.host, port=args.port, antennas=args.antennas, round_s=args.round_ms / 1000
+    ) as reader:
         print(json.dumps({"host": args.host, "port": reader.port, "antennas": args.antennas}), flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -43,8 +43,12 @@ def _capabilities(antennas: int) -> bytes:
     fw = b"wims-sim 1.0"
     general = w.tlv(
         137,
-        struct.pack(">HHII", antennas, 0xC000, 0, 1) + struct.pack(">H", len(fw)) + fw
-        + w.tlv(139, struct.pack(">Hh", 1, -80)) + w.tlv(141, struct.pack(">HH", 0, 0)) + per_antenna,
+        struct.pack(">HHII", antennas, 0xC000, 0, 1)
+        + struct.pack(">H", len(fw))
+        + fw
+        + w.tlv(139, struct.pack(">Hh", 1, -80))
+        + w.tlv(141, struct.pack(">HH", 0, 0))
+        + per_antenna,
     )
     llrp_caps = w.tlv(142, struct.pack(">BBHIIIII", 0, 1, 0, 8, 1, 1, 1, 1))
     power = b"".join(w.tlv(145, struct.pack(">Hh", i, 1000 + 25 * (i - 1))) for i in range(1, 82))
@@ -60,8 +64,16 @@ def _capabilities(antennas: int) -> bytes:
 class SimReader:
     """The reader. ``async with SimReader(scenario, port=0) as r:`` then connect to ``r.port``."""
 
-    def __init__(self, scenario: Scenario | None = None, *, host: str = "127.0.0.1", port: int = 0,
-                 antennas: int = 4, round_s: float = 0.05, clock: SimClock | None = None) -> None:
+    def __init__(
+        self,
+        scenario: Scenario | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        antennas: int = 4,
+        round_s: float = 0.05,
+        clock: SimClock | None = None,
+    ) -> None:
         self.scenario = scenario or Scenario()
         self.host = host
         self.port = port
@@ -346,10 +358,18 @@ class SimReader:
         acc, self._acc = self._acc, {}
         parts = []
         for (epc, antenna), (first, last, rssi, count) in acc.items():
-            parts.append(w.tlv(240, w.tv(13, epc) + w.tv(9, struct.pack(">I", rospec_id))
-                               + w.tv(1, struct.pack(">H", antenna)) + w.tv(6, struct.pack(">b", rssi))
-                               + w.tv(2, struct.pack(">Q", first)) + w.tv(4, struct.pack(">Q", last))
-                               + w.tv(8, struct.pack(">H", count))))
+            parts.append(
+                w.tlv(
+                    240,
+                    w.tv(13, epc)
+                    + w.tv(9, struct.pack(">I", rospec_id))
+                    + w.tv(1, struct.pack(">H", antenna))
+                    + w.tv(6, struct.pack(">b", rssi))
+                    + w.tv(2, struct.pack(">Q", first))
+                    + w.tv(4, struct.pack(">Q", last))
+                    + w.tv(8, struct.pack(">H", count)),
+                )
+            )
             self.reads_sent += count
         self.reports_sent += 1
         await self._send(w.RO_ACCESS_REPORT, b"".join(parts))

@@ -112,15 +112,17 @@ class Scenario:
         hi = bisect.bisect_right(starts, t)
         return [p for p in ordered[lo:hi] if p.start <= t < p.end]
 
-    def case_passes(self, epc: bytes, antennas: tuple[int, ...] = (1, 2), *, at: float, over: float,
-                    peak_rssi: float = -50.0) -> Pass:
+    def case_passes(
+        self, epc: bytes, antennas: tuple[int, ...] = (1, 2), *, at: float, over: float, peak_rssi: float = -50.0
+    ) -> Pass:
         """Script a case moving past ``antennas`` in order, starting at ``at``, taking ``over`` seconds."""
         p = Pass(epc, antennas, at, over / len(antennas), peak_rssi)
         self.passes.append(p)
         return p
 
-    def tag_stands(self, epc: bytes, antenna: int, *, start: float = 0.0, end: float = math.inf,
-                   rssi: float = -60.0) -> Standing:
+    def tag_stands(
+        self, epc: bytes, antenna: int, *, start: float = 0.0, end: float = math.inf, rssi: float = -60.0
+    ) -> Standing:
         s = Standing(epc, antenna, start, end, rssi)
         self.standing.append(s)
         return s
@@ -150,8 +152,14 @@ def _clamp_rssi(v: float) -> int:
     return max(-110, min(-20, round(v)))
 
 
-def random_population(count: int, *, antennas: tuple[int, ...] = (1,), seed: int = 7,
-                      company_prefix: str = "0614141", item_ref: str = "812345") -> Scenario:
+def random_population(
+    count: int,
+    *,
+    antennas: tuple[int, ...] = (1,),
+    seed: int = 7,
+    company_prefix: str = "0614141",
+    item_ref: str = "812345",
+) -> Scenario:
     """``count`` SGTIN-96 tags standing in front of random antennas with random signal strength."""
     rng = random.Random(seed)
     sc = Scenario(seed=seed)

@@ -50,8 +50,26 @@ RESPONSES = {
 """Requests answered with a bare LLRPStatus (capabilities are built separately)."""
 
 # TV parameter sizes (type -> value bytes) a client message may carry, from the standard's TV table
-TV_SIZES = {1: 2, 2: 8, 3: 8, 4: 8, 5: 8, 6: 1, 7: 2, 8: 2, 9: 4, 10: 2, 11: 2, 12: 1, 13: 12, 14: 2, 15: 2,
-            16: 4, 17: 4, 18: 4}
+TV_SIZES = {
+    1: 2,
+    2: 8,
+    3: 8,
+    4: 8,
+    5: 8,
+    6: 1,
+    7: 2,
+    8: 2,
+    9: 4,
+    10: 2,
+    11: 2,
+    12: 1,
+    13: 12,
+    14: 2,
+    15: 2,
+    16: 4,
+    17: 4,
+    18: 4,
+}
 
 STATUS_SUCCESS = 0
 STATUS_PARAMETER_ERROR = 100

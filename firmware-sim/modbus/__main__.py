@@ -23,8 +23,9 @@ async def serve(lines: int, per_line: int, host: str, rtu: bool, setpoint: float
     out: dict[str, object] = {"tcp": [], "rtu": None}
     cable: PtyNullModem | None = None
     for i in range(lines):
-        sensors = [SimSensor(unit=u, model=RoomModel(setpoint=setpoint, seed=i * 1000 + u))
-                   for u in range(1, per_line + 1)]
+        sensors = [
+            SimSensor(unit=u, model=RoomModel(setpoint=setpoint, seed=i * 1000 + u)) for u in range(1, per_line + 1)
+        ]
         line = await SensorLine(sensors).start_tcp(host)
         started.append(line)
         out["tcp"].append([host, line.port, [s.unit for s in sensors]])  # type: ignore[attr-defined]

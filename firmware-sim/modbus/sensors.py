@@ -91,8 +91,10 @@ class SimSensor:
             simdata=(
                 [SimData(0, count=16, values=False, datatype=DataType.BITS)],
                 [SimData(0, count=16, values=False, datatype=DataType.BITS)],
-                [SimData(0, count=8, values=0, datatype=DataType.REGISTERS),
-                 SimData(0x0100, count=4, values=[0, self.unit, 3, 0], datatype=DataType.REGISTERS)],
+                [
+                    SimData(0, count=8, values=0, datatype=DataType.REGISTERS),
+                    SimData(0x0100, count=4, values=[0, self.unit, 3, 0], datatype=DataType.REGISTERS),
+                ],
                 [SimData(0, count=8, values=0, datatype=DataType.REGISTERS)],
             ),
             action=self._action,

@@ -27,8 +27,12 @@ def _ensure_installed() -> str | None:
     if (shutil.which("pcscd") or os.path.exists("/usr/sbin/pcscd")) and vpcd_driver() is not None:
         return None
     if os.geteuid() == 0 and shutil.which("apt-get"):
-        subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", "pcscd", "vsmartcard-vpcd"],
-                       check=False, capture_output=True, timeout=600)
+        subprocess.run(
+            ["apt-get", "install", "-y", "--no-install-recommends", "pcscd", "vsmartcard-vpcd"],
+            check=False,
+            capture_output=True,
+            timeout=600,
+        )
     if not (shutil.which("pcscd") or os.path.exists("/usr/sbin/pcscd")):
         return "pcscd is not installed (apt: pcscd)"
     if vpcd_driver() is None:

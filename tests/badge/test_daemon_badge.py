@@ -64,4 +64,6 @@ async def test_daemon_runs_the_badge_device_from_toml(pcscd: PcscdWithVpcd, tmp_
         await run
         events = [e.op().payload for e in gw.journal.entries(kind=OpKind.SESSION)]
     assert [(p.event, p.operator_id, p.station) for p in events if isinstance(p, SessionPayload)] == [
-        ("login", "op7", "PACK-1"), ("logout", "op7", "PACK-1")]
+        ("login", "op7", "PACK-1"),
+        ("logout", "op7", "PACK-1"),
+    ]

@@ -9,8 +9,9 @@ from drivers.badge import BadgeEvent, BadgeReader, CardInserted, CardRemoved, Re
 from firmware_sim.badge import PcscdWithVpcd, VirtualBadge
 
 
-async def collect(reader: BadgeReader, until: Callable[[list[BadgeEvent]], bool],
-                  timeout: float = 10.0) -> list[BadgeEvent]:
+async def collect(
+    reader: BadgeReader, until: Callable[[list[BadgeEvent]], bool], timeout: float = 10.0
+) -> list[BadgeEvent]:
     events: list[BadgeEvent] = []
 
     async def run() -> None:
@@ -45,8 +46,7 @@ async def test_pcscd_restart_is_survived(pcscd: PcscdWithVpcd) -> None:
         await collect(reader, lambda ev: any(isinstance(e, ReaderState) and e.available for e in ev))
         await asyncio.to_thread(pcscd.stop)
         try:
-            events = await collect(reader, lambda ev: any(isinstance(e, ReaderState) and not e.available
-                                                          for e in ev))
+            events = await collect(reader, lambda ev: any(isinstance(e, ReaderState) and not e.available for e in ev))
             assert not reader.available
         finally:
             await asyncio.to_thread(pcscd.start)

@@ -16,8 +16,12 @@ from sync.ops import OpKind, SessionPayload
 
 @contextlib.asynccontextmanager
 async def station(ctx: EdgeContext, **options: object) -> AsyncIterator[BadgeStation]:
-    device = Device(id="badge-pack-1", kind="badge", location="A-01",
-                    options={"reader": "Virtual PCD 00 00", "station": "PACK-1", **options})
+    device = Device(
+        id="badge-pack-1",
+        kind="badge",
+        location="A-01",
+        options={"reader": "Virtual PCD 00 00", "station": "PACK-1", **options},
+    )
     st = BadgeStation(device, ctx)
     task = asyncio.create_task(st.run())
     try:

@@ -126,8 +126,9 @@ async def test_runner_over_pty_into_the_journal(sim: ScannerSim, edge_ctx: Any) 
             assert loop.time() < deadline, f"journal head {edge_ctx.journal.head()}"
             await asyncio.sleep(0.01)
         # an operator badges in at the station: from now on the station's ops are theirs
-        edge_ctx.sessions.start("DOCK-1", Session(operator_id="op-badge", card_uid="04AABBCC", started=AT,
-                                                  last_activity=0.0))
+        edge_ctx.sessions.start(
+            "DOCK-1", Session(operator_id="op-badge", card_uid="04AABBCC", started=AT, last_activity=0.0)
+        )
         sim.scan("010950600013435210LOT7")  # still reading
         deadline = loop.time() + 10
         while edge_ctx.journal.head()[0] < 4:

@@ -217,6 +217,7 @@ def test_non_finite_numbers_are_a_422_not_a_500(cloud: Cloud) -> None:
 
 def test_nul_byte_in_a_filter_is_a_422_not_a_500(cloud: Any) -> None:
     """Found by the fuzz on PostgreSQL: text with NUL cannot reach the database; the caller hears why."""
-    r = cloud.client.get("/v1/stock", params={"warehouse": "\x00"},
-                         headers={"Authorization": f"Bearer {cloud.user['planner']}"})
+    r = cloud.client.get(
+        "/v1/stock", params={"warehouse": "\x00"}, headers={"Authorization": f"Bearer {cloud.user['planner']}"}
+    )
     assert r.status_code in (200, 422), r.text

@@ -28,18 +28,30 @@ def site(tmp_path: Path) -> dict[str, Any]:
         "site": {"gateway_id": "gw-cold", "warehouse": "WH1"},
         "store": {"path": str(tmp_path / "edge.sqlite")},
         "zones": [
-            {"code": "CHILL-A", "temperature_class": "chilled", "temp_min_c": 2, "temp_max_c": 8,
-             "humidity_max_pct": 85, "supervisor": "sup1"},
-            {"code": "CHILL-B", "temperature_class": "chilled", "temp_min_c": 2, "temp_max_c": 8,
-             "supervisor": "sup2"},
+            {
+                "code": "CHILL-A",
+                "temperature_class": "chilled",
+                "temp_min_c": 2,
+                "temp_max_c": 8,
+                "humidity_max_pct": 85,
+                "supervisor": "sup1",
+            },
+            {"code": "CHILL-B", "temperature_class": "chilled", "temp_min_c": 2, "temp_max_c": 8, "supervisor": "sup2"},
         ],
-        "locations": [{"code": "A-01", "zone": "CHILL-A"}, {"code": "A-02", "zone": "CHILL-A"},
-                      {"code": "B-01", "zone": "CHILL-B"}],
-        "skus": [{"code": "MILK", "gtin": "00000000000017", "lot_tracked": True},
-                 {"code": "YOGH", "gtin": "00000000000024"}],
-        "operators": [{"id": "op1", "badge_uid": "04A1B2C3", "roles": ["operator"]},
-                      {"id": "sup1", "badge_uid": "04D4E5F6", "roles": ["supervisor"]},
-                      {"id": "sup2", "roles": ["supervisor"]}],
+        "locations": [
+            {"code": "A-01", "zone": "CHILL-A"},
+            {"code": "A-02", "zone": "CHILL-A"},
+            {"code": "B-01", "zone": "CHILL-B"},
+        ],
+        "skus": [
+            {"code": "MILK", "gtin": "00000000000017", "lot_tracked": True},
+            {"code": "YOGH", "gtin": "00000000000024"},
+        ],
+        "operators": [
+            {"id": "op1", "badge_uid": "04A1B2C3", "roles": ["operator"]},
+            {"id": "sup1", "badge_uid": "04D4E5F6", "roles": ["supervisor"]},
+            {"id": "sup2", "roles": ["supervisor"]},
+        ],
     }
 
 
@@ -52,11 +64,29 @@ def config(tmp_path: Path) -> SiteConfig:
 async def ctx(config: SiteConfig) -> AsyncIterator[EdgeContext]:
     clock = ManualClock()
     registry = CollectorRegistry()
-    async with Journal(config.store.path, gateway_id=config.site.gateway_id, warehouse=config.site.warehouse,
-                       master=MasterData.from_config(config), clock=clock, registry=registry) as journal:
-        context = EdgeContext(config, journal, TelemetryBuffer(journal, registry=registry), clock, HealthBoard(),
-                              registry, structlog.stdlib.get_logger("test"))
+    async with Journal(
+        config.store.path,
+        gateway_id=config.site.gateway_id,
+        warehouse=config.site.warehouse,
+        master=MasterData.from_config(config),
+        clock=clock,
+        registry=registry,
+    ) as journal:
+        context = EdgeContext(
+            config,
+            journal,
+            TelemetryBuffer(journal, registry=registry),
+            clock,
+            HealthBoard(),
+            registry,
+            structlog.stdlib.get_logger("test"),
+        )
         for sku, lot, loc, qty in (("MILK", "L1", "A-01", 40), ("YOGH", "", "A-02", 25), ("MILK", "L2", "B-01", 30)):
-            await journal.append(OpDraft(payload=ReceivePayload(sku=sku, lot=lot, location=loc, qty=qty),
-                                         actor="op1", occurred_at=clock.now()))
+            await journal.append(
+                OpDraft(
+                    payload=ReceivePayload(sku=sku, lot=lot, location=loc, qty=qty),
+                    actor="op1",
+                    occurred_at=clock.now(),
+                )
+            )
         yield context

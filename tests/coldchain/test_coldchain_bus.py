@@ -62,11 +62,16 @@ async def test_compressor_failure_holds_exactly_that_zone_and_flapping_raises_no
     async with PtyNullModem() as cable:
         line = await SensorLine([failing, flapping]).start_rtu(cable.device_path)
         try:
-            device = bus_device({
-                "transport": "rtu", "port": cable.host_path, "poll_interval_s": 10, "timeout_s": 0.3,
-                "rules": {"min_duration_s": 300, "hysteresis_c": 0.5},
-                "sensors": [{"id": "TA1", "unit": 1}, {"id": "TB1", "unit": 2, "zone": "CHILL-B"}],
-            })
+            device = bus_device(
+                {
+                    "transport": "rtu",
+                    "port": cable.host_path,
+                    "poll_interval_s": 10,
+                    "timeout_s": 0.3,
+                    "rules": {"min_duration_s": 300, "hysteresis_c": 0.5},
+                    "sensors": [{"id": "TA1", "unit": 1}, {"id": "TB1", "unit": 2, "zone": "CHILL-B"}],
+                }
+            )
             runner = ColdChainRunner(device, ctx)
             async with running(runner):
                 for i in range(60):  # ten minutes; zone B's sensor flaps across its 8 C limit every poll
@@ -83,8 +88,10 @@ async def test_compressor_failure_holds_exactly_that_zone_and_flapping_raises_no
             await line.stop()
 
     alarms = ops(ctx, OpKind.TEMP_ALARM)
-    assert [(a.payload.sensor_id, a.payload.alarm, a.payload.state.value) for a in alarms  # type: ignore[union-attr]
-            ] == [("TA1", "temp_high", "raised")]
+    assert [
+        (a.payload.sensor_id, a.payload.alarm, a.payload.state.value)
+        for a in alarms  # type: ignore[union-attr]
+    ] == [("TA1", "temp_high", "raised")]
     holds = ops(ctx, OpKind.QC_HOLD)
     assert {(h.payload.location, h.payload.qty) for h in holds} == {("A-01", 40), ("A-02", 25)}  # type: ignore[union-attr]
     assert all(isinstance(h.payload, QcHoldPayload) and h.payload.alarm_op_id == alarms[0].op_id for h in holds)
@@ -100,8 +107,9 @@ async def test_compressor_failure_holds_exactly_that_zone_and_flapping_raises_no
     # release needs a person with the supervisor role, and is recorded under that person
     with pytest.raises(ReleaseRefused):
         await release_zone(ctx, "CHILL-A", actor="op1")
-    released = await release_zone(ctx, "CHILL-A", actor="sup1", note="probe checked, product ok",
-                                  work_order_id=wo.payload.work_order_id)
+    released = await release_zone(
+        ctx, "CHILL-A", actor="sup1", note="probe checked, product ok", work_order_id=wo.payload.work_order_id
+    )
     assert [op.kind for op in released] == [OpKind.QC_RELEASE, OpKind.QC_RELEASE, OpKind.WORK_ORDER]
     assert all(op.actor == "sup1" for op in released)
     assert stock(ctx, "qc_hold") == {}
@@ -113,11 +121,21 @@ async def test_dead_sensor_raises_stale_and_degrades_health(ctx: EdgeContext) ->
     alive, dying = SimSensor(unit=1, time_fn=clock.monotonic), SimSensor(unit=2, time_fn=clock.monotonic)
     line = await SensorLine([alive, dying]).start_tcp()
     try:
-        runner = ColdChainRunner(bus_device({
-            "transport": "tcp", "host": "127.0.0.1", "tcp_port": line.port, "poll_interval_s": 10,
-            "timeout_s": 0.1, "retries": 0, "rules": {"stale_after_s": 60},
-            "sensors": [{"id": "TA1", "unit": 1}, {"id": "TA2", "unit": 2}],
-        }), ctx)
+        runner = ColdChainRunner(
+            bus_device(
+                {
+                    "transport": "tcp",
+                    "host": "127.0.0.1",
+                    "tcp_port": line.port,
+                    "poll_interval_s": 10,
+                    "timeout_s": 0.1,
+                    "retries": 0,
+                    "rules": {"stale_after_s": 60},
+                    "sensors": [{"id": "TA1", "unit": 1}, {"id": "TA2", "unit": 2}],
+                }
+            ),
+            ctx,
+        )
         async with running(runner):
             await advance(clock, runner, 30)
             dying.set_fault("no_reply")
@@ -132,7 +150,9 @@ async def test_dead_sensor_raises_stale_and_degrades_health(ctx: EdgeContext) ->
     alarms = [a.payload for a in ops(ctx, OpKind.TEMP_ALARM)]
     assert all(isinstance(a, TempAlarmPayload) for a in alarms)
     assert [(a.sensor_id, a.alarm, a.state.value) for a in alarms] == [  # type: ignore[union-attr]
-        ("TA2", "stale", "raised"), ("TA2", "stale", "cleared")]
+        ("TA2", "stale", "raised"),
+        ("TA2", "stale", "cleared"),
+    ]
     (wo,) = ops(ctx, OpKind.WORK_ORDER)
     assert isinstance(wo.payload, WorkOrderPayload) and wo.payload.wo_type == "sensor_stale"
     assert ops(ctx, OpKind.QC_HOLD) == []
@@ -145,10 +165,19 @@ async def test_out_of_range_probe_is_an_exception_op_not_an_excursion(ctx: EdgeC
     sensor.set_fault("out_of_range")
     line = await SensorLine([sensor]).start_tcp()
     try:
-        runner = ColdChainRunner(bus_device({
-            "transport": "tcp", "host": "127.0.0.1", "tcp_port": line.port, "poll_interval_s": 10,
-            "rules": {"min_duration_s": 0, "stale_after_s": 600}, "sensors": [{"id": "TA1", "unit": 1}],
-        }), ctx)
+        runner = ColdChainRunner(
+            bus_device(
+                {
+                    "transport": "tcp",
+                    "host": "127.0.0.1",
+                    "tcp_port": line.port,
+                    "poll_interval_s": 10,
+                    "rules": {"min_duration_s": 0, "stale_after_s": 600},
+                    "sensors": [{"id": "TA1", "unit": 1}],
+                }
+            ),
+            ctx,
+        )
         async with running(runner):
             await advance(clock, runner, 60)
     finally:

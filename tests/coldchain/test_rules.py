@@ -14,14 +14,21 @@ from sync.ops import ExceptionPayload, OpDraft, QcHoldPayload, TempAlarmPayload,
 from tests.coldchain.conftest import site
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
-STOCK = {"CHILL-A": [HoldLine("MILK", "L1", "A-01", 40), HoldLine("YOGH", "", "A-02", 25)],
-         "CHILL-B": [HoldLine("MILK", "L2", "B-01", 30)]}
+STOCK = {
+    "CHILL-A": [HoldLine("MILK", "L1", "A-01", 40), HoldLine("YOGH", "", "A-02", 25)],
+    "CHILL-B": [HoldLine("MILK", "L2", "B-01", 30)],
+}
 
 
 def rules(**opts: object) -> ColdChainRules:
     cfg = parse_config(site(Path("/tmp")))
-    r = ColdChainRules({z.code: z for z in cfg.zones}, RuleOptions.model_validate(opts),
-                       stock=lambda z: STOCK[z], device_id="bus-1", poll_interval_s=10)
+    r = ColdChainRules(
+        {z.code: z for z in cfg.zones},
+        RuleOptions.model_validate(opts),
+        stock=lambda z: STOCK[z],
+        device_id="bus-1",
+        poll_interval_s=10,
+    )
     r.add_sensor("TA1", "CHILL-A", 0.0)
     r.add_sensor("TA2", "CHILL-A", 0.0)
     r.add_sensor("TB1", "CHILL-B", 0.0)

@@ -16,10 +16,12 @@ async def test_head_on_cycle_is_broken(broker: Broker) -> None:
     layout: Layout = corridor().layout
     async with running_fleet(broker, layout, scale=30.0, release_ahead=1) as fleet:
         control = fleet.master.control
-        east = TransportTask(task_id="T-E", handling_unit="HU-E", sku="SKU-1", qty=1,
-                             from_location="DOCK-1", to_location="SLOT-1")
-        west = TransportTask(task_id="T-W", handling_unit="HU-W", sku="SKU-1", qty=1,
-                             from_location="SLOT-1", to_location="DOCK-1")
+        east = TransportTask(
+            task_id="T-E", handling_unit="HU-E", sku="SKU-1", qty=1, from_location="DOCK-1", to_location="SLOT-1"
+        )
+        west = TransportTask(
+            task_id="T-W", handling_unit="HU-W", sku="SKU-1", qty=1, from_location="SLOT-1", to_location="DOCK-1"
+        )
         fleet.master.submit(east)
         fleet.master.submit(west)  # queued until a vehicle comes: each takes the task where it stands
         fleet.add_agv("AGV-W", "A", action_seconds=1.0)

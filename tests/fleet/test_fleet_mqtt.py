@@ -24,8 +24,16 @@ def make_tasks(fleet: Fleet, n: int, seed: int = 7) -> list[TransportTask]:
     tasks = []
     for i in range(n):
         src, dst = (rng.choice(docks), rng.choice(slots)) if i % 2 == 0 else (rng.choice(slots), rng.choice(picks))
-        tasks.append(TransportTask(task_id=f"T{i:04d}", handling_unit=f"HU{i:05d}", sku="SKU-1", qty=1 + i % 5,
-                                   from_location=src, to_location=dst))
+        tasks.append(
+            TransportTask(
+                task_id=f"T{i:04d}",
+                handling_unit=f"HU{i:05d}",
+                sku="SKU-1",
+                qty=1 + i % 5,
+                from_location=src,
+                to_location=dst,
+            )
+        )
     return tasks
 
 
@@ -33,8 +41,11 @@ async def start_agvs(fleet: Fleet, count: int, **kw: float) -> None:
     parks = [s.node for s in fleet.graph.stations_of("park")]
     for i in range(count):
         fleet.add_agv(f"AGV-{i + 1:03d}", parks[i], **kw)
-    await fleet.until(lambda: sum(v.state is not None for v in fleet.master.control.vehicles.values()) == count,
-                      10, "every AGV's first state")
+    await fleet.until(
+        lambda: sum(v.state is not None for v in fleet.master.control.vehicles.values()) == count,
+        10,
+        "every AGV's first state",
+    )
 
 
 def check_ops(fleet: Fleet, tasks: list[TransportTask]) -> None:
@@ -43,7 +54,11 @@ def check_ops(fleet: Fleet, tasks: list[TransportTask]) -> None:
         if t.status == TaskStatus.DONE:
             p = moves[t.task_id]
             assert (p.from_location, p.to_location, p.handling_unit, p.qty) == (
-                t.from_location, t.to_location, t.handling_unit, t.qty)
+                t.from_location,
+                t.to_location,
+                t.handling_unit,
+                t.qty,
+            )
     assert len(moves) == sum(t.status == TaskStatus.DONE for t in tasks)
 
 
@@ -69,15 +84,25 @@ async def test_ten_agvs_two_hundred_tasks(broker: Broker) -> None:
         await fleet.clock.sleep(15)
         for serial in busy[:2]:
             fleet.links[serial].sim.clear_errors()
+
         # 100 s suffices alone (76-88 s for the whole test); the margin is for a loaded CI machine
         def all_recorded() -> bool:  # a done task's move op is recorded at the master's next flush
             moves = sum(isinstance(d.payload, MovePayload) for d in fleet.recorded)
             return moves == sum(t.status == TaskStatus.DONE for t in tasks)
 
-        await fleet.until(lambda: done_count() == len(tasks) and all_recorded(), 240, "every task finished",
-                          detail=lambda: f"{done_count()} finished; unfinished: " + "; ".join(
-                              f"{t.task_id} {t.status} on {t.vehicle}: {t.history[-1][1] if t.history else '-'}"
-                              for t in tasks if not t.finished)[:2000])
+        await fleet.until(
+            lambda: done_count() == len(tasks) and all_recorded(),
+            240,
+            "every task finished",
+            detail=lambda: (
+                f"{done_count()} finished; unfinished: "
+                + "; ".join(
+                    f"{t.task_id} {t.status} on {t.vehicle}: {t.history[-1][1] if t.history else '-'}"
+                    for t in tasks
+                    if not t.finished
+                )[:2000]
+            ),
+        )
 
         assert fleet.floor.collisions == []
         assert fleet.floor.moves > 1000

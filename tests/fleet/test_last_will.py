@@ -22,23 +22,41 @@ async def test_sigkilled_agv_is_seen_through_its_will_and_its_task_reassigned(br
         pos = graph.nodes[park]
         proc = await asyncio.create_subprocess_exec(
             *SIM_COMMAND,
-            "--port", str(broker.port), "--scale", str(SCALE), "--agv", f"AGV-K@{park}:{pos.x}:{pos.y}",
-            stdout=asyncio.subprocess.PIPE)
+            "--port",
+            str(broker.port),
+            "--scale",
+            str(SCALE),
+            "--agv",
+            f"AGV-K@{park}:{pos.x}:{pos.y}",
+            stdout=asyncio.subprocess.PIPE,
+        )
         try:
             assert proc.stdout is not None
             line = await asyncio.wait_for(proc.stdout.readline(), 20)
             assert line.strip() == b"READY"
             control = fleet.master.control
-            await fleet.until(lambda: "AGV-K" in control.vehicles and control.vehicles["AGV-K"].state is not None,
-                              10, "the AGV process's first state")
+            await fleet.until(
+                lambda: "AGV-K" in control.vehicles and control.vehicles["AGV-K"].state is not None,
+                10,
+                "the AGV process's first state",
+            )
             # a pick station far round the loop, so the kill lands before the pick
-            task = TransportTask(task_id="T-KILL", handling_unit="HU-KILL", sku="SKU-1", qty=1,
-                                 from_location="SLOT-20", to_location="PICK-01")
+            task = TransportTask(
+                task_id="T-KILL",
+                handling_unit="HU-KILL",
+                sku="SKU-1",
+                qty=1,
+                from_location="SLOT-20",
+                to_location="PICK-01",
+            )
             fleet.master.submit(task)
             assert task.vehicle == "AGV-K"
             vehicle = control.vehicles["AGV-K"]
-            await fleet.until(lambda: vehicle.state is not None and vehicle.state.driving
-                              and vehicle.state.orderId != "", 10, "AGV-K driving its order")
+            await fleet.until(
+                lambda: vehicle.state is not None and vehicle.state.driving and vehicle.state.orderId != "",
+                10,
+                "AGV-K driving its order",
+            )
             proc.send_signal(signal.SIGKILL)
             await proc.wait()
         finally:
@@ -59,8 +77,11 @@ async def test_sigkilled_agv_is_seen_through_its_will_and_its_task_reassigned(br
         fleet.master.remove_vehicle("AGV-K")  # the operator confirms it was taken off the floor
         assert control.res.held("AGV-K") == []
         # DONE is set when the drop is seen; its move op is recorded when the master next flushes
-        await fleet.until(lambda: task.status == TaskStatus.DONE and bool(fleet.recorded), 30,
-                          "the re-assigned task done and recorded")
+        await fleet.until(
+            lambda: task.status == TaskStatus.DONE and bool(fleet.recorded),
+            30,
+            "the re-assigned task done and recorded",
+        )
         assert [d.payload.task_id for d in fleet.recorded] == ["T-KILL"]  # type: ignore[union-attr]
         assert fleet.tap.check() == []
         assert fleet.floor.collisions == []

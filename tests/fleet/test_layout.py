@@ -40,8 +40,9 @@ def test_bad_layout_names_the_key() -> None:
     text = str(err.value)
     assert "edges[4]: unknown node 'Q'" in text and "stations[3].location: duplicate 'DOCK-1'" in text
     with pytest.raises(ValidationError):
-        FleetConfig.model_validate({**data, "layout": tomllib.loads(TOML.read_text())["fleet"]["layout"],
-                                    "min_charge": 50, "task_charge": 40})
+        FleetConfig.model_validate(
+            {**data, "layout": tomllib.loads(TOML.read_text())["fleet"]["layout"], "min_charge": 50, "task_charge": 40}
+        )
 
 
 def test_example_loop_is_one_way_with_drive_through_bays() -> None:

@@ -64,8 +64,16 @@ def test_route_errors_and_detours_keep_the_stop() -> None:
 
 def test_instant_actions_connection_and_factsheet_validate(schemas: dict[str, Draft202012Validator]) -> None:
     ids = vda.HeaderIds()
-    acts = [vda.pick("HU1"), vda.drop("HU1"), vda.start_pause(), vda.stop_pause(), vda.cancel_order(),
-            vda.start_charging(), vda.stop_charging(), vda.factsheet_request()]
+    acts = [
+        vda.pick("HU1"),
+        vda.drop("HU1"),
+        vda.start_pause(),
+        vda.stop_pause(),
+        vda.cancel_order(),
+        vda.start_charging(),
+        vda.stop_charging(),
+        vda.factsheet_request(),
+    ]
     schemas["instantActions"].validate(full("instantActions", {"actions": acts}, ids))
     for state in ("ONLINE", "OFFLINE", "CONNECTIONBROKEN"):
         schemas["connection"].validate(full("connection", {"connectionState": state}, ids))
@@ -79,12 +87,24 @@ def test_paused_action_status_is_accepted_in_but_the_schema_rejects_it(
 ) -> None:
     """The spec/schema mismatch: we accept PAUSED from other vendors and never send it ourselves."""
     state = {
-        "headerId": 1, "timestamp": vda.iso(NOW), "version": "2.1.0", "manufacturer": "ACME",
-        "serialNumber": "AGV-001", "orderId": "o", "orderUpdateId": 0, "lastNodeId": "L0",
-        "lastNodeSequenceId": 0, "nodeStates": [], "edgeStates": [], "driving": False, "paused": True,
+        "headerId": 1,
+        "timestamp": vda.iso(NOW),
+        "version": "2.1.0",
+        "manufacturer": "ACME",
+        "serialNumber": "AGV-001",
+        "orderId": "o",
+        "orderUpdateId": 0,
+        "lastNodeId": "L0",
+        "lastNodeSequenceId": 0,
+        "nodeStates": [],
+        "edgeStates": [],
+        "driving": False,
+        "paused": True,
         "actionStates": [{"actionId": "a1", "actionType": "pick", "actionStatus": "PAUSED"}],
-        "batteryState": {"batteryCharge": 80.0, "charging": False}, "operatingMode": "AUTOMATIC",
-        "errors": [], "safetyState": {"eStop": "NONE", "fieldViolation": False},
+        "batteryState": {"batteryCharge": 80.0, "charging": False},
+        "operatingMode": "AUTOMATIC",
+        "errors": [],
+        "safetyState": {"eStop": "NONE", "fieldViolation": False},
     }
     assert not schemas["state"].is_valid(state)
     parsed = vda.StateIn.model_validate(state)
@@ -104,8 +124,9 @@ def test_bad_inbound_is_refused_not_raised() -> None:
     m = FleetMaster(fleet_config(Broker("127.0.0.1", 1), loop_layout()), clock=ScaledClock(1), record=record)
     m.handle("uagv/v2/ACME/AGV-001/state", b"{not json")
     m.handle("uagv/v2/ACME/AGV-001/state", json.dumps({"headerId": 1}).encode())
-    m.handle("uagv/v2/ACME/AGV-001/connection", json.dumps({"serialNumber": "AGV-001",
-                                                            "connectionState": "MAYBE"}).encode())
+    m.handle(
+        "uagv/v2/ACME/AGV-001/connection", json.dumps({"serialNumber": "AGV-001", "connectionState": "MAYBE"}).encode()
+    )
     m.handle("not/a/vda/topic", b"{}")
     assert m.rejected == 3 and m.control.vehicles == {}
     assert vda.parse_topic("uagv/v2/ACME/AGV-001/state") == (V, "state")

@@ -22,8 +22,9 @@ SCALE = 50.0
 @pytest.fixture
 async def agv() -> AsyncIterator[AgvSim]:
     clock = ScaledClock(SCALE)
-    sim = AgvSim(serial="AGV-T", node="A", x=0.0, y=0.0, clock=clock, floor=Floor(), map_id="hall-a",
-                 action_seconds=2.0)
+    sim = AgvSim(
+        serial="AGV-T", node="A", x=0.0, y=0.0, clock=clock, floor=Floor(), map_id="hall-a", action_seconds=2.0
+    )
     task = asyncio.create_task(sim.run())
     yield sim
     task.cancel()
@@ -43,8 +44,14 @@ async def until(predicate: Any, sim_seconds: float) -> None:
 
 
 def valid_state(sim: AgvSim) -> None:
-    msg = {"headerId": 1, "timestamp": vda.iso(datetime.now(UTC)), "version": "2.1.0", "manufacturer": "ACME",
-           "serialNumber": sim.serial, **sim.state_body()}
+    msg = {
+        "headerId": 1,
+        "timestamp": vda.iso(datetime.now(UTC)),
+        "version": "2.1.0",
+        "manufacturer": "ACME",
+        "serialNumber": sim.serial,
+        **sim.state_body(),
+    }
     validators()["state"].validate(msg)
 
 

@@ -13,15 +13,24 @@ from tests.fleet.conftest import SIM_COMMAND, Broker
 async def test_daemon_starts_the_fleet_of_the_example_site(broker: Broker, tmp_path: Path) -> None:
     site = load_config("configs/los-angeles-xb.toml")
     assert site.fleet is not None
-    cfg = site.model_copy(update={
-        "store": site.store.model_copy(update={"path": tmp_path / "edge.sqlite"}),
-        "api": site.api.model_copy(update={"port": 0}),
-        "devices": [],
-        "fleet": site.fleet.model_copy(update={"broker_port": broker.port}),
-    })
+    cfg = site.model_copy(
+        update={
+            "store": site.store.model_copy(update={"path": tmp_path / "edge.sqlite"}),
+            "api": site.api.model_copy(update={"port": 0}),
+            "devices": [],
+            "fleet": site.fleet.model_copy(update={"broker_port": broker.port}),
+        }
+    )
     agv = await asyncio.create_subprocess_exec(
-        *SIM_COMMAND, "--port", str(broker.port), "--map-id", "la-g2p", "--agv", "AGV-LA1@N-CHG:30.0:14.0",
-        stdout=asyncio.subprocess.PIPE)
+        *SIM_COMMAND,
+        "--port",
+        str(broker.port),
+        "--map-id",
+        "la-g2p",
+        "--agv",
+        "AGV-LA1@N-CHG:30.0:14.0",
+        stdout=asyncio.subprocess.PIPE,
+    )
     try:
         assert agv.stdout is not None
         assert (await asyncio.wait_for(agv.stdout.readline(), 20)).strip() == b"READY"

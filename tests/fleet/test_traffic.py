@@ -27,8 +27,14 @@ def test_head_on_in_a_corridor_is_a_cycle_broken_by_stepping_aside() -> None:
     assert not r.try_reserve("V1", "C") and not r.try_reserve("V2", "B")
     cycle = r.find_cycle()
     assert cycle is not None and sorted(cycle) == ["V1", "V2"]
-    detour = break_cycle(g, cycle, base_end={"V1": "B", "V2": "C"}, next_stop={"V1": "D", "V2": "A"},
-                         remaining={"V1": ["C", "D"], "V2": ["B", "A"]}, reservations=r)
+    detour = break_cycle(
+        g,
+        cycle,
+        base_end={"V1": "B", "V2": "C"},
+        next_stop={"V1": "D", "V2": "A"},
+        remaining={"V1": ["C", "D"], "V2": ["B", "A"]},
+        reservations=r,
+    )
     assert detour is not None
     assert detour.vehicle == "V1" and detour.path == ["B", "X", "B", "C", "D"]  # into the side bay and back
 
@@ -42,9 +48,17 @@ def test_a_cycle_with_no_room_to_move_is_left_alone() -> None:
     assert not r.try_reserve("V1", "D") and not r.try_reserve("V2", "C")
     cycle = r.find_cycle()
     assert cycle is not None
-    assert break_cycle(g, cycle, base_end={"V1": "C", "V2": "D"}, next_stop={"V1": "D", "V2": "A"},
-                       remaining={"V1": ["D"], "V2": ["C", "B", "A"]}, reservations=r) is None
-
+    assert (
+        break_cycle(
+            g,
+            cycle,
+            base_end={"V1": "C", "V2": "D"},
+            next_stop={"V1": "D", "V2": "A"},
+            remaining={"V1": ["D"], "V2": ["C", "B", "A"]},
+            reservations=r,
+        )
+        is None
+    )
 
 
 def test_a_freed_node_goes_to_the_first_waiter() -> None:

@@ -24,6 +24,14 @@ async def collect(bus: ModbusBus, until: Callable[[list[BusEvent]], bool], timeo
 
 
 def rtu_options(port: str, units: list[int], **kw: Any) -> dict[str, Any]:
-    return {"transport": "rtu", "port": port, "poll_interval_s": 0.2, "timeout_s": 0.15, "retries": 0,
-            "backoff_initial_s": 0.05, "backoff_max_s": 0.4,
-            "sensors": [{"id": f"T{u}", "unit": u} for u in units], **kw}
+    return {
+        "transport": "rtu",
+        "port": port,
+        "poll_interval_s": 0.2,
+        "timeout_s": 0.15,
+        "retries": 0,
+        "backoff_initial_s": 0.05,
+        "backoff_max_s": 0.4,
+        "sensors": [{"id": f"T{u}", "unit": u} for u in units],
+        **kw,
+    }

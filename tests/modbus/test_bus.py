@@ -79,8 +79,15 @@ async def test_stuck_and_out_of_range_values_come_through_as_read() -> None:
     sensor.set_fault("out_of_range")
     line = await SensorLine([sensor]).start_tcp()
     try:
-        opts = parse_bus_options({"transport": "tcp", "host": "127.0.0.1", "tcp_port": line.port,
-                                  "poll_interval_s": 0.05, "sensors": [{"id": "T1", "unit": 1}]})
+        opts = parse_bus_options(
+            {
+                "transport": "tcp",
+                "host": "127.0.0.1",
+                "tcp_port": line.port,
+                "poll_interval_s": 0.05,
+                "sensors": [{"id": "T1", "unit": 1}],
+            }
+        )
         async with ModbusBus("tcp-1", opts) as bus:
             events = await collect(bus, lambda ev: len(_readings(ev)) >= 1)
     finally:
@@ -92,9 +99,19 @@ async def test_tcp_device_lost_reconnects_with_doubling_backoff() -> None:
     port = free_port()
     sensor = SimSensor(unit=1)
     sensor.force(temperature=3.3)
-    opts = parse_bus_options({"transport": "tcp", "host": "127.0.0.1", "tcp_port": port, "poll_interval_s": 0.05,
-                              "timeout_s": 0.2, "retries": 0, "backoff_initial_s": 0.02, "backoff_max_s": 0.08,
-                              "sensors": [{"id": "T1", "unit": 1}]})
+    opts = parse_bus_options(
+        {
+            "transport": "tcp",
+            "host": "127.0.0.1",
+            "tcp_port": port,
+            "poll_interval_s": 0.05,
+            "timeout_s": 0.2,
+            "retries": 0,
+            "backoff_initial_s": 0.02,
+            "backoff_max_s": 0.08,
+            "sensors": [{"id": "T1", "unit": 1}],
+        }
+    )
     assert [ModbusBus("x", opts).backoff(n) for n in (1, 2, 3, 4, 5)] == [0.02, 0.04, 0.08, 0.08, 0.08]
     async with ModbusBus("tcp-1", opts) as bus:
         # nobody listens yet: the bus keeps retrying, reporting each attempt
@@ -148,8 +165,7 @@ async def test_random_garbage_on_the_line_never_stops_the_bus() -> None:
                     cable.inject_to_host(rng.randbytes(rng.randint(1, 40)))
                     await asyncio.sleep(rng.uniform(0, 0.03))
                 quiet = time.monotonic()
-                events = await collect(bus, lambda ev: {e.unit for e in _readings(ev) if e.monotonic > quiet}
-                                       == {1, 2})
+                events = await collect(bus, lambda ev: {e.unit for e in _readings(ev) if e.monotonic > quiet} == {1, 2})
                 assert bus.connected
         finally:
             await line.stop()
@@ -177,13 +193,21 @@ async def test_tcp_device_that_accepts_but_never_answers_backs_off() -> None:
     sensor.set_fault("no_reply")
     line = await SensorLine([sensor]).start_tcp()
     try:
-        opts = parse_bus_options({"transport": "tcp", "host": "127.0.0.1", "tcp_port": line.port,
-                                  "poll_interval_s": 0.02, "timeout_s": 0.03, "retries": 0,
-                                  "backoff_initial_s": 0.02, "backoff_max_s": 0.08,
-                                  "sensors": [{"id": "T1", "unit": 1}]})
+        opts = parse_bus_options(
+            {
+                "transport": "tcp",
+                "host": "127.0.0.1",
+                "tcp_port": line.port,
+                "poll_interval_s": 0.02,
+                "timeout_s": 0.03,
+                "retries": 0,
+                "backoff_initial_s": 0.02,
+                "backoff_max_s": 0.08,
+                "sensors": [{"id": "T1", "unit": 1}],
+            }
+        )
         async with ModbusBus("tcp-hung", opts) as bus:
-            events = await collect(bus, lambda ev: sum(isinstance(e, BusState) and not e.connected
-                                                       for e in ev) >= 3)
+            events = await collect(bus, lambda ev: sum(isinstance(e, BusState) and not e.connected for e in ev) >= 3)
             assert bus.stats["T1"].timeouts >= 3 and bus.stats["T1"].ok == 0
     finally:
         await line.stop()

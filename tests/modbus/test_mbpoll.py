@@ -20,8 +20,20 @@ pytestmark = pytest.mark.skipif(shutil.which("mbpoll") is None, reason="mbpoll n
 
 async def _mbpoll(*args: str) -> dict[int, int]:
     proc = await asyncio.create_subprocess_exec(
-        "mbpoll", "-1", "-0", "-t", "3", "-r", "1", "-c", "2", "-o", "1", *args,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        "mbpoll",
+        "-1",
+        "-0",
+        "-t",
+        "3",
+        "-r",
+        "1",
+        "-c",
+        "2",
+        "-o",
+        "1",
+        *args,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     out, _ = await asyncio.wait_for(proc.communicate(), 15)
     text = out.decode()
@@ -58,13 +70,22 @@ async def test_mbpoll_reads_tcp_sensor() -> None:
 async def test_mbpoll_reads_the_standalone_simulator_over_tcp_and_rtu() -> None:
     """``python -m firmware_sim.modbus`` as its own process, as in demos and the benchmark."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "firmware_sim.modbus", "--lines", "1", "--sensors-per-line", "2", "--rtu",
-        "--setpoint", "3.0", stdout=subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "firmware_sim.modbus",
+        "--lines",
+        "1",
+        "--sensors-per-line",
+        "2",
+        "--rtu",
+        "--setpoint",
+        "3.0",
+        stdout=subprocess.PIPE,
     )
     try:
         assert proc.stdout is not None
         info = json.loads(await asyncio.wait_for(proc.stdout.readline(), 15))
-        (host, port, units), = info["tcp"]
+        ((host, port, units),) = info["tcp"]
         assert units == [1, 2]
         tcp = await _mbpoll("-m", "tcp", "-p", str(port), "-a", "2", host)
         rtu = await _mbpoll("-m", "rtu", "-b", "9600", "-P", "none", "-a", "1", info["rtu"])

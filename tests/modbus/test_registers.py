@@ -59,8 +59,12 @@ def test_int16_round_trip(raw: int) -> None:
 
 
 def test_neighbouring_points_are_read_in_one_request() -> None:
-    pts = [PointSpec(name="t", address=1), PointSpec(name="h", address=2),
-           PointSpec(name="x", function=3, address=0x101), PointSpec(name="far", address=200)]
+    pts = [
+        PointSpec(name="t", address=1),
+        PointSpec(name="h", address=2),
+        PointSpec(name="x", function=3, address=0x101),
+        PointSpec(name="far", address=200),
+    ]
     blocks = read_blocks(pts)
     assert [(fn, start, count) for fn, start, count, _ in blocks] == [(3, 0x101, 1), (4, 1, 2), (4, 200, 1)]
 
@@ -73,5 +77,6 @@ def test_config_errors_name_the_key() -> None:
         parse_bus_options({"transport": "tcp", "sensors": [{"id": "T1", "unit": 1}]})
     assert "host" in str(err.value)
     with pytest.raises(ModbusConfigError):
-        parse_bus_options({"transport": "tcp", "host": "h",
-                           "sensors": [{"id": "A", "unit": 1}, {"id": "B", "unit": 1}]})
+        parse_bus_options(
+            {"transport": "tcp", "host": "h", "sensors": [{"id": "A", "unit": 1}, {"id": "B", "unit": 1}]}
+        )

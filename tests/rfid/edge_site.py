@@ -33,8 +33,11 @@ def site(per_line: int = 250, outbound: int = 5) -> dict[str, Any]:
         ],
         "skus": [{"code": f"SKU-{i}", "gtin": gtin(item)} for i, item in enumerate(ITEMS)],
         "inbound_orders": [
-            {"id": "ASN-1", "dock": "DOCK-1",
-             "lines": [{"line": i + 1, "sku": f"SKU-{i}", "qty": per_line} for i in range(len(ITEMS))]},
+            {
+                "id": "ASN-1",
+                "dock": "DOCK-1",
+                "lines": [{"line": i + 1, "sku": f"SKU-{i}", "qty": per_line} for i in range(len(ITEMS))],
+            },
         ],
         "outbound_orders": [{"id": "SO-1", "lines": [{"line": 1, "sku": "SKU-0", "qty": outbound}]}],
     }
@@ -55,7 +58,20 @@ async def edge_context(path: Path, clock: Any, config: dict[str, Any] | None = N
 
     cfg = parse_config(config or site())
     registry = CollectorRegistry()
-    async with Journal(path, gateway_id=cfg.site.gateway_id, warehouse=cfg.site.warehouse,
-                       master=MasterData.from_config(cfg), clock=clock, registry=registry) as journal:
-        yield EdgeContext(cfg, journal, TelemetryBuffer(journal, registry=registry), clock, HealthBoard(), registry,
-                          structlog.stdlib.get_logger("test.rfid"))
+    async with Journal(
+        path,
+        gateway_id=cfg.site.gateway_id,
+        warehouse=cfg.site.warehouse,
+        master=MasterData.from_config(cfg),
+        clock=clock,
+        registry=registry,
+    ) as journal:
+        yield EdgeContext(
+            cfg,
+            journal,
+            TelemetryBuffer(journal, registry=registry),
+            clock,
+            HealthBoard(),
+            registry,
+            structlog.stdlib.get_logger("test.rfid"),
+        )

@@ -80,8 +80,13 @@ def test_driver_rospec_reads_back_in_the_simulator() -> None:
 
 def test_report_decodes_to_tag_reads_carrying_missing_fields_over() -> None:
     epc = sgtin96("0614141", "812345", 6789)
-    first = (wire.tv(13, epc) + wire.tv(1, struct.pack(">H", 2)) + wire.tv(6, struct.pack(">b", -61))
-             + wire.tv(2, struct.pack(">Q", 1_700_000_000_000_000)) + wire.tv(8, struct.pack(">H", 4)))
+    first = (
+        wire.tv(13, epc)
+        + wire.tv(1, struct.pack(">H", 2))
+        + wire.tv(6, struct.pack(">b", -61))
+        + wire.tv(2, struct.pack(">Q", 1_700_000_000_000_000))
+        + wire.tv(8, struct.pack(">H", 4))
+    )
     second = wire.tv(13, sgtin96("0614141", "812345", 6790))  # antenna and RSSI unchanged: left out
     reads = decode_report(_report(first, second), NOW)
     assert reads[0].epc.uri == "urn:epc:id:sgtin:0614141.812345.6789"
@@ -141,8 +146,11 @@ def test_fuzz_random_bytes(data: bytes) -> None:
 
 
 @settings(max_examples=600, suppress_health_check=[HealthCheck.too_slow])
-@given(st.sampled_from(VALID), st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)), max_size=6),
-       st.integers(0, 10_000))
+@given(
+    st.sampled_from(VALID),
+    st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)), max_size=6),
+    st.integers(0, 10_000),
+)
 def test_fuzz_mutated_frames(frame: bytes, flips: list[tuple[int, int]], cut: int) -> None:
     buf = bytearray(frame)
     for pos, value in flips:
@@ -164,12 +172,24 @@ def test_timestamps_beyond_the_calendar_are_dropped_not_raised() -> None:
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
-@given(st.binary(min_size=12, max_size=12), st.integers(0, 2**64 - 1), st.integers(0, 2**64 - 1),
-       st.integers(0, 65535), st.integers(-128, 127), st.integers(0, 65535))
-def test_any_field_values_in_a_report_decode(epc: bytes, first: int, last: int, antenna: int, rssi: int,
-                                             count: int) -> None:
-    tag = (wire.tv(13, epc) + wire.tv(2, struct.pack(">Q", first)) + wire.tv(4, struct.pack(">Q", last))
-           + wire.tv(1, struct.pack(">H", antenna)) + wire.tv(6, struct.pack(">b", rssi))
-           + wire.tv(8, struct.pack(">H", count)))
+@given(
+    st.binary(min_size=12, max_size=12),
+    st.integers(0, 2**64 - 1),
+    st.integers(0, 2**64 - 1),
+    st.integers(0, 65535),
+    st.integers(-128, 127),
+    st.integers(0, 65535),
+)
+def test_any_field_values_in_a_report_decode(
+    epc: bytes, first: int, last: int, antenna: int, rssi: int, count: int
+) -> None:
+    tag = (
+        wire.tv(13, epc)
+        + wire.tv(2, struct.pack(">Q", first))
+        + wire.tv(4, struct.pack(">Q", last))
+        + wire.tv(1, struct.pack(">H", antenna))
+        + wire.tv(6, struct.pack(">b", rssi))
+        + wire.tv(8, struct.pack(">H", count))
+    )
     (read,) = decode_report(_report(tag), NOW)
     assert read.epc.hex == epc.hex().upper() and read.antenna == antenna and read.count == count

@@ -21,9 +21,17 @@ from tests.rfid.edge_site import case_epc, edge_context, site
 
 def door(port: int, **extra: Any) -> Device:
     options: dict[str, Any] = {
-        "host": "127.0.0.1", "port": port, "antennas": [1, 2], "mode": "receiving", "window_s": 2.0,
-        "min_seen": 2, "report_every_ms": 100, "keepalive_ms": 5000, "dead_after_keepalives": 4,
-        "backoff_initial_s": 0.2, "backoff_max_s": 1.0,
+        "host": "127.0.0.1",
+        "port": port,
+        "antennas": [1, 2],
+        "mode": "receiving",
+        "window_s": 2.0,
+        "min_seen": 2,
+        "report_every_ms": 100,
+        "keepalive_ms": 5000,
+        "dead_after_keepalives": 4,
+        "backoff_initial_s": 0.2,
+        "backoff_max_s": 1.0,
     }
     options.update(extra)
     return Device(id="DOOR-1", kind="rfid", location="DOCK-1", options=options)
@@ -45,8 +53,9 @@ def receives(ctx: Any) -> list[ReceivePayload]:
     return out
 
 
-async def run_until_done(dev: RfidDevice, sim: SimReader, scenario: Scenario, clock: FastClock,
-                         expected_ops: int, timeout: float = 40.0) -> None:
+async def run_until_done(
+    dev: RfidDevice, sim: SimReader, scenario: Scenario, clock: FastClock, expected_ops: int, timeout: float = 40.0
+) -> None:
     task = asyncio.create_task(dev.run())
     try:
         await wait_for(lambda: dev.reader is not None and dev.reader.state == "connected", what="connected")
@@ -103,8 +112,9 @@ async def test_reader_restarted_mid_read_loses_and_duplicates_nothing(tmp_path: 
         await cycler
         got = receives(ctx)
     assert sim.connections == 2 and dev.reader is not None and dev.reader.sessions == 2
-    assert sorted(p.serials[0] for p in got) == sorted(f"urn:epc:id:sgtin:0614141.{812345 + i % 4}.{20_000 + i}"
-                                                        for i in range(120))
+    assert sorted(p.serials[0] for p in got) == sorted(
+        f"urn:epc:id:sgtin:0614141.{812345 + i % 4}.{20_000 + i}" for i in range(120)
+    )
 
 
 async def test_gateway_restart_does_not_receive_an_epc_twice(tmp_path: Path) -> None:
@@ -132,8 +142,10 @@ async def test_unknown_tags_and_over_receipt_become_one_exception_each(tmp_path:
     over = [case_epc(3, 40_000 + i) for i in range(3)]  # line 4 allows 2
     config = site(per_line=2)
     scenario = dock_scenario([unknown_gtin, gid, *over], spacing=0.3, over=1.2)
-    async with SimReader(scenario, round_s=0.02, clock=clock) as sim, \
-            edge_context(tmp_path / "j.sqlite", clock, config) as ctx:
+    async with (
+        SimReader(scenario, round_s=0.02, clock=clock) as sim,
+        edge_context(tmp_path / "j.sqlite", clock, config) as ctx,
+    ):
         dev = RfidDevice(door(sim.port), ctx)
         await run_until_done(dev, sim, scenario, clock, expected_ops=5)
     kinds = Counter(str(op.kind) for op in dev.ops)
@@ -144,8 +156,10 @@ async def test_unknown_tags_and_over_receipt_become_one_exception_each(tmp_path:
 
 async def test_malformed_frames_mid_run_make_no_op_and_no_crash(tmp_path: Path) -> None:
     clock = FastClock(scale=15.0)
-    async with SimReader(Scenario(), round_s=0.02, clock=clock) as sim, \
-            edge_context(tmp_path / "j.sqlite", clock) as ctx:
+    async with (
+        SimReader(Scenario(), round_s=0.02, clock=clock) as sim,
+        edge_context(tmp_path / "j.sqlite", clock) as ctx,
+    ):
         dev = RfidDevice(door(sim.port), ctx)
         task = asyncio.create_task(dev.run())
         await wait_for(lambda: dev.reader is not None and dev.reader.state == "connected", what="connected")
@@ -161,11 +175,13 @@ async def test_malformed_frames_mid_run_make_no_op_and_no_crash(tmp_path: Path) 
         await sim.inject(wire.frame(999, 1))  # unknown message type
         await wait_for(lambda: dev.rejected_frames == 5, what="five rejections")
         await sim.inject(b"\x7f" * 10)  # a header with version 7: framing lost, the driver reconnects
-        await wait_for(lambda: dev.rejected_frames == 6 and dev.reader is not None and dev.reader.sessions == 2,
-                       what="resync")
+        await wait_for(
+            lambda: dev.rejected_frames == 6 and dev.reader is not None and dev.reader.sessions == 2, what="resync"
+        )
         # the new session reports itself healthy a moment after it counts as a session
-        await wait_for(lambda: (h := ctx.health.get("device:DOOR-1")) is not None and h.status == "ok",
-                       what="healthy again")
+        await wait_for(
+            lambda: (h := ctx.health.get("device:DOOR-1")) is not None and h.status == "ok", what="healthy again"
+        )
         assert not task.done()
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

@@ -115,14 +115,19 @@ def test_cycle_count_delta_against_the_book() -> None:
 
 async def test_cycle_count_zone_counts_against_the_journal_book(tmp_path: Path) -> None:
     clock = FastClock(scale=1.0)
-    device = Device(id="Z1", kind="rfid", location="A-01",
-                    options={"host": "h", "mode": "cycle_count", "antennas": [3], "min_seen": 1})
+    device = Device(
+        id="Z1",
+        kind="rfid",
+        location="A-01",
+        options={"host": "h", "mode": "cycle_count", "antennas": [3], "min_seen": 1},
+    )
     async with edge_context(tmp_path / "j.sqlite", clock) as ctx:
         receive = ReceivePayload(sku="SKU-0", location="A-01", qty=4)
         await ctx.journal.append(OpDraft(payload=receive, actor="system"))
         dev = RfidDevice(device, ctx)
         writer = __import__("asyncio").create_task(dev._writer())
         from drivers.rfid import TagRead
+
         for n in range(6):
             epc = decode_epc(case_epc(0, n))
             await dev.on_read(TagRead(epc, 3, -55, None, None, 1, clock.now()))
@@ -135,18 +140,29 @@ async def test_cycle_count_zone_counts_against_the_journal_book(tmp_path: Path) 
 
 
 def test_plan_splits_edge_and_driver_options() -> None:
-    dev = Device(id="DOOR-1", kind="rfid", location="DOCK-1",
-                 options={"host": "10.0.0.9", "antennas": [1, 2], "window_s": 1.5, "min_rssi": -70,
-                          "report_every_n": 10})
+    dev = Device(
+        id="DOOR-1",
+        kind="rfid",
+        location="DOCK-1",
+        options={"host": "10.0.0.9", "antennas": [1, 2], "window_s": 1.5, "min_rssi": -70, "report_every_n": 10},
+    )
     plan = plan_for(dev)
     (rp,) = plan.read_points
     assert rp.portal and rp.antennas == (1, 2) and plan.points["DOOR-1"].mode == "receiving"
     assert plan.smoothing == SmoothingConfig(window_s=1.5, min_seen=2, min_rssi=-70)
     assert plan.driver_options == {"host": "10.0.0.9", "antennas": [1, 2], "report_every_n": 10}
-    multi = Device(id="R", kind="rfid", location="DOCK-1", options={
-        "host": "h", "read_points": [
-            {"name": "door", "antennas": [1, 2], "portal": True},
-            {"name": "shelf", "antennas": [3], "mode": "cycle_count", "location": "A-01"}]})
+    multi = Device(
+        id="R",
+        kind="rfid",
+        location="DOCK-1",
+        options={
+            "host": "h",
+            "read_points": [
+                {"name": "door", "antennas": [1, 2], "portal": True},
+                {"name": "shelf", "antennas": [3], "mode": "cycle_count", "location": "A-01"},
+            ],
+        },
+    )
     plan = plan_for(multi)
     assert plan.driver_options["antennas"] == [1, 2, 3] and plan.points["shelf"].location == "A-01"
     bad: list[tuple[dict[str, Any], str | None, str]] = [
@@ -186,7 +202,11 @@ def test_malformed_reports_never_escape_as_another_error(flips: list[tuple[int, 
 
 
 def test_read_points_must_use_inventoried_antennas() -> None:
-    device = Device(id="R", kind="rfid", location="DOCK-1", options={
-        "host": "h", "antennas": [1], "read_points": [{"name": "door", "antennas": [1, 2], "portal": True}]})
+    device = Device(
+        id="R",
+        kind="rfid",
+        location="DOCK-1",
+        options={"host": "h", "antennas": [1], "read_points": [{"name": "door", "antennas": [1, 2], "portal": True}]},
+    )
     with pytest.raises(RfidConfigError, match=r"antennas \[2\]"):
         plan_for(device)

@@ -26,8 +26,15 @@ from tests.rfid.conftest import wait_for
 
 
 def opts(port: int, **kw: object) -> ReaderOptions:
-    base: dict[str, object] = dict(host="127.0.0.1", port=port, antennas=(1, 2), report_every_ms=50,
-                                   keepalive_ms=200, backoff_initial_s=0.02, backoff_max_s=0.1)
+    base: dict[str, object] = dict(
+        host="127.0.0.1",
+        port=port,
+        antennas=(1, 2),
+        report_every_ms=50,
+        keepalive_ms=200,
+        backoff_initial_s=0.02,
+        backoff_max_s=0.1,
+    )
     base.update(kw)
     return ReaderOptions(**base)  # type: ignore[arg-type]
 
@@ -67,8 +74,13 @@ async def test_common_sequence_then_tag_reads(sim: SimReader) -> None:
         await wait_for(lambda: len({r.epc.uri for r in col.reads()}) == 6, what="all six tags")
         await col.stop()
     assert list(sim.received)[:7] == [
-        wire.GET_READER_CAPABILITIES, wire.SET_READER_CONFIG, wire.ENABLE_EVENTS_AND_REPORTS,
-        wire.DELETE_ACCESSSPEC, wire.DELETE_ROSPEC, wire.ADD_ROSPEC, wire.ENABLE_ROSPEC,
+        wire.GET_READER_CAPABILITIES,
+        wire.SET_READER_CONFIG,
+        wire.ENABLE_EVENTS_AND_REPORTS,
+        wire.DELETE_ACCESSSPEC,
+        wire.DELETE_ROSPEC,
+        wire.ADD_ROSPEC,
+        wire.ENABLE_ROSPEC,
     ]
     assert wire.CLOSE_CONNECTION in sim.received  # polite close on exit
     assert col.states()[:2] == ["connecting", "connected"]

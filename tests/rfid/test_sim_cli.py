@@ -19,17 +19,44 @@ from tests.rfid.edge_site import edge_context, site
 async def test_cli_simulator_feeds_run_rfid_device(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "firmware_sim.llrp", "--port", "0", "--tags", "0", "--cases", "3", "--every", "0.4",
-        "--transit", "1.0", "--round-ms", "10", "--miss-rate", "0.05",
-        cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "firmware_sim.llrp",
+        "--port",
+        "0",
+        "--tags",
+        "0",
+        "--cases",
+        "3",
+        "--every",
+        "0.4",
+        "--transit",
+        "1.0",
+        "--round-ms",
+        "10",
+        "--miss-rate",
+        "0.05",
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
     )
     try:
         assert proc.stdout is not None
         line = await asyncio.wait_for(proc.stdout.readline(), 20)
         info = json.loads(line)
         assert info["antennas"] == 4
-        device = Device(id="DOOR-1", kind="rfid", location="DOCK-1", options={
-            "host": "127.0.0.1", "port": info["port"], "antennas": [1, 2], "window_s": 0.5, "report_every_ms": 100})
+        device = Device(
+            id="DOOR-1",
+            kind="rfid",
+            location="DOCK-1",
+            options={
+                "host": "127.0.0.1",
+                "port": info["port"],
+                "antennas": [1, 2],
+                "window_s": 0.5,
+                "report_every_ms": 100,
+            },
+        )
         cfg = site()
         cfg["inbound_orders"][0]["lines"][0]["qty"] = 3
         async with edge_context(tmp_path / "j.sqlite", SystemClock(), cfg) as ctx:

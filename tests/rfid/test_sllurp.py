@@ -47,9 +47,16 @@ async def test_sllurp_reads_tags_from_the_simulator() -> None:
     assert got.is_set()
     assert {t["EPC"] for t in tags} == {f"3034257bf7194e400000000{n}".encode() for n in range(1, 6)}
     assert all(t["AntennaID"] in (1, 2) and -110 <= t["PeakRSSI"] <= -20 for t in tags)
-    assert received[:8] == [wire.GET_READER_CAPABILITIES, wire.GET_READER_CONFIG, wire.ENABLE_EVENTS_AND_REPORTS,
-                            wire.SET_READER_CONFIG, wire.DELETE_ACCESSSPEC, wire.DELETE_ROSPEC, wire.ADD_ROSPEC,
-                            wire.ENABLE_ROSPEC]
+    assert received[:8] == [
+        wire.GET_READER_CAPABILITIES,
+        wire.GET_READER_CONFIG,
+        wire.ENABLE_EVENTS_AND_REPORTS,
+        wire.SET_READER_CONFIG,
+        wire.DELETE_ACCESSSPEC,
+        wire.DELETE_ROSPEC,
+        wire.ADD_ROSPEC,
+        wire.ENABLE_ROSPEC,
+    ]
     # and our table-driven codec reads sllurp's ROSpec, down to its C1G2 singulation control
     names = {p.name for p in rospec.walk()}
     assert {"ROSpec", "AISpecStopTrigger", "TagObservationTrigger", "C1G2SingulationControl"} <= names

@@ -12,8 +12,9 @@ from tests.sync.harness import CloudProcess, running, site, wait_synced
 
 
 def _receive() -> OpDraft:
-    return OpDraft.model_validate({"payload": {"kind": "receive", "sku": "SKU-1", "location": "L-1", "qty": 2},
-                                   "actor": "tls"})
+    return OpDraft.model_validate(
+        {"payload": {"kind": "receive", "sku": "SKU-1", "location": "L-1", "qty": 2}, "actor": "tls"}
+    )
 
 
 async def test_agent_trusts_only_the_configured_ca(tmp_path: Path) -> None:
@@ -22,8 +23,9 @@ async def test_agent_trusts_only_the_configured_ca(tmp_path: Path) -> None:
     cert.private_key_pem.write_to_path(str(tmp_path / "key.pem"))
     cert.cert_chain_pems[0].write_to_path(str(tmp_path / "cert.pem"))
     ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
-    cloud = CloudProcess(f"sqlite:///{tmp_path / 'cloud.sqlite'}", ssl_certfile=tmp_path / "cert.pem",
-                         ssl_keyfile=tmp_path / "key.pem")
+    cloud = CloudProcess(
+        f"sqlite:///{tmp_path / 'cloud.sqlite'}", ssl_certfile=tmp_path / "cert.pem", ssl_keyfile=tmp_path / "key.pem"
+    )
     token = cloud.register("gw-tls", "WH-TLS")
     cloud.start()
     try:
