@@ -8,6 +8,7 @@ values (temperatures) are ``Decimal`` so that the canonical encoding never depen
 
 from __future__ import annotations
 
+import os
 import secrets
 import threading
 import time
@@ -326,6 +327,14 @@ Payload = Annotated[
 
 _uuid7_lock = threading.Lock()
 _uuid7_last = 0  # the last (milliseconds << 12 | sub-millisecond fraction) handed out
+
+
+def _uuid7_after_fork() -> None:
+    global _uuid7_lock
+    _uuid7_lock = threading.Lock()  # a fork while another thread held it must not deadlock the child
+
+
+os.register_at_fork(after_in_child=_uuid7_after_fork)
 
 
 def uuid7() -> uuid.UUID:

@@ -18,7 +18,7 @@ from functools import cache
 from typing import Any
 
 MAX_CHUNK = 256
-"""Rows per statement at most: 256 journal rows bind 2,816 values, far below SQLite's limit of 32,766."""
+"""Rows per statement at most; fewer where the SQLite build allows fewer values per statement."""
 
 
 @cache
@@ -27,10 +27,10 @@ def _statement(head: str, width: int, rows: int, tail: str) -> str:
     return f"{head} VALUES {','.join([row] * rows)}{tail}"
 
 
-def chunk_sizes(rows: int) -> list[int]:
-    """``rows`` as a sum of powers of two, largest first, none above ``MAX_CHUNK``."""
+def chunk_sizes(rows: int, largest: int = MAX_CHUNK) -> list[int]:
+    """``rows`` as a sum of powers of two, largest first, none above ``largest`` (itself one)."""
     sizes: list[int] = []
-    size = MAX_CHUNK
+    size = largest
     while rows:
         while size > rows:
             size //= 2
@@ -39,16 +39,29 @@ def chunk_sizes(rows: int) -> list[int]:
     return sizes
 
 
+def largest_chunk(conn: sqlite3.Connection, width: int) -> int:
+    """The largest power-of-two row count, up to ``MAX_CHUNK``, whose values one statement may bind.
+
+    SQLite's limit on values per statement is a build setting: 32,766 by default since 3.32, 999
+    before (256 journal rows bind 2,816 values). It is read from the connection, not assumed.
+    """
+    allowed = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // width
+    size = MAX_CHUNK
+    while size > max(allowed, 1):
+        size //= 2
+    return size
+
+
 def insert_rows(conn: sqlite3.Connection, head: str, width: int, values: Sequence[Any], tail: str = "") -> None:
     """Insert rows given flat (``values`` holds row after row, ``width`` values each).
 
     ``head`` is the statement up to ``VALUES`` (``INSERT INTO t(a, b)``), ``tail`` anything after the
     rows (an ``ON CONFLICT`` clause).
     """
-    if len(values) % width:
+    if width < 1 or len(values) % width:
         raise ValueError(f"{len(values)} values do not make rows of {width}")
     start = 0
-    for size in chunk_sizes(len(values) // width):
+    for size in chunk_sizes(len(values) // width, largest_chunk(conn, width)):
         end = start + size * width
         conn.execute(_statement(head, width, size, tail), values[start:end])
         start = end

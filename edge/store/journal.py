@@ -128,6 +128,12 @@ class _Commit:
     started: float
 
 
+def _rollback(conn: sqlite3.Connection) -> None:
+    """Roll back the open transaction, if SQLite has not already (``RAISE(ROLLBACK)``, some I/O errors)."""
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
+
+
 def _fail(batch: list[tuple[OpDraft, asyncio.Future[Op]]], exc: BaseException) -> None:
     for _, fut in batch:
         if not fut.done():
@@ -331,17 +337,18 @@ class Journal:
             conn = self.write_connection
             await self._begin(conn)
             try:
-                plan = self._write(conn, drafts, plan, look_up=False)
+                plan, where = self._write(conn, drafts, plan, look_up=False)
             except sqlite3.IntegrityError:  # an op_id of the group is journaled already: see _write
-                conn.execute("ROLLBACK")
+                _rollback(conn)
                 await self._begin(conn)
                 try:
-                    plan = self._write(conn, drafts, None, look_up=True)
+                    plan, _ = self._write(conn, drafts, None, look_up=True)
+                    where = "replanned"
                 except BaseException:
-                    conn.execute("ROLLBACK")
+                    _rollback(conn)
                     raise
             except BaseException:
-                conn.execute("ROLLBACK")
+                _rollback(conn)
                 raise
         except Exception as exc:  # the database failed (disk full, I/O error): no op of the group stands
             self._write_lock.release()
@@ -350,27 +357,31 @@ class Journal:
         except BaseException:
             self._write_lock.release()
             raise
+        self.metrics.plans.labels(where).inc()
         return _Commit(batch, plan, self._commit(conn), t0)
 
-    def _write(self, conn: sqlite3.Connection, drafts: list[OpDraft], plan: Plan | None, *, look_up: bool) -> Plan:
+    def _write(
+        self, conn: sqlite3.Connection, drafts: list[OpDraft], plan: Plan | None, *, look_up: bool
+    ) -> tuple[Plan, str]:
         """Inside the transaction: use the plan made ahead if its base is still the head, else plan now;
-        then insert the rows.
+        then insert the rows. Returns the plan written and where it was made (the metric's label).
 
         Plans take their op_ids to be new without looking them up (``look_up=False``): the unique index
         on op_id checks that at insert, for a third of the cost of a lookup per group. A group that
         holds an op_id journaled already (an append retried after it was stored) fails its insert with
         an ``IntegrityError``, and is planned again with ``look_up=True``, where that draft answers with
-        the stored op.
+        the stored op. (A retried draft that a rule refuses is never inserted: the planner looks those
+        up itself.)
         """
         base = read_head(conn)
         if plan is not None and plan.base == base:
-            self.metrics.plans.labels("ahead").inc()
-        else:  # not planned ahead, planned on a head another process has moved on from, or planned again
-            self.metrics.plans.labels("transaction" if plan is None and not look_up else "replanned").inc()
+            where = "ahead"
+        else:  # not planned ahead, or planned on a head another process has moved on from
+            where = "transaction" if plan is None else "replanned"
             view = TransactionView(conn, self.warehouse, look_up=look_up)
             plan = self._planner.plan(drafts, base, view, self._clock.now())
         write_plan(conn, plan, self.warehouse)
-        return plan
+        return plan, where
 
     def _commit(self, conn: sqlite3.Connection) -> asyncio.Future[None]:
         """COMMIT (the fsync): inline while commits are fast, on the writer thread once they are slow.

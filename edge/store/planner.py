@@ -95,8 +95,12 @@ class Plan:
 class StoreView(Protocol):
     """What a plan reads from the database."""
 
-    def stored(self, op_ids: list[str]) -> dict[str, Op]:
-        """The ops among ``op_ids`` already journaled (an append retried)."""
+    looks_up: bool
+    """Whether ``stored`` looks in the database (else only in a group in flight; see ``TransactionView``)."""
+
+    def stored(self, op_ids: list[str], *, always: bool = False) -> dict[str, Op]:
+        """The ops among ``op_ids`` already journaled (an append retried); ``always`` looks in the
+        database even in a view that does not otherwise."""
         ...
 
     def qty(self, key: LineKey) -> int:
@@ -131,10 +135,10 @@ class TransactionView:
     def __init__(self, conn: sqlite3.Connection, warehouse: str, *, look_up: bool = True) -> None:
         self._conn = conn
         self._warehouse = warehouse
-        self._look_up = look_up
+        self.looks_up = look_up
 
-    def stored(self, op_ids: list[str]) -> dict[str, Op]:
-        return _stored_ops(self._conn, op_ids) if self._look_up else {}
+    def stored(self, op_ids: list[str], *, always: bool = False) -> dict[str, Op]:
+        return _stored_ops(self._conn, op_ids) if self.looks_up or always else {}
 
     def qty(self, key: LineKey) -> int:
         return read_qty(self._conn, self._warehouse, key)
@@ -156,7 +160,7 @@ class AheadView:
         self._reader = reader
         self._warehouse = warehouse
         self._inflight = inflight
-        self._look_up = look_up
+        self.looks_up = look_up
         self._add_inflight: bool | None = None  # decided at the first stock read
 
     def __enter__(self) -> AheadView:
@@ -166,14 +170,14 @@ class AheadView:
         if self._add_inflight is not None:
             self._reader.execute("COMMIT")
 
-    def stored(self, op_ids: list[str]) -> dict[str, Op]:
+    def stored(self, op_ids: list[str], *, always: bool = False) -> dict[str, Op]:
         found: dict[str, Op] = {}
         rest = op_ids
         if self._inflight is not None and self._inflight.new:
             new = self._inflight.new
             found = {i: new[i] for i in op_ids if i in new}
             rest = [i for i in op_ids if i not in found]
-        if self._look_up:
+        if self.looks_up or always:
             found.update(_stored_ops(self._reader, rest))
         return found
 
@@ -213,19 +217,16 @@ class Planner:
         seq, head = base
         values, results, new, kinds = plan.values, plan.results, plan.new, plan.kinds
         add_row, gateway_id, check = values.extend, self.gateway_id, self._check
+        refused: dict[int, str] = {}  # draft index -> op_id, of drafts a rule refused
         for draft, op_id, occurred in zip(drafts, op_ids, occurred_texts, strict=True):
             dup = new.get(op_id) or stored.get(op_id)
             if dup is not None:
-                if dup.payload != draft.payload:
-                    results.append(
-                        OpRejected("op_id_conflict", f"op_id {op_id} was already used for another op", "op_id")
-                    )
-                else:
-                    results.append(dup)
+                results.append(_answer_retry(dup, draft, op_id))
                 continue
             try:
                 draft, flags = check(draft, plan.pending, view)
             except OpRejected as rej:
+                refused[len(results)] = op_id
                 results.append(rej)
                 continue
             seq += 1
@@ -248,6 +249,15 @@ class Planner:
             if flags:
                 plan.flagged += 1
         plan.head = (seq, head)
+        if refused and not view.looks_up:
+            # The unique index catches a retried op only if it is inserted again. A retry that a rule
+            # now refuses (a pick whose stock its first attempt already took) is looked up here, so it
+            # answers with the stored op (or op_id_conflict), as it would have with the lookup. Refused
+            # drafts took no seq and no stock, so answering them differently changes nothing else.
+            found = view.stored(list(refused.values()), always=True)
+            for i, op_id in refused.items():
+                if (dup := found.get(op_id)) is not None:
+                    results[i] = _answer_retry(dup, drafts[i], op_id)
         return plan
 
     def _check(self, draft: OpDraft, pending: dict[LineKey, int], view: StoreView) -> tuple[OpDraft, str | None]:
@@ -297,6 +307,13 @@ class Planner:
         for key, qty in keyed:
             pending[key] = pending.get(key, 0) + qty
         return draft, flags
+
+
+def _answer_retry(stored: Op, draft: OpDraft, op_id: str) -> Op | OpRejected:
+    """What a draft whose op_id is journaled already gets: the stored op, if it is the same op."""
+    if stored.payload != draft.payload:
+        return OpRejected("op_id_conflict", f"op_id {op_id} was already used for another op", "op_id")
+    return stored
 
 
 _OP_FIELDS = frozenset(Op.model_fields)

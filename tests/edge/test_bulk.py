@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edge.store.bulk import MAX_CHUNK, chunk_sizes, insert_rows
+from edge.store.bulk import MAX_CHUNK, chunk_sizes, insert_rows, largest_chunk
 
 UPSERT_TAIL = " ON CONFLICT(k) DO UPDATE SET n = n + excluded.n"
 
@@ -61,3 +61,24 @@ def test_a_failing_chunk_raises_and_a_ragged_row_is_refused() -> None:
     assert conn.execute("SELECT count(*) FROM t").fetchone() == (0,)
     with pytest.raises(ValueError, match="do not make rows of 4"):
         insert_rows(conn, "INSERT INTO t(a, b, c, d)", 4, [1, "x", None])
+
+
+def test_repeated_keys_in_one_upsert_statement_add_up() -> None:
+    conn = _tables()
+    insert_rows(conn, "INSERT INTO s(k, n)", 2, ["a", 3, "b", 3, "a", 4], UPSERT_TAIL)
+    assert list(conn.execute("SELECT k, n FROM s ORDER BY k")) == [("a", 7), ("b", 3)]
+
+
+def test_chunks_stay_within_the_builds_limit_on_values_per_statement() -> None:
+    """An SQLite built with the old limit of 999 values per statement: 256 rows of 11 would not fit."""
+    conn = _tables()
+    conn.execute("CREATE TABLE w (a INTEGER PRIMARY KEY, b, c, d, e, f, g, h, i, j, k)")
+    conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
+    assert largest_chunk(conn, 11) == 64  # 90 rows would fit; the largest power of two below is 64
+    rows = [v for i in range(300) for v in (i, *"bcdefghijk")]
+    insert_rows(conn, "INSERT INTO w", 11, rows)
+    assert conn.execute("SELECT count(*), sum(a) FROM w").fetchone() == (300, sum(range(300)))
+    conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 5)
+    assert largest_chunk(conn, 11) == 1  # never less than one row a statement (it then fails clearly)
+    with pytest.raises(ValueError, match="rows of 0"):
+        insert_rows(conn, "INSERT INTO w", 0, [])

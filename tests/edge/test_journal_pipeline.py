@@ -14,6 +14,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from edge.config import SiteConfig
 from edge.store.errors import OpRejected
 from edge.store.journal import Journal, read_head, write_plan
@@ -88,10 +90,36 @@ async def test_a_group_holding_a_stored_op_id_is_planned_again_with_the_lookup(s
             new = [r for i, r in enumerate(results) if i not in (7, 15)]
             assert all(isinstance(r, Op) for r in new), new
             assert _plans(j).get("replanned", 0) > before
+            batches = j.metrics.batch.collect()[0].samples
+            commits = next(s.value for s in batches if s.name.endswith("_count"))
+            assert sum(_plans(j).values()) == commits, "each group is counted once, where it was planned last"
         report = verify_database(connect(str(site.store.path), readonly=True))
         assert report.ok and report.projection_diffs == []
     async with open_journal(site) as j:
         assert j.head()[0] == 2 * (1 + 18)  # per pass: the stored op and 18 new ones, nothing twice
+
+
+@pytest.mark.parametrize("inline_below", [1.0, 0.0])
+async def test_a_retry_that_a_rule_now_refuses_still_answers_with_the_stored_op(
+    site: SiteConfig, inline_below: float
+) -> None:
+    """The unique index only sees ops inserted again: a retried pick whose stock its first attempt took,
+    or a reused op_id whose other payload breaks a rule, must still be told what is stored."""
+    async with open_journal(site, inline_commit_below=inline_below, max_batch=4) as j:
+        await j.append(receive(qty=5))
+        first = pick(5)
+        stored = await j.append(first)  # takes all 5
+        assert await j.append(first) == stored
+        burst = await asyncio.gather(*(j.append(x) for x in [*(receive(qty=1) for _ in range(6)), first]))
+        assert burst[-1] == stored
+        reused = pick(50).model_copy(update={"op_id": stored.op_id})  # would also be short of stock
+        with pytest.raises(OpRejected) as exc:
+            await j.append(reused)
+        assert exc.value.code == "op_id_conflict"
+        still_short = await asyncio.gather(j.append(pick(50)), return_exceptions=True)
+        assert isinstance(still_short[0], OpRejected) and still_short[0].code == "insufficient_stock"
+    report = verify_database(connect(str(site.store.path), readonly=True))
+    assert report.ok and report.projection_diffs == [] and report.ops == 2 + 6
 
 
 def _written(path: Path, site: SiteConfig, qty: int) -> tuple[sqlite3.Connection, Plan]:

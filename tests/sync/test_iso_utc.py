@@ -43,3 +43,12 @@ def test_iso_utc_many_is_iso_utc_of_each(stamps: list[tuple[datetime, int]]) -> 
     """The batch form a journal group uses: any mix of zones and whole seconds, the same texts."""
     dts = [dt if not offset else dt.astimezone(timezone(timedelta(minutes=offset))) for dt, offset in stamps]
     assert iso_utc_many(dts) == [iso_utc(dt) for dt in dts]
+
+
+def test_iso_utc_many_takes_datetime_subclasses() -> None:
+    class Frozen(datetime):  # as freezegun and pendulum make them
+        pass
+
+    dts = [Frozen(2026, 1, 5, 8, 0, 1, 5, tzinfo=UTC), Frozen(2026, 1, 5, 8, 0, 1, tzinfo=UTC), datetime.now(UTC)]
+    assert iso_utc(dts[0]) == "2026-01-05T08:00:01.000005Z"
+    assert iso_utc_many(dts) == [iso_utc(dt) for dt in dts]
