@@ -65,6 +65,11 @@ def edge_run(config: ConfigOpt) -> None:
     from edge.logs import configure_logging
 
     cfg = _config(config)
+    try:  # a token file that cannot be read stops the start here, not later inside the API part
+        cfg.api.resolved_token()
+    except ValueError as exc:
+        err.print(f"[red]config error[/red] {config}: {exc}")
+        raise typer.Exit(2) from None
     configure_logging(cfg.log.level, cfg.log.format)
     asyncio.run(run_gateway(cfg))
 

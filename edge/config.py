@@ -7,6 +7,7 @@ refused at start with the file name and the dotted path of the bad key.
 
 from __future__ import annotations
 
+import ipaddress
 import tomllib
 from decimal import Decimal
 from pathlib import Path
@@ -65,9 +66,51 @@ class StoreSection(_Strict):
     telemetry_max_aggregates: int = Field(default=500_000, ge=100, description="1-minute aggregates kept.")
 
 
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is reachable from this machine only (``localhost``, 127.0.0.0/8, ``::1``)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to any interface
+
+
 class ApiSection(_Strict):
-    host: str = "127.0.0.1"
+    """The local HTTP API. Reachable from the network only with a token: whoever can post an op can
+    move stock."""
+
+    host: str = Field(default="127.0.0.1", description="Listen address; anything but loopback needs a token.")
     port: int = Field(default=8470, ge=0, le=65535)
+    token: str | None = Field(
+        default=None,
+        min_length=16,
+        description="Callers of /v1/* send `Authorization: Bearer <token>`; /healthz and /metrics stay open.",
+    )
+    token_file: Path | None = Field(default=None, description="Read the token from this file instead.")
+
+    @model_validator(mode="after")
+    def _network_needs_a_token(self) -> ApiSection:
+        if self.token is None and self.token_file is None and not is_loopback(self.host):
+            raise ValueError(
+                f"host {self.host!r} is reachable from the network, so the API needs a token: set api.token_file"
+                " (or api.token), or listen on 127.0.0.1"
+            )
+        return self
+
+    def resolved_token(self) -> str | None:
+        """The token callers must send; ``None`` when the API is open (loopback, no token set)."""
+        if self.token:
+            return self.token
+        if self.token_file is None:
+            return None
+        try:
+            token = self.token_file.read_text().strip()
+        except OSError as exc:
+            raise ValueError(f"api.token_file {str(self.token_file)!r}: cannot read: {exc.strerror}") from None
+        if len(token) < 16:
+            raise ValueError(f"api.token_file {str(self.token_file)!r}: the token must have at least 16 characters")
+        return token
 
 
 class SyncSection(_Strict):

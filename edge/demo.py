@@ -277,7 +277,9 @@ async def _demo(cfg: SiteConfig, ops: int, store_dir: Path, console: Console) ->
             await gw.api_ready.wait()
             base = f"http://127.0.0.1:{gw.api_port}"
             console.print(f"gateway {cfg.site.gateway_id} API on {base}  (try {base}/v1/stock, /healthz, /metrics)")
-            async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+            token = cfg.api.resolved_token()
+            headers = {"Authorization": f"Bearer {token}"} if token else {}
+            async with httpx.AsyncClient(base_url=base, timeout=30, headers=headers) as http:
                 floor = _Floor(http, cfg, random.Random(20261124))
                 with Progress(console=console, transient=True) as progress:
                     await _shift(floor, cfg, ops, progress)

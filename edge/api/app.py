@@ -7,10 +7,12 @@ SKU or location) or 409 (not enough stock, op_id reused), with the journal's own
 
 from __future__ import annotations
 
+import hmac
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
-from fastapi import FastAPI, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
@@ -65,9 +67,29 @@ def op_body(op: Op) -> dict[str, Any]:
     return body_from_stored(text, hash_)
 
 
+def token_check(expected: str | None) -> Callable[[str | None], Awaitable[None]]:
+    """The dependency that guards ``/v1/*``: with a token configured, callers must send it as
+    ``Authorization: Bearer <token>`` (compared in constant time); without one, the API is open,
+    which the config allows only on a loopback address."""
+
+    async def check(authorization: Annotated[str | None, Header()] = None) -> None:
+        if expected is None:
+            return
+        scheme, _, sent = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(sent.strip().encode(), expected.encode()):
+            raise HTTPException(
+                401,
+                "this gateway's API needs its token: send Authorization: Bearer <token> (see [api] token_file)",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+
+    return check
+
+
 def create_app(ctx: EdgeContext) -> FastAPI:
     app = FastAPI(title=f"WIMS edge gateway {ctx.gateway_id}", version="0.1.0")
     journal = ctx.journal
+    guarded = APIRouter(prefix="/v1", dependencies=[Depends(token_check(ctx.config.api.resolved_token()))])
 
     @app.exception_handler(OpRejected)
     async def _rejected(_: Request, exc: OpRejected) -> JSONResponse:
@@ -89,13 +111,13 @@ def create_app(ctx: EdgeContext) -> FastAPI:
     async def metrics() -> Response:
         return Response(generate_latest(ctx.registry), media_type=CONTENT_TYPE_LATEST)
 
-    @app.post("/v1/ops", status_code=201)
+    @guarded.post("/ops", status_code=201)
     async def post_op(draft: OpDraft) -> dict[str, Any]:
         """Append one op; answers once it is durable. Re-posting the same op_id returns the stored op."""
         op = await journal.append(draft)
         return op_body(op)
 
-    @app.get("/v1/ops")
+    @guarded.get("/ops")
     async def get_ops(
         after: Annotated[int, Query(ge=0)] = 0,
         limit: Annotated[int, Query(ge=1, le=5000)] = 100,
@@ -105,7 +127,7 @@ def create_app(ctx: EdgeContext) -> FastAPI:
         nxt = entries[-1].seq if entries else after
         return OpsPage(ops=[e.body for e in entries], head_seq=journal.head()[0], next_after=nxt)
 
-    @app.get("/v1/stock")
+    @guarded.get("/stock")
     async def get_stock(
         sku: str | None = None,
         lot: str | None = None,
@@ -115,7 +137,7 @@ def create_app(ctx: EdgeContext) -> FastAPI:
         lines = journal.stock(sku=sku, lot=lot, location=location, status=status.value if status else None)
         return [StockLineOut(**asdict(line)) for line in lines]
 
-    @app.post("/v1/zones/{zone}/release")
+    @guarded.post("/zones/{zone}/release")
     async def release(zone: str, req: ZoneRelease) -> list[dict[str, Any]]:
         """Release a zone's qc_hold stock: only a supervisor may, and every line becomes a qc_release op."""
         from edge.coldchain import ReleaseRefused, release_zone
@@ -135,11 +157,12 @@ def create_app(ctx: EdgeContext) -> FastAPI:
             raise HTTPException(403, str(exc)) from None
         return [op_body(op) for op in ops]
 
-    @app.get("/v1/ops/{seq}")
+    @guarded.get("/ops/{seq}")
     async def get_op(seq: int) -> dict[str, Any]:
         entries = journal.entries(after=seq - 1, limit=1)
         if not entries or entries[0].seq != seq:
             raise HTTPException(404, f"no op with seq {seq}")
         return entries[0].body
 
+    app.include_router(guarded)
     return app

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
-from edge.config import SiteConfig
+from edge.cli import app
+from edge.config import ConfigError, SiteConfig, parse_config
 from edge.daemon import Gateway
+from tests.edge.conftest import site_dict
 
 
 @pytest.fixture
@@ -93,3 +97,62 @@ async def test_zone_release_needs_a_supervisor(api: httpx.AsyncClient) -> None:
     stock = (await api.get("/v1/stock", params={"sku": "SKU-2"})).json()
     assert [(s["status"], s["qty"]) for s in stock] == [("available", 8)]
     assert (await api.post("/v1/zones/NOPE/release", json={"actor": "sup1"})).status_code == 404
+
+
+TOKEN = "s3cret-token-for-the-floor"
+
+
+async def test_a_token_guards_v1_and_leaves_health_and_metrics_open(tmp_path: Path) -> None:
+    """A gateway listening beyond loopback must have a token; then /v1/* needs it and monitoring does not."""
+    (tmp_path / "api-token").write_text(TOKEN + "\n")
+    cfg = parse_config(
+        {**site_dict(tmp_path), "api": {"host": "0.0.0.0", "port": 0, "token_file": str(tmp_path / "api-token")}}
+    )
+    async with Gateway(cfg) as gw:
+        stop = asyncio.Event()
+        task = asyncio.create_task(gw.run(stop))
+        await gw.api_ready.wait()
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{gw.api_port}") as client:
+            receive = body(kind="receive", sku="SKU-0", location="DOCK", qty=3)
+            for headers in ({}, {"Authorization": "Bearer wrong-token-of-some-length"}, {"Authorization": TOKEN}):
+                r = await client.post("/v1/ops", json=receive, headers=headers)
+                assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer", r.text
+                assert "token" in r.json()["detail"]
+            assert (await client.get("/v1/stock")).status_code == 401
+            assert gw.journal is not None and gw.journal.head()[0] == 0  # nothing got in
+            auth = {"Authorization": f"Bearer {TOKEN}"}
+            assert (await client.post("/v1/ops", json=receive, headers=auth)).status_code == 201
+            assert (await client.get("/v1/stock", headers=auth)).json()[0]["qty"] == 3
+            assert (await client.get("/healthz")).status_code == 200
+            assert (await client.get("/metrics")).status_code == 200
+        stop.set()
+        await task
+
+
+def test_listening_beyond_loopback_without_a_token_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as exc:
+        parse_config({**site_dict(tmp_path), "api": {"host": "0.0.0.0"}})
+    assert "api: host '0.0.0.0' is reachable from the network" in str(exc.value)
+    assert "api.token_file" in str(exc.value)
+    for host in ("127.0.0.1", "localhost", "::1", "127.0.0.2"):
+        assert parse_config({**site_dict(tmp_path), "api": {"host": host}}).api.resolved_token() is None
+    with pytest.raises(ConfigError, match=r"api\.token: String should have at least 16 characters"):
+        parse_config({**site_dict(tmp_path), "api": {"token": "short"}})
+
+
+def test_an_unreadable_or_short_token_file_stops_the_start(tmp_path: Path) -> None:
+    missing = parse_config({**site_dict(tmp_path), "api": {"host": "0.0.0.0", "token_file": str(tmp_path / "none")}})
+    with pytest.raises(ValueError, match="cannot read"):
+        missing.api.resolved_token()
+    (tmp_path / "short").write_text("abc\n")
+    short = parse_config({**site_dict(tmp_path), "api": {"host": "0.0.0.0", "token_file": str(tmp_path / "short")}})
+    with pytest.raises(ValueError, match="at least 16 characters"):
+        short.api.resolved_token()
+    toml = tmp_path / "site.toml"
+    toml.write_text(
+        f'[site]\ngateway_id = "gw-t"\nwarehouse = "WH-T"\n[store]\npath = "{tmp_path / "e.sqlite"}"\n'
+        f'[api]\nhost = "0.0.0.0"\ntoken_file = "{tmp_path / "none"}"\n'
+    )
+    result = CliRunner().invoke(app, ["edge", "run", "--config", str(toml)])
+    said = " ".join(result.output.split())  # rich wraps lines to the terminal
+    assert result.exit_code == 2 and "api.token_file" in said and "cannot read" in said, said
