@@ -32,7 +32,7 @@ from pathlib import Path
 from bench._common import current_rss_mb, emit_json, parser, rss_mb, table
 from edge.config import gtin14, parse_config
 from edge.store.bulk import insert_rows
-from edge.store.journal import Journal
+from edge.store.journal import JOURNAL_INSERT, STOCK_UPSERT, STOCK_UPSERT_TAIL, Journal
 from edge.store.masterdata import MasterData
 from edge.store.planner import JOURNAL_COLUMNS, STOCK_COLUMNS
 from edge.store.schema import connect, migrate
@@ -119,22 +119,21 @@ def _raw_run(tmp: Path, group: int, total: int, *, multirow: bool = False) -> fl
         rows.append((seq, str(d.op_id), "receive", rec, rec, "bench", "bench", text, h, head, None))
         head = h
     stock = [("WH-B", d.payload.sku, "", d.payload.location, "available", d.payload.qty) for d in drafts]  # type: ignore[union-attr]
-    flat_rows = [list(itertools.chain.from_iterable(rows[i : i + group])) for i in range(0, total, group)]
-    flat_stock = [list(itertools.chain.from_iterable(stock[i : i + group])) for i in range(0, total, group)]
-    journal_head = f"INSERT INTO journal({', '.join(JOURNAL_COLUMNS)})"
-    stock_head = f"INSERT INTO stock({', '.join(STOCK_COLUMNS)})"
-    stock_tail = " ON CONFLICT(warehouse, sku, lot, location, status) DO UPDATE SET qty = qty + excluded.qty"
-    insert_op = f"{journal_head} VALUES ({','.join('?' * len(JOURNAL_COLUMNS))})"
-    upsert_stock = f"{stock_head} VALUES ({','.join('?' * len(STOCK_COLUMNS))}){stock_tail}"
+    insert_op = f"{JOURNAL_INSERT} VALUES ({','.join('?' * len(JOURNAL_COLUMNS))})"
+    upsert_stock = f"{STOCK_UPSERT} VALUES ({','.join('?' * len(STOCK_COLUMNS))}){STOCK_UPSERT_TAIL}"
+    flat = itertools.chain.from_iterable
+    groups = [(rows[i : i + group], stock[i : i + group]) for i in range(0, total, group)]
+    if multirow:  # the flat values are the caller's to build, as the journal's planner builds them
+        groups = [(list(flat(r)), list(flat(s))) for r, s in groups]
     t0 = time.perf_counter()
-    for n, i in enumerate(range(0, total, group)):
+    for journal_rows, stock_rows in groups:
         conn.execute("BEGIN IMMEDIATE")
         if multirow:
-            insert_rows(conn, journal_head, len(JOURNAL_COLUMNS), flat_rows[n])
-            insert_rows(conn, stock_head, len(STOCK_COLUMNS), flat_stock[n], stock_tail)
+            insert_rows(conn, JOURNAL_INSERT, len(JOURNAL_COLUMNS), journal_rows)
+            insert_rows(conn, STOCK_UPSERT, len(STOCK_COLUMNS), stock_rows, STOCK_UPSERT_TAIL)
         else:
-            conn.executemany(insert_op, rows[i : i + group])
-            conn.executemany(upsert_stock, stock[i : i + group])
+            conn.executemany(insert_op, journal_rows)
+            conn.executemany(upsert_stock, stock_rows)
         conn.execute("COMMIT")
     elapsed = time.perf_counter() - t0
     conn.close()

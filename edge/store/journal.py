@@ -52,15 +52,17 @@ from sync.ops import GENESIS_HASH, Op, OpDraft, OpKind, StockStatus
 
 T = TypeVar("T")
 
-_JOURNAL_HEAD = f"INSERT INTO journal({', '.join(JOURNAL_COLUMNS)})"
-_STOCK_HEAD = f"INSERT INTO stock({', '.join(STOCK_COLUMNS)})"
-_STOCK_TAIL = " ON CONFLICT(warehouse, sku, lot, location, status) DO UPDATE SET qty = qty + excluded.qty"
+JOURNAL_INSERT = f"INSERT INTO journal({', '.join(JOURNAL_COLUMNS)})"
+"""The journal row insert up to ``VALUES``."""
+STOCK_UPSERT = f"INSERT INTO stock({', '.join(STOCK_COLUMNS)})"
+"""The stock delta upsert up to ``VALUES``; ``STOCK_UPSERT_TAIL`` follows the rows."""
+STOCK_UPSERT_TAIL = " ON CONFLICT(warehouse, sku, lot, location, status) DO UPDATE SET qty = qty + excluded.qty"
 
 
 def write_plan(conn: sqlite3.Connection, plan: Plan, warehouse: str) -> None:
     """Insert a plan's journal rows and add its stock deltas, inside the caller's transaction."""
-    insert_rows(conn, _JOURNAL_HEAD, len(JOURNAL_COLUMNS), plan.values)
-    insert_rows(conn, _STOCK_HEAD, len(STOCK_COLUMNS), plan.stock_values(warehouse), _STOCK_TAIL)
+    insert_rows(conn, JOURNAL_INSERT, len(JOURNAL_COLUMNS), plan.values)
+    insert_rows(conn, STOCK_UPSERT, len(STOCK_COLUMNS), plan.stock_values(warehouse), STOCK_UPSERT_TAIL)
 
 
 @dataclass(frozen=True, slots=True)

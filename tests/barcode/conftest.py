@@ -62,34 +62,9 @@ SITE: dict[str, object] = {
 @pytest.fixture
 async def edge_ctx(tmp_path: Path) -> AsyncIterator[object]:
     """A real EdgeContext over a temporary journal (the lead's store), with the test site above."""
-    import structlog
-    from prometheus_client import CollectorRegistry
-
     from edge.config import parse_config
-    from edge.context import EdgeContext
-    from edge.health import HealthBoard
-    from edge.store.journal import Journal
-    from edge.store.masterdata import MasterData
-    from edge.store.telemetry import TelemetryBuffer
     from sync.clock import SystemClock
+    from tests.edge.conftest import edge_context
 
-    cfg = parse_config(SITE)
-    clock = SystemClock()
-    registry = CollectorRegistry()
-    async with Journal(
-        tmp_path / "edge.sqlite",
-        gateway_id=cfg.site.gateway_id,
-        warehouse=cfg.site.warehouse,
-        master=MasterData.from_config(cfg),
-        clock=clock,
-        registry=registry,
-    ) as journal:
-        yield EdgeContext(
-            cfg,
-            journal,
-            TelemetryBuffer(journal, registry=registry),
-            clock,
-            HealthBoard(),
-            registry,
-            structlog.stdlib.get_logger("test"),
-        )
+    async with edge_context(parse_config(SITE), SystemClock(), path=tmp_path / "edge.sqlite") as ctx:
+        yield ctx

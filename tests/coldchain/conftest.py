@@ -7,17 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import structlog
-from prometheus_client import CollectorRegistry
 
 from edge.config import SiteConfig, parse_config
 from edge.context import EdgeContext
-from edge.health import HealthBoard
-from edge.store.journal import Journal
-from edge.store.masterdata import MasterData
-from edge.store.telemetry import TelemetryBuffer
 from sync.clock import ManualClock
 from sync.ops import OpDraft, ReceivePayload
+from tests.edge.conftest import edge_context
 from tests.modbus.conftest import no_leaked_tasks
 
 __all__ = ["no_leaked_tasks"]
@@ -63,24 +58,8 @@ def config(tmp_path: Path) -> SiteConfig:
 @pytest.fixture
 async def ctx(config: SiteConfig) -> AsyncIterator[EdgeContext]:
     clock = ManualClock()
-    registry = CollectorRegistry()
-    async with Journal(
-        config.store.path,
-        gateway_id=config.site.gateway_id,
-        warehouse=config.site.warehouse,
-        master=MasterData.from_config(config),
-        clock=clock,
-        registry=registry,
-    ) as journal:
-        context = EdgeContext(
-            config,
-            journal,
-            TelemetryBuffer(journal, registry=registry),
-            clock,
-            HealthBoard(),
-            registry,
-            structlog.stdlib.get_logger("test"),
-        )
+    async with edge_context(config, clock) as context:
+        journal = context.journal
         for sku, lot, loc, qty in (("MILK", "L1", "A-01", 40), ("YOGH", "", "A-02", 25), ("MILK", "L2", "B-01", 30)):
             await journal.append(
                 OpDraft(

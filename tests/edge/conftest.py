@@ -5,14 +5,21 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
+from prometheus_client import CollectorRegistry
 
 from edge.config import SiteConfig, gtin14, parse_config
+from edge.context import EdgeContext
+from edge.health import HealthBoard
 from edge.store.journal import Journal
 from edge.store.masterdata import MasterData
+from edge.store.telemetry import TelemetryBuffer
+from sync.clock import Clock
 
 SKUS = [f"SKU-{i}" for i in range(6)]
 LOCATIONS = ["DOCK", "A-01", "A-02", "B-01", "STAGE"]
@@ -35,9 +42,10 @@ def site(tmp_path: Path) -> SiteConfig:
     return parse_config(site_dict(tmp_path))
 
 
-def open_journal(cfg: SiteConfig, **kw: Any) -> Journal:
+def open_journal(cfg: SiteConfig, path: Path | None = None, **kw: Any) -> Journal:
+    """The site's journal, at its store path unless ``path`` says otherwise."""
     return Journal(
-        cfg.store.path,
+        path or cfg.store.path,
         gateway_id=cfg.site.gateway_id,
         warehouse=cfg.site.warehouse,
         master=MasterData.from_config(cfg),
@@ -80,3 +88,21 @@ async def no_task_leaks() -> AsyncIterator[None]:
     await asyncio.sleep(0)
     leaked = [t for t in asyncio.all_tasks() - before if not t.done() and t is not asyncio.current_task()]
     assert not leaked, f"leaked tasks: {[t.get_name() for t in leaked]}"
+
+
+@asynccontextmanager
+async def edge_context(
+    cfg: SiteConfig, clock: Clock, *, path: Path | None = None, logger: str = "test"
+) -> AsyncIterator[EdgeContext]:
+    """A real EdgeContext over the site's journal (at ``path`` if given), as a gateway builds one."""
+    registry = CollectorRegistry()
+    async with open_journal(cfg, path, clock=clock, registry=registry) as journal:
+        yield EdgeContext(
+            cfg,
+            journal,
+            TelemetryBuffer(journal, registry=registry),
+            clock,
+            HealthBoard(),
+            registry,
+            structlog.stdlib.get_logger(logger),
+        )

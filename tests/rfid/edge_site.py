@@ -46,32 +46,8 @@ def site(per_line: int = 250, outbound: int = 5) -> dict[str, Any]:
 @asynccontextmanager
 async def edge_context(path: Path, clock: Any, config: dict[str, Any] | None = None) -> AsyncIterator[Any]:
     """A real EdgeContext over a journal at ``path`` (reopened across 'gateway restarts')."""
-    import structlog
-    from prometheus_client import CollectorRegistry
-
     from edge.config import parse_config
-    from edge.context import EdgeContext
-    from edge.health import HealthBoard
-    from edge.store.journal import Journal
-    from edge.store.masterdata import MasterData
-    from edge.store.telemetry import TelemetryBuffer
+    from tests.edge.conftest import edge_context as open_context
 
-    cfg = parse_config(config or site())
-    registry = CollectorRegistry()
-    async with Journal(
-        path,
-        gateway_id=cfg.site.gateway_id,
-        warehouse=cfg.site.warehouse,
-        master=MasterData.from_config(cfg),
-        clock=clock,
-        registry=registry,
-    ) as journal:
-        yield EdgeContext(
-            cfg,
-            journal,
-            TelemetryBuffer(journal, registry=registry),
-            clock,
-            HealthBoard(),
-            registry,
-            structlog.stdlib.get_logger("test.rfid"),
-        )
+    async with open_context(parse_config(config or site()), clock, path=path, logger="test.rfid") as ctx:
+        yield ctx
