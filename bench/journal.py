@@ -30,14 +30,15 @@ import time
 from pathlib import Path
 
 from bench._common import current_rss_mb, emit_json, parser, rss_mb, table
-from edge.config import gtin14, parse_config
+from edge.config import parse_config
 from edge.store.bulk import insert_rows
+from edge.store.commit_plan import JOURNAL_COLUMNS, STOCK_COLUMNS
 from edge.store.journal import JOURNAL_INSERT, STOCK_UPSERT, STOCK_UPSERT_TAIL, Journal
 from edge.store.masterdata import MasterData
-from edge.store.planner import JOURNAL_COLUMNS, STOCK_COLUMNS
 from edge.store.schema import connect, migrate
 from sync.canonical import iso_utc, seal_canonical
-from sync.ops import GENESIS_HASH, OpDraft, ReceivePayload
+from sync.codes import gtin14
+from sync.ops import GENESIS_HASH, OpDraft, ReceivePayload, utc_now
 
 SKUS = [f"SKU-{i:03d}" for i in range(200)]
 LOCS = [f"L-{i:02d}" for i in range(40)]
@@ -61,6 +62,7 @@ def _drafts(n: int) -> list[OpDraft]:
             payload=ReceivePayload(sku=SKUS[i % len(SKUS)], location=LOCS[i % len(LOCS)], qty=1 + i % 7),
             actor="bench",
             device_id="bench",
+            occurred_at=utc_now(),
         )
         for i in range(n)
     ]

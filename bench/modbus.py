@@ -7,7 +7,7 @@ same sensors for the same time, one after the other:
 - baseline: a minimal hand-written Modbus TCP poller (asyncio streams, struct-packed frames, no
   library): about the least CPU that polling 200 sensors a second can cost in Python;
 - gateway: ``drivers.modbus.ModbusBus`` per endpoint (pymodbus client, schedule, health counters)
-  feeding the cold-chain rules (``edge.coldchain.ColdChainRules``), as the daemon runs them.
+  feeding the cold-chain rules (``edge.rules.coldchain.ColdChainRules``), as the daemon runs them.
 
 Jitter is how far each sensor's interval between two readings strays from the 1 s period (p50/p99),
 and how late each polling cycle starts against its schedule (p99). Goal: gateway < 0.5 core.
@@ -31,8 +31,8 @@ from typing import Any
 
 from bench._common import emit_json, parser, rss_mb, table
 from drivers.modbus import CycleDone, ModbusBus, Reading, parse_bus_options
-from edge.coldchain import ColdChainRules, RuleOptions
 from edge.config import Zone
+from edge.rules.coldchain import ColdChainRules, RuleOptions
 
 ROOT = Path(__file__).resolve().parents[1]
 LINES, PER_LINE, PERIOD = 10, 20, 1.0

@@ -30,10 +30,11 @@ import psycopg
 
 from bench._common import emit_json, parser, rss_mb, table
 from cloud.devserver import CloudProcess
-from edge.config import SiteConfig, gtin14, parse_config
+from edge.config import SiteConfig, parse_config
 from edge.daemon import Gateway
 from sync.canonical import GENESIS_HASH, iso_utc, seal_canonical
-from sync.ops import OpDraft, ReceivePayload
+from sync.codes import gtin14
+from sync.ops import OpDraft, ReceivePayload, utc_now
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 SKUS = [f"SKU-{i}" for i in range(50)]
@@ -54,7 +55,11 @@ def _site(tmp: Path, gw: str, wh: str, url: str | None, token: str | None) -> Si
 
 
 def _draft(i: int) -> OpDraft:
-    return OpDraft(payload=ReceivePayload(sku=SKUS[i % len(SKUS)], location=LOCS[i % len(LOCS)], qty=1), actor="bench")
+    return OpDraft(
+        payload=ReceivePayload(sku=SKUS[i % len(SKUS)], location=LOCS[i % len(LOCS)], qty=1),
+        actor="bench",
+        occurred_at=utc_now(),
+    )
 
 
 async def _latency(tmp: Path, cloud: CloudProcess, user_token: str, seconds: float) -> list[float]:

@@ -18,7 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from sqlalchemy import exc as sa_exc
 
 from cloud.audit.routes import router as audit_router
@@ -30,6 +30,7 @@ from cloud.events.routes import router as events_router
 from cloud.gzip_request import GzipRequestMiddleware
 from cloud.ingest.routes import router as ingest_router
 from cloud.masterdata.routes import router as skus_router
+from cloud.metrics import CloudMetrics
 from cloud.services import Services
 from cloud.settings import CloudSettings
 from cloud.stock.routes import router as stock_router
@@ -39,7 +40,9 @@ from sync.clock import Clock, SystemClock
 API_VERSION = "0.1.0"
 
 
-def create_app(settings: CloudSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
+def create_app(
+    settings: CloudSettings | None = None, *, clock: Clock | None = None, registry: CollectorRegistry | None = None
+) -> FastAPI:
     settings = settings or CloudSettings()
     engine = make_engine(settings.database_url, pool_size=settings.pool_size)
     hub = EventHub()
@@ -49,6 +52,8 @@ def create_app(settings: CloudSettings | None = None, *, clock: Clock | None = N
         hub=hub,
         bus=EventBus(engine, hub, settings.events_channel),
         clock=clock or SystemClock(),
+        passwords=settings.passwords(),
+        metrics=CloudMetrics(registry or CollectorRegistry()),
     )
 
     @contextlib.asynccontextmanager
@@ -116,7 +121,7 @@ def create_app(settings: CloudSettings | None = None, *, clock: Clock | None = N
 
     @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
     def metrics() -> PlainTextResponse:
-        return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
+        return PlainTextResponse(generate_latest(services.metrics.registry).decode(), media_type=CONTENT_TYPE_LATEST)
 
     return app
 

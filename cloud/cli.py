@@ -10,13 +10,13 @@ import typer
 from rich.console import Console
 
 from cloud.audit.log import verify
-from cloud.auth.security import Role
 from cloud.auth.users import UserExists, add_user
 from cloud.db.engine import is_postgres, make_engine
 from cloud.db.migrate import upgrade
 from cloud.ingest.gateways import GatewayExists, add_gateway
 from cloud.settings import CloudSettings
 from sync.clock import SystemClock
+from sync.roles import Role
 
 app = typer.Typer(help="The central cloud service.", no_args_is_help=True)
 gateway_app = typer.Typer(help="Edge gateways.", no_args_is_help=True)
@@ -83,9 +83,19 @@ def user_add(
     if len(pw) < 8:
         console.print("[red]password must have at least 8 characters[/red]")
         raise typer.Exit(2)
-    engine = make_engine(CloudSettings().database_url)
+    settings = CloudSettings()
+    engine = make_engine(settings.database_url)
     try:
-        add_user(engine, name, role, pw, warehouse=warehouse, now=SystemClock().now(), actor=_ACTOR)
+        add_user(
+            engine,
+            name,
+            role,
+            pw,
+            warehouse=warehouse,
+            now=SystemClock().now(),
+            actor=_ACTOR,
+            passwords=settings.passwords(),
+        )
     except (UserExists, ValueError) as exc:
         console.print(f"[red]cannot add user: {exc}[/red]")
         raise typer.Exit(1) from None

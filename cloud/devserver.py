@@ -19,11 +19,12 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
-from cloud.auth.security import Role
 from cloud.auth.users import add_user
 from cloud.db.engine import make_engine
 from cloud.db.migrate import upgrade
 from cloud.ingest.gateways import add_gateway
+from cloud.settings import CloudSettings
+from sync.roles import Role
 
 
 def free_port() -> int:
@@ -66,7 +67,16 @@ class CloudProcess:
     def add_user(self, username: str, role: str, password: str) -> None:
         engine = make_engine(self.db_url, pool_size=1)
         try:
-            add_user(engine, username, Role(role), password, warehouse=None, now=datetime.now(UTC), actor="devserver")
+            add_user(
+                engine,
+                username,
+                Role(role),
+                password,
+                warehouse=None,
+                now=datetime.now(UTC),
+                actor="devserver",
+                passwords=CloudSettings(database_url=self.db_url).passwords(),
+            )
         finally:
             engine.dispose()
 

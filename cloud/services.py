@@ -8,7 +8,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.engine import Engine
 
+from cloud.auth.security import Passwords
 from cloud.events.hub import EventBus, EventHub
+from cloud.metrics import CloudMetrics
 from cloud.settings import CloudSettings
 from sync.clock import Clock
 
@@ -20,6 +22,8 @@ class Services:
     hub: EventHub
     bus: EventBus
     clock: Clock
+    passwords: Passwords
+    metrics: CloudMetrics
 
 
 async def get_services(request: Request) -> Services:

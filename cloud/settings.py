@@ -9,6 +9,8 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from cloud.auth.security import Passwords
+
 
 class CloudSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WIMS_", extra="ignore")
@@ -23,3 +25,13 @@ class CloudSettings(BaseSettings):
     sse_keepalive_s: float = Field(default=15.0, gt=0)
     max_long_poll_s: float = Field(default=60.0, gt=0)
     pool_size: int = Field(default=10, ge=1)
+    password_time_cost: int = Field(
+        default=3, ge=1, le=100, description="argon2 passes per password hash (argon2-cffi's default, about 50 ms)."
+    )
+    password_memory_kib: int = Field(
+        default=65536, ge=8, le=4 * 1024 * 1024, description="argon2 memory per password hash, in KiB (64 MiB)."
+    )
+
+    def passwords(self) -> Passwords:
+        """The password hasher at this deployment's cost."""
+        return Passwords(time_cost=self.password_time_cost, memory_kib=self.password_memory_kib)

@@ -1,4 +1,4 @@
-"""``wims``: the one command line of WIMS (edge, cloud, simulators, demo).
+"""``wims edge ...`` and ``wims reconcile ...``: the gateway's commands (mounted by ``wims.cli``).
 
 Every command that takes a site reads it with ``--config configs/<site>.toml``; a bad file stops with
 the file name and the bad key. Read commands (ops, stock, verify) open the journal read-only and can
@@ -8,8 +8,6 @@ run beside a live gateway; ``append`` writes through the same group-commit journ
 from __future__ import annotations
 
 import asyncio
-import importlib
-import importlib.util
 import json
 import sys
 import time
@@ -24,15 +22,10 @@ from rich.table import Table
 
 from edge.config import ConfigError, SiteConfig, load_config
 
-app = typer.Typer(help="WIMS: warehouse integration management system.", no_args_is_help=True)
 edge_app = typer.Typer(help="The edge gateway of one warehouse.", no_args_is_help=True)
-sim_app = typer.Typer(help="Simulated devices (firmware-sim) to point a gateway at.", no_args_is_help=True)
-app.add_typer(edge_app, name="edge")
-app.add_typer(sim_app, name="sim")
 sync_app = typer.Typer(help="The gateway's link to the cloud.", no_args_is_help=True)
 edge_app.add_typer(sync_app, name="sync")
 reconcile_app = typer.Typer(help="Compare a gateway's stock with the cloud's.", no_args_is_help=True)
-app.add_typer(reconcile_app, name="reconcile")
 
 out = Console()
 err = Console(stderr=True)
@@ -41,7 +34,8 @@ ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="Site config TOM
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON lines instead of a table.")]
 
 
-def _config(path: Path) -> SiteConfig:
+def site_config(path: Path) -> SiteConfig:
+    """The site config at ``path``; a bad one stops the command (exit 2) with the file and the key."""
     try:
         return load_config(path)
     except ConfigError as exc:
@@ -64,7 +58,7 @@ def edge_run(config: ConfigOpt) -> None:
     from edge.daemon import run_gateway
     from edge.logs import configure_logging
 
-    cfg = _config(config)
+    cfg = site_config(config)
     try:  # a token file that cannot be read stops the start here, not later inside the API part
         cfg.api.resolved_token()
     except ValueError as exc:
@@ -85,7 +79,7 @@ def edge_ops(
     """List the journal (and follow it)."""
     from edge.store.journal import iter_entries
 
-    cfg = _config(config)
+    cfg = site_config(config)
     conn = _open_readonly(cfg)
     seq = after
     try:
@@ -129,7 +123,7 @@ def edge_stock(
     """Show the gateway's local stock (non-zero lines)."""
     from edge.store.journal import query_stock
 
-    cfg = _config(config)
+    cfg = site_config(config)
     lines = query_stock(_open_readonly(cfg), sku=sku, location=location, status=status)
     if as_json:
         for line in lines:
@@ -146,7 +140,7 @@ def edge_verify(config: ConfigOpt) -> None:
     """Walk the hash chain and recompute the stock projection; exit 1 on any difference."""
     from edge.store.verify import verify_database
 
-    cfg = _config(config)
+    cfg = site_config(config)
     conn = _open_readonly(cfg)
     with out.status("verifying journal...") as status:
         report = verify_database(
@@ -176,9 +170,10 @@ def edge_append(
     ] = "-",
 ) -> None:
     """Append ops from JSON (for scripts and tests); prints each stored op as a JSON line."""
-    from sync.ops import OpDraft
+    from edge.api.schemas import OpIn
+    from sync.clock import SystemClock
 
-    cfg = _config(config)
+    cfg = site_config(config)
     text = sys.stdin.read() if source == "-" else Path(source).read_text()
     try:
         stripped = text.strip()
@@ -188,7 +183,8 @@ def edge_append(
             raw = [json.loads(line) for line in stripped.splitlines() if line.strip()]
         else:
             raw = [json.loads(stripped)]
-        drafts = TypeAdapter(list[OpDraft]).validate_python(raw)
+        now = SystemClock().now()
+        drafts = [op.draft(now) for op in TypeAdapter(list[OpIn]).validate_python(raw)]
     except json.JSONDecodeError as exc:
         err.print(f"[red]not JSON[/red]: {exc}")
         raise typer.Exit(2) from None
@@ -201,7 +197,7 @@ def edge_append(
 
 
 async def _append(cfg: SiteConfig, drafts: list[Any]) -> int:
-    from edge.api.app import op_body
+    from edge.api.schemas import op_body
     from edge.store.errors import OpRejected
     from edge.store.journal import Journal
     from edge.store.masterdata import MasterData
@@ -232,7 +228,9 @@ def sync_status(config: ConfigOpt, as_json: JsonOpt = False) -> None:
     """Backlog, oldest unacknowledged op, last success and errors (from the running gateway if it is up)."""
     import httpx
 
-    cfg = _config(config)
+    from sync.clock import SystemClock
+
+    cfg = site_config(config)
     facts: dict[str, Any] = {}
     source = "journal"
     try:
@@ -242,21 +240,12 @@ def sync_status(config: ConfigOpt, as_json: JsonOpt = False) -> None:
     except (httpx.HTTPError, ValueError):
         pass
     if not facts:  # the gateway is not running: what the journal alone says
-        from edge.store.journal import read_head
+        from edge.uplink.status import backlog_facts, stored_backlog
 
-        conn = _open_readonly(cfg)
-        head = read_head(conn)[0]
-        row = conn.execute("SELECT value FROM sync_state WHERE key = 'cloud_acked_seq'").fetchone()
-        acked = int(row[0]) if row else 0
-        oldest = conn.execute("SELECT recorded_at FROM journal WHERE seq > ? ORDER BY seq LIMIT 1", (acked,)).fetchone()
-        size = conn.execute("SELECT coalesce(sum(length(body)), 0) FROM journal WHERE seq > ?", (acked,)).fetchone()
+        backlog = stored_backlog(_open_readonly(cfg))
         facts = {
             "status": "not running" if cfg.sync.url else "sync not configured",
-            "acked_seq": acked,
-            "head_seq": head,
-            "backlog_ops": head - acked,
-            "backlog_bytes": int(size[0]),
-            "oldest_unacked_recorded_at": oldest[0] if oldest else None,
+            **backlog_facts(backlog, SystemClock().now()),
         }
     if as_json:
         print(json.dumps(facts, default=str))
@@ -281,10 +270,10 @@ def reconcile_check(
     """Compare the gateway's stock with the cloud's, line by line; exit 1 on any difference."""
     import httpx
 
-    from edge.reconcile import compare, fetch_cloud_stock, pivot_cloud, pivot_edge
     from edge.store.journal import query_stock
+    from edge.uplink.reconcile import compare, fetch_cloud_stock, pivot_cloud, pivot_edge
 
-    cfg = _config(config)
+    cfg = site_config(config)
     wh = warehouse or cfg.site.warehouse
     url = cloud or cfg.sync.url
     if not url:
@@ -312,68 +301,3 @@ def reconcile_check(
         table.add_row(d.sku, d.lot, d.location, d.status, str(d.edge), str(d.cloud))
     out.print(table)
     raise typer.Exit(1)
-
-
-@app.command("demo")
-def demo(
-    config: Annotated[Path, typer.Option("--config", "-c", help="Site config to run.")] = Path(
-        "configs/shanghai-cold.toml"
-    ),
-    ops: Annotated[int, typer.Option(help="How many floor operations to simulate.")] = 200,
-    keep: Annotated[bool, typer.Option(help="Keep the demo journal in var/demo instead of a temp dir.")] = False,
-) -> None:
-    """Run a gateway on an example site with simulated floor work, and show what it recorded."""
-    from edge.demo import run_demo
-
-    cfg = _config(config)
-    run_demo(cfg, ops=ops, keep=keep, console=out)
-
-
-def _sim_command(name: str, module: str, help_text: str) -> None:
-    @sim_app.command(
-        name,
-        help=f"{help_text} Options are the simulator's own: `wims sim {name} --help`.",
-        add_help_option=False,  # --help goes to the simulator, which documents its own options
-        context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-    )
-    def _run(ctx: typer.Context) -> None:
-        try:
-            mod = importlib.import_module(module)
-        except ImportError as exc:
-            err.print(f"[red]simulator {name} is not available[/red]: {exc}")
-            raise typer.Exit(1) from None
-        sys.argv = [f"wims sim {name}", *ctx.args]
-        mod.main()
-
-
-_sim_command("rfid", "firmware_sim.llrp.__main__", "An LLRP RFID reader on TCP (default port 5084).")
-_sim_command("scanner", "firmware_sim.scanner.__main__", "A serial barcode scanner on a pty.")
-_sim_command("camera", "firmware_sim.camera.__main__", "A camera that renders barcode images.")
-_sim_command("modbus", "firmware_sim.modbus.__main__", "Modbus temperature/humidity sensors (RTU or TCP).")
-_sim_command("agv", "firmware_sim.agv.__main__", "VDA 5050 AGVs over MQTT.")
-
-
-_CLOUD_HELP = "The central cloud service."
-
-
-def _mount_cloud(argv: list[str]) -> None:
-    """Mount ``wims cloud`` for real only when it is the command being run.
-
-    The cloud CLI imports SQLAlchemy, Alembic and the server (about 0.2 s, measured with
-    ``python -X importtime``), which a gateway command on a small appliance should not wait for. Any
-    other command line sees a placeholder with the same name and help, so ``wims --help`` still
-    lists it. A gateway installed without the cloud's packages gets no ``cloud`` command at all.
-    """
-    if argv[1:2] == ["cloud"]:
-        try:
-            from cloud.cli import app as cloud_app
-        except ImportError:
-            return
-        app.add_typer(cloud_app, name="cloud", help=_CLOUD_HELP)
-    elif importlib.util.find_spec("cloud.cli") is not None:
-        app.add_typer(typer.Typer(), name="cloud", help=f"{_CLOUD_HELP} `wims cloud --help` lists its commands.")
-
-
-def main() -> None:
-    _mount_cloud(sys.argv)
-    app()

@@ -9,14 +9,33 @@ from __future__ import annotations
 
 import ipaddress
 import tomllib
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from edge.fleet.config import FleetConfig
-from sync.ops import Code
+from sync.codes import Code
+from sync.masterdata import InboundOrder, Location, Operator, OutboundOrder, Sku, Zone
+
+__all__ = [
+    "ApiSection",
+    "ConfigError",
+    "Device",
+    "InboundOrder",
+    "Location",
+    "LogSection",
+    "Operator",
+    "OutboundOrder",
+    "SiteConfig",
+    "SiteSection",
+    "Sku",
+    "StoreSection",
+    "SyncSection",
+    "Zone",
+    "load_config",
+    "parse_config",
+]
 
 
 class ConfigError(ValueError):
@@ -145,105 +164,6 @@ class SyncSection(_Strict):
 class LogSection(_Strict):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["json", "console"] = "json"
-
-
-TemperatureClass = Literal["ambient", "chilled", "frozen", "controlled"]
-
-
-class Zone(_Strict):
-    code: Code
-    name: str = ""
-    temperature_class: TemperatureClass = "ambient"
-    temp_min_c: Decimal | None = None
-    temp_max_c: Decimal | None = None
-    humidity_max_pct: Decimal | None = None
-    supervisor: str | None = None
-
-    @model_validator(mode="after")
-    def _limits_ordered(self) -> Zone:
-        if self.temp_min_c is not None and self.temp_max_c is not None and self.temp_min_c >= self.temp_max_c:
-            raise ValueError("temp_min_c must be below temp_max_c")
-        return self
-
-
-LocationType = Literal["dock", "staging", "rack", "floor", "pick_face", "pack_station", "qc", "charger"]
-
-
-class Location(_Strict):
-    code: Code
-    zone: Code
-    type: LocationType = "rack"
-    capacity: int = Field(default=0, ge=0, description="Base units it holds; 0 means unlimited.")
-    x: float = 0.0
-    y: float = 0.0
-
-
-class Sku(_Strict):
-    code: Code
-    gtin: str = Field(pattern=r"^\d{14}$", description="GTIN-14 (pad GTIN-13/12/8 with leading zeros).")
-    name: str = ""
-    base_unit: str = "EA"
-    length_mm: int = Field(default=0, ge=0)
-    width_mm: int = Field(default=0, ge=0)
-    height_mm: int = Field(default=0, ge=0)
-    weight_g: int = Field(default=0, ge=0)
-    temperature_class: TemperatureClass = "ambient"
-    hazmat_class: str | None = None
-    lot_tracked: bool = False
-    cost_price: Decimal | None = Field(default=None, description="Visible to admin and planner roles only.")
-    currency: str = "CNY"
-    supplier: str | None = Field(default=None, description="Visible to admin and planner roles only.")
-
-    @field_validator("gtin")
-    @classmethod
-    def _check_digit(cls, v: str) -> str:
-        expected = gtin_check_digit(v[:13])
-        if v[13] != expected:
-            raise ValueError(f"GTIN {v} has a bad check digit (it should end in {expected})")
-        return v
-
-
-def gtin_check_digit(body: str) -> str:
-    """The GS1 mod-10 check digit of the digits before it."""
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
-    return str((10 - total % 10) % 10)
-
-
-def gtin14(item: int) -> str:
-    """A valid GTIN-14 for a 13-digit number (example sites, tests and benchmarks)."""
-    body = f"{item:013d}"
-    return body + gtin_check_digit(body)
-
-
-Role = Literal["admin", "planner", "supervisor", "operator", "auditor"]
-
-
-class Operator(_Strict):
-    id: Code
-    name: str = ""
-    badge_uid: str | None = Field(default=None, pattern=r"^[0-9A-F]{8,20}$")
-    roles: list[Role] = Field(default_factory=lambda: list[Role](["operator"]))
-
-
-class OrderLine(_Strict):
-    line: int = Field(ge=1)
-    sku: Code
-    qty: int = Field(gt=0)
-    lot: str = ""
-
-
-class InboundOrder(_Strict):
-    id: Code
-    supplier: str = ""
-    dock: Code | None = None
-    lines: list[OrderLine] = Field(min_length=1)
-
-
-class OutboundOrder(_Strict):
-    id: Code
-    customer: str = ""
-    carrier: str = ""
-    lines: list[OrderLine] = Field(min_length=1)
 
 
 class Device(_Strict):

@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry
 
 from edge.config import SiteConfig
 from edge.health import HealthBoard
-from edge.sessions import StationSessions
+from edge.identity.stations import StationSessions
 from edge.store.journal import Journal
 from edge.store.masterdata import MasterData
 from edge.store.telemetry import TelemetryBuffer

@@ -22,9 +22,9 @@ import uvicorn
 from prometheus_client import CollectorRegistry, Gauge
 
 from edge.api.app import create_app
+from edge.capture.runners import NoRunner, runner_for
 from edge.config import Device, SiteConfig
 from edge.context import EdgeContext
-from edge.devices import NoRunner, runner_for
 from edge.health import HealthBoard
 from edge.logs import get_logger
 from edge.store.journal import Journal
@@ -33,7 +33,7 @@ from edge.store.telemetry import TelemetryBuffer
 from sync.clock import Clock, SystemClock
 
 if TYPE_CHECKING:
-    from edge.sync_runner import SyncRunner
+    from edge.uplink.runner import SyncRunner
 
 log = get_logger("wims.edge.daemon")
 
@@ -143,7 +143,7 @@ class Gateway:
                     tg.create_task(self._supervise("fleet", lambda: run_fleet(ctx), kind="fleet"), name="fleet")
                 )
             if self.config.sync.url:
-                from edge.sync_runner import SyncRunner
+                from edge.uplink.runner import SyncRunner
 
                 self.sync = SyncRunner(self.ctx)
                 parts.append(tg.create_task(self.sync.run(), name="sync-agent"))

@@ -5,6 +5,7 @@ A driver that loses its device marks itself degraded here and keeps retrying; th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -23,6 +24,18 @@ class ComponentHealth:
 class HealthBoard:
     def __init__(self) -> None:
         self._parts: dict[str, ComponentHealth] = {}
+        self._refreshers: dict[str, Callable[[], None]] = {}
+
+    def refresh_with(self, component: str, refresh: Callable[[], None] | None) -> None:
+        """Have ``refresh`` set the component's state afresh whenever a snapshot is read (``None`` stops it).
+
+        For parts whose figures move without an event of their own (the sync backlog grows with every
+        append), so that ``/healthz`` never shows a figure older than the request.
+        """
+        if refresh is None:
+            self._refreshers.pop(component, None)
+        else:
+            self._refreshers[component] = refresh
 
     def set(self, component: str, status: Status, detail: str, at: datetime, **facts: Any) -> None:
         prev = self._parts.get(component)
@@ -45,6 +58,8 @@ class HealthBoard:
         return "ok"
 
     def snapshot(self) -> dict[str, Any]:
+        for refresh in list(self._refreshers.values()):
+            refresh()
         return {
             "status": self.overall,
             "components": {

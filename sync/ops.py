@@ -28,8 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/\-]*$")]
-"""An identifier from master data (SKU code, location code, order id ...)."""
+from sync.codes import Code
 
 Qty = Annotated[int, Field(gt=0, le=10**12)]
 """A positive quantity in the SKU's base unit."""
@@ -362,7 +361,7 @@ def uuid7() -> uuid.UUID:
 
 
 def utc_now() -> datetime:
-    """Wall clock in UTC; components take a clock from outside and default to this."""
+    """Wall clock in UTC, for the edges of the system (a script, a test); components take a clock instead."""
     return datetime.now(UTC)
 
 
@@ -373,7 +372,11 @@ def _require_utc(v: datetime) -> datetime:
 
 
 class OpDraft(BaseModel):
-    """What a caller hands to the journal: everything but the parts the journal assigns."""
+    """What a caller hands to the journal: everything but the parts the journal assigns.
+
+    ``occurred_at`` has no default: the caller says when the op happened, from the clock it was given
+    (a gateway's injected clock, a device's event time), so simulated time never meets the wall clock.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -381,7 +384,7 @@ class OpDraft(BaseModel):
     payload: Payload
     actor: str = Field(min_length=1, max_length=64, description="Operator id, or device:<id>, or system.")
     device_id: str | None = Field(default=None, max_length=64)
-    occurred_at: datetime = Field(default_factory=utc_now)
+    occurred_at: datetime
 
     @field_validator("occurred_at")
     @classmethod

@@ -11,9 +11,9 @@ from pydantic import BaseModel
 
 from cloud.audit.log import verify
 from cloud.auth.deps import Principal, require
-from cloud.auth.security import Role
 from cloud.db.schema import audit_log
 from cloud.services import Svc
+from sync.roles import Role
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 Auditor = Annotated[Principal, Depends(require(Role.AUDITOR, Role.ADMIN))]

@@ -10,9 +10,10 @@ import sqlalchemy as sa
 from fastapi import Depends, HTTPException, Request, status
 from sqlalchemy.engine import Connection, Engine
 
-from cloud.auth.security import Role, token_hash
+from cloud.auth.security import token_hash
 from cloud.db.schema import api_tokens, gateways, users
 from cloud.services import Svc
+from sync.roles import Role
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, Field
 
 from cloud.auth.deps import Caller, Principal, require
-from cloud.auth.security import Role
 from cloud.auth.users import UserExists, add_user, login
 from cloud.services import Svc
-from sync.ops import Code
+from sync.codes import Code
+from sync.roles import Role
 
 router = APIRouter(prefix="/v1", tags=["auth"])
 
@@ -45,7 +45,14 @@ class MeOut(BaseModel):
 
 @router.post("/auth/login", response_model=TokenOut)
 def post_login(req: LoginIn, svc: Svc) -> TokenOut:
-    got = login(svc.engine, req.username, req.password, now=svc.clock.now(), ttl_s=svc.settings.token_ttl_s)
+    got = login(
+        svc.engine,
+        req.username,
+        req.password,
+        now=svc.clock.now(),
+        ttl_s=svc.settings.token_ttl_s,
+        passwords=svc.passwords,
+    )
     if got is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong username or password")
     token, expires, role = got
@@ -70,6 +77,7 @@ def create_user(req: UserIn, svc: Svc, caller: Annotated[Principal, Depends(requ
             warehouse=req.warehouse,
             now=svc.clock.now(),
             actor=caller.audit_name,
+            passwords=svc.passwords,
         )
     except UserExists as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, "user exists") from exc

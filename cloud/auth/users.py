@@ -8,8 +8,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from cloud.audit.log import append as audit_append
-from cloud.auth.security import Role, hash_password, new_token, verify_password
+from cloud.auth.security import Passwords, new_token
 from cloud.db.schema import api_tokens, users
+from sync.roles import Role
 
 
 class UserExists(ValueError):
@@ -25,10 +26,11 @@ def add_user(
     warehouse: str | None,
     now: datetime,
     actor: str,
+    passwords: Passwords,
 ) -> None:
     if role is Role.GATEWAY:
         raise ValueError("gateways are registered with 'gateway add', not as users")
-    pw_hash = hash_password(password)
+    pw_hash = passwords.hash(password)
     with engine.begin() as conn:
         if conn.execute(sa.select(users.c.username).where(users.c.username == username)).first():
             raise UserExists(username)
@@ -48,12 +50,12 @@ def add_user(
 
 
 def login(
-    engine: Engine, username: str, password: str, *, now: datetime, ttl_s: int
+    engine: Engine, username: str, password: str, *, now: datetime, ttl_s: int, passwords: Passwords
 ) -> tuple[str, datetime, Role] | None:
     """A new token for good credentials, else ``None`` (not saying which part was wrong)."""
     with engine.connect() as conn:
         row = conn.execute(sa.select(users).where(users.c.username == username)).first()
-    if row is None or not verify_password(row.password_hash, password):
+    if row is None or not passwords.verify(row.password_hash, password):
         return None
     token, digest = new_token("wus")
     expires = now + timedelta(seconds=ttl_s)

@@ -13,28 +13,68 @@ from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, Query, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
 from cloud.audit.log import append as audit_append
 from cloud.auth.deps import Caller, Principal, require
-from cloud.auth.security import Role
 from cloud.db.schema import commands, gateways
 from cloud.ingest.routes import GatewayId, own_gateway
 from cloud.services import Services, Svc
 from sync.canonical import canonical_bytes
-from sync.ops import Code, uuid7
+from sync.codes import Code
+from sync.commands import (
+    MasterDataCommand,
+    OutboundOrderCommand,
+    RuleSetCommand,
+    TransferOrderCommand,
+    TransportTaskCommand,
+)
+from sync.ops import uuid7
+from sync.roles import Role
 
 router = APIRouter(tags=["commands"])
-CommandType = Literal["master_data", "transfer_order", "rule", "transport_task"]
 
 
-class CommandIn(BaseModel):
+class _CommandEnvelope(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     gateway_id: Code
-    type: CommandType
-    body: dict[str, Any] = Field(description="Type-specific content, applied by the edge.")
     command_id: Code | None = Field(default=None, description="Idempotency key; generated when left out.")
+
+
+class MasterDataCommandIn(_CommandEnvelope):
+    type: Literal["master_data"]
+    body: MasterDataCommand
+
+
+class TransferOrderCommandIn(_CommandEnvelope):
+    type: Literal["transfer_order"]
+    body: TransferOrderCommand
+
+
+class RuleCommandIn(_CommandEnvelope):
+    type: Literal["rule"]
+    body: RuleSetCommand
+
+
+class TransportTaskCommandIn(_CommandEnvelope):
+    type: Literal["transport_task"]
+    body: TransportTaskCommand
+
+
+class OutboundOrderCommandIn(_CommandEnvelope):
+    type: Literal["outbound_order"]
+    body: OutboundOrderCommand
+
+
+CommandIn = Annotated[
+    MasterDataCommandIn | TransferOrderCommandIn | RuleCommandIn | TransportTaskCommandIn | OutboundOrderCommandIn,
+    Field(discriminator="type"),
+]
+"""A command as a planner posts it: its body is validated against its type's model (``sync.commands``),
+so a bad body is a 422 naming the field, and a gateway only ever receives bodies it can read."""
 
 
 class CommandOut(BaseModel):
@@ -69,9 +109,7 @@ def post_command(
     req: CommandIn, svc: Svc, caller: Annotated[Principal, Depends(require(Role.ADMIN, Role.PLANNER))]
 ) -> CommandOut:
     command_id = req.command_id or str(uuid7())
-    body = canonical_bytes(req.body).decode() if _json_ok(req.body) else None
-    if body is None:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "body must be plain JSON (no NaN)")
+    body = canonical_bytes(req.body.model_dump(mode="json")).decode()
     now = svc.clock.now()
     try:
         with svc.engine.begin() as conn:
@@ -109,14 +147,6 @@ def post_command(
     except IntegrityError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, "command_id already used") from exc
     return _out(row)
-
-
-def _json_ok(body: dict[str, Any]) -> bool:
-    try:
-        canonical_bytes(body)
-    except (TypeError, ValueError):
-        return False
-    return True
 
 
 def _read(svc: Services, gateway_id: str, after: int, limit: int) -> list[CommandOut]:

@@ -176,3 +176,17 @@ audit_log = sa.Table(
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False, unique=True),
 )
+
+# Telemetry from gateways: 1-minute sensor aggregates, one row per (gateway, sensor, minute); a resent
+# minute replaces its row (a minute only ever grows).
+telemetry_minutes = sa.Table(
+    "telemetry_minutes",
+    metadata,
+    sa.Column("gateway_id", sa.String(64), primary_key=True),
+    sa.Column("sensor_id", sa.String(64), primary_key=True),
+    sa.Column("minute", sa.BigInteger, primary_key=True, comment="Minutes since the Unix epoch, UTC."),
+    sa.Column("n", sa.Integer, nullable=False),
+    sa.Column("vmin", sa.Float, nullable=False),
+    sa.Column("vmax", sa.Float, nullable=False),
+    sa.Column("vsum", sa.Float, nullable=False),
+)

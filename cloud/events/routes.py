@@ -10,9 +10,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from cloud.auth.deps import Principal, require
-from cloud.auth.security import USER_ROLES
 from cloud.events.hub import Event
 from cloud.services import Svc
+from sync.roles import USER_ROLES
 
 router = APIRouter(tags=["events"])
 _STREAMED = frozenset({"stock"})

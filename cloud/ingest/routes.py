@@ -9,22 +9,21 @@ import psycopg
 import psycopg.errors
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
-from prometheus_client import Counter, Histogram
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from cloud.auth.deps import Caller, Principal, require
-from cloud.auth.security import Role
 from cloud.db.schema import gateways, quarantine
 from cloud.ingest.gateways import GatewayExists, add_gateway
 from cloud.ingest.service import Ingestor, UnknownGateway
 from cloud.services import Services, Svc
 from sync.canonical import loads
-from sync.ops import Code
+from sync.codes import CODE_MAX_LENGTH, CODE_PATTERN, Code
+from sync.roles import Role
 
 router = APIRouter(prefix="/v1/gateways", tags=["gateways"])
-GatewayId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/\-]*$")]
+GatewayId = Annotated[str, Path(min_length=1, max_length=CODE_MAX_LENGTH, pattern=CODE_PATTERN)]
 
 
 class IngestRequest(BaseModel):
@@ -95,18 +94,13 @@ def _decode_batch(raw: bytes, max_batch: int) -> list[dict[str, Any]]:
     return bodies
 
 
-OPS = Counter("wims_cloud_ops_total", "Ops received by ingest, by outcome.", ["outcome"])
-BATCH_SECONDS = Histogram(
-    "wims_cloud_ingest_batch_seconds", "Time to ingest one batch.", buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5)
-)
-
-
 def _ingest(svc: Services, gateway_id: str, raw: bytes) -> IngestResponse:
-    with BATCH_SECONDS.time():
+    with svc.metrics.batch_seconds.time():
         res = _ingest_timed(svc, gateway_id, raw)
-    OPS.labels("accepted").inc(res.accepted)
-    OPS.labels("duplicate").inc(res.duplicates)
-    OPS.labels("quarantined").inc(len(res.quarantined))
+    ops = svc.metrics.ops
+    ops.labels("accepted").inc(res.accepted)
+    ops.labels("duplicate").inc(res.duplicates)
+    ops.labels("quarantined").inc(len(res.quarantined))
     return res
 
 

@@ -11,13 +11,14 @@ from pydantic import BaseModel, Field
 
 from cloud.audit.log import append as audit_append
 from cloud.auth.deps import Principal, require
-from cloud.auth.security import COST_ROLES, USER_ROLES, Role
 from cloud.db.engine import dialect_insert
 from cloud.db.schema import skus
 from cloud.services import Svc
+from sync.codes import CODE_MAX_LENGTH, CODE_PATTERN
+from sync.roles import COST_ROLES, USER_ROLES, Role
 
 router = APIRouter(prefix="/v1/skus", tags=["master data"])
-SkuCode = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/\-]*$")]
+SkuCode = Annotated[str, Path(min_length=1, max_length=CODE_MAX_LENGTH, pattern=CODE_PATTERN)]
 
 
 class SkuIn(BaseModel):

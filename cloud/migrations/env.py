@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from alembic import context
 
-import cloud.telemetry.routes  # noqa: F401  (defines its table on the shared metadata)
 from cloud.db.engine import make_engine
 from cloud.db.schema import metadata
 

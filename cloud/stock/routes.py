@@ -12,10 +12,10 @@ from pydantic import BaseModel, Field
 
 from cloud.audit.log import append as audit_append
 from cloud.auth.deps import Principal, require
-from cloud.auth.security import USER_ROLES, Role
 from cloud.db.schema import discrepancies, work_orders
 from cloud.services import Svc
 from cloud.stock import queries
+from sync.roles import USER_ROLES, Role
 
 router = APIRouter(tags=["stock"])
 Staff = Annotated[Principal, Depends(require(*USER_ROLES))]

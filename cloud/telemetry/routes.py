@@ -14,24 +14,12 @@ from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from cloud.auth.deps import Caller
-from cloud.auth.security import Role
-from cloud.db.schema import metadata
+from cloud.db.schema import telemetry_minutes
 from cloud.ingest.routes import GatewayId, own_gateway
 from cloud.services import Svc
+from sync.roles import Role
 
 router = APIRouter(prefix="/v1/gateways", tags=["telemetry"])
-
-telemetry_minutes = sa.Table(
-    "telemetry_minutes",
-    metadata,
-    sa.Column("gateway_id", sa.String(64), primary_key=True),
-    sa.Column("sensor_id", sa.String(64), primary_key=True),
-    sa.Column("minute", sa.BigInteger, primary_key=True, comment="Minutes since the Unix epoch, UTC."),
-    sa.Column("n", sa.Integer, nullable=False),
-    sa.Column("vmin", sa.Float, nullable=False),
-    sa.Column("vmax", sa.Float, nullable=False),
-    sa.Column("vsum", sa.Float, nullable=False),
-)
 
 
 class AggregateIn(BaseModel):

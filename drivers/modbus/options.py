@@ -23,7 +23,7 @@ XY_MD02: tuple[PointSpec, ...] = (
 class SensorOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/\-]*$")
+    id: str = Field(min_length=1, max_length=64, description="The sensor's name in readings and logs.")
     unit: int = Field(ge=0, le=247, description="Modbus device id (slave address).")
     zone: str | None = None
     points: tuple[PointSpec, ...] = XY_MD02

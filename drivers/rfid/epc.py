@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from biip.checksums import gs1_standard_check_digit
+
 SGTIN96_HEADER = 0x30
 SSCC96_HEADER = 0x31
 
@@ -39,12 +41,6 @@ class Epc:
     @property
     def known(self) -> bool:
         return self.scheme != "unknown"
-
-
-def gs1_check_digit(digits: str) -> str:
-    """The GS1 mod-10 check digit for a string of digits (weights 3,1,3,... from the right)."""
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits)))
-    return str((10 - total % 10) % 10)
 
 
 def _raw(data: bytes, reason: str) -> Epc:
@@ -84,7 +80,7 @@ def _sgtin96(data: bytes) -> Epc:
         tag_uri=f"urn:epc:tag:sgtin-96:{filt}.{cp}.{ir}.{serial}",
         filter=filt,
         company_prefix=cp,
-        gtin=body + gs1_check_digit(body),
+        gtin=body + str(gs1_standard_check_digit(body)),
         serial=str(serial),
     )
 
@@ -112,7 +108,7 @@ def _sscc96(data: bytes) -> Epc:
         tag_uri=f"urn:epc:tag:sscc-96:{filt}.{cp}.{sr}",
         filter=filt,
         company_prefix=cp,
-        sscc=body + gs1_check_digit(body),
+        sscc=body + str(gs1_standard_check_digit(body)),
     )
 
 

@@ -1,7 +1,8 @@
 """A scan at a station becomes an op: a receive against the ASN line for the GTIN, or an exception.
 
-``map_scan`` is pure (event + station + master data -> what to record); ``run_scanner_device`` and
-``run_camera_device`` are the thin runners the daemon starts per ``[[devices]]`` entry.
+``map_scan`` is pure (event + station + master data -> what to record); ``run_scanner_device`` (here)
+and ``run_camera_device`` (``edge.capture.camera``) are the thin runners the daemon starts per
+``[[devices]]`` entry.
 
 What gets an op: a good GS1 scan that matches an inbound order line (receive); a label that is refused
 for its content (bad check digit, bad date, bad format, not GS1) or for what it names (unknown GTIN,
@@ -203,7 +204,8 @@ async def handle_event(event: BarcodeEvent, source: EventSource, station: Statio
         await source.signal_bad_read()
 
 
-async def _run(device: Device, ctx: EdgeContext, kind: Literal["scanner", "camera"]) -> None:
+async def run_source(device: Device, ctx: EdgeContext, kind: Literal["scanner", "camera"]) -> None:
+    """Read a scanner's or a camera's events until the source ends or the task is cancelled."""
     station = station_for(device)
     component = f"device:{device.id}"
 
@@ -218,9 +220,4 @@ async def _run(device: Device, ctx: EdgeContext, kind: Literal["scanner", "camer
 
 async def run_scanner_device(device: Device, ctx: EdgeContext) -> None:
     """Daemon runner for ``kind = "scanner"``: runs until cancelled, reconnecting on its own."""
-    await _run(device, ctx, "scanner")
-
-
-async def run_camera_device(device: Device, ctx: EdgeContext) -> None:
-    """Daemon runner for ``kind = "camera"``; returns when a finite source (a video file) ends."""
-    await _run(device, ctx, "camera")
+    await run_source(device, ctx, "scanner")

@@ -22,6 +22,7 @@ import aiomqtt
 import structlog
 from pydantic import ValidationError
 
+from edge.aio import cancel_until_done
 from edge.fleet import vda
 from edge.fleet.config import FleetConfig
 from edge.fleet.control import FleetControl
@@ -96,7 +97,7 @@ class FleetMaster:
                 self.log.warning("fleet.broker_lost", error=str(exc), attempt=attempt)
             self._client = None
             self.connected.clear()
-            await asyncio.sleep(random.uniform(0, min(30.0, 1.5 ** min(10, attempt))) / 10)
+            await self.clock.sleep(random.uniform(0, min(30.0, 1.5 ** min(10, attempt))) / 10)
 
     async def _session(self, client: aiomqtt.Client) -> None:
         prefix = f"{self.config.interface}/{vda.MAJOR}/+/+"
@@ -113,9 +114,7 @@ class FleetMaster:
         try:
             done, _ = await asyncio.wait(parts, return_when=asyncio.FIRST_EXCEPTION)
         finally:
-            for task in parts:
-                task.cancel()
-            await asyncio.gather(*parts, return_exceptions=True)
+            await cancel_until_done(parts)
         for task in done:
             if (exc := task.exception()) is not None:
                 raise exc

@@ -3,7 +3,7 @@
 Appends from any number of tasks queue up; one writer task takes everything waiting (up to
 ``max_batch``) and commits it as one transaction (group commit), so one fsync covers many ops and
 ``await append(...)`` returns only once its op is on disk. The writer plans a group (checks, seq,
-sealing: see ``edge.store.planner``), inserts its rows with a few multi-row statements
+sealing: see ``edge.store.commit_plan``), inserts its rows with a few multi-row statements
 (``edge.store.bulk``) and commits. While commits are fast the ``COMMIT`` runs inline on the loop:
 handing it to a thread costs more in wake-ups than a fast fsync. Once commits are slow (an SD card)
 it runs on a helper thread without the GIL, and the loop plans the next group meanwhile, then
@@ -28,22 +28,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import sqlite3
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from edge.store.bulk import insert_rows
+from edge.store.commit_plan import JOURNAL_COLUMNS, STOCK_COLUMNS, AheadView, Plan, Planner, TransactionView, read_qty
 from edge.store.errors import JournalClosed, OpRejected
 from edge.store.masterdata import MasterData
-from edge.store.planner import JOURNAL_COLUMNS, STOCK_COLUMNS, AheadView, Plan, Planner, TransactionView, read_qty
 from edge.store.schema import BUSY_TIMEOUT_MS, connect, migrate
 from sync.canonical import body_from_stored
 from sync.clock import Clock, SystemClock
@@ -51,6 +52,7 @@ from sync.ledger import StockKey, effect_of
 from sync.ops import GENESIS_HASH, Op, OpDraft, OpKind, StockStatus
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 JOURNAL_INSERT = f"INSERT INTO journal({', '.join(JOURNAL_COLUMNS)})"
 """The journal row insert up to ``VALUES``."""
@@ -165,7 +167,7 @@ class Journal:
         self.warehouse = warehouse
         self.master = master
         self.allow_negative_stock = allow_negative_stock
-        self._clock = clock or SystemClock()
+        self.clock = clock or SystemClock()
         self._synchronous = synchronous
         self._max_batch = max_batch
         self._queue_limit = queue_limit
@@ -308,7 +310,7 @@ class Journal:
             return None
         try:
             with AheadView(self._ahead_reader, self.warehouse, inflight, look_up=False) as view:
-                return self._planner.plan(drafts, inflight.head, view, self._clock.now())
+                return self._planner.plan(drafts, inflight.head, view, self.clock.now())
         except sqlite3.Error:
             return None  # planned again inside the transaction, where an error fails the group
 
@@ -381,7 +383,7 @@ class Journal:
         else:  # not planned ahead, or planned on a head another process has moved on from
             where = "transaction" if plan is None else "replanned"
             view = TransactionView(conn, self.warehouse, look_up=look_up)
-            plan = self._planner.plan(drafts, base, view, self._clock.now())
+            plan = self._planner.plan(drafts, base, view, self.clock.now())
         write_plan(conn, plan, self.warehouse)
         return plan, where
 
@@ -466,13 +468,14 @@ class Journal:
         assert self._rconn is not None, "journal is not open"
         return self._rconn
 
-    def read_one(self, sql: str, args: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
-        """One row of a read-only query on the reader connection (never blocks the writer)."""
-        row: tuple[Any, ...] | None = self._reader.execute(sql, args).fetchone()
-        return row
+    def read(self, fn: Callable[Concatenate[sqlite3.Connection, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run a store query function on the reader connection (never blocks the writer)."""
+        return fn(self._reader, *args, **kwargs)
 
-    def read_all(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        return list(self._reader.execute(sql, args))
+    async def write(self, fn: Callable[Concatenate[sqlite3.Connection, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run a store write function on the write connection, on the writer thread between group commits."""
+        result: T = await self.run_write(functools.partial(fn, self.write_connection, *args, **kwargs))
+        return result
 
     def head(self) -> tuple[int, str]:
         return read_head(self._reader)

@@ -17,6 +17,7 @@ import sqlite3
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
@@ -166,3 +167,29 @@ class TelemetryBuffer:
 
         result: int = await self._journal.run_write(count)
         return result
+
+
+def read_unsynced(conn: sqlite3.Connection, limit: int) -> list[dict[str, Any]]:
+    """1-minute aggregates the cloud has not acknowledged, oldest first (what the sync agent sends)."""
+    rows = conn.execute(
+        "SELECT sensor_id, minute, n, vmin, vmax, vsum FROM telemetry_agg WHERE synced = 0 "
+        "ORDER BY minute, sensor_id LIMIT ?",
+        (limit,),
+    ).fetchall()
+    return [
+        {"sensor_id": s, "minute": m, "n": n, "vmin": lo, "vmax": hi, "vsum": total} for s, m, n, lo, hi, total in rows
+    ]
+
+
+def mark_synced(conn: sqlite3.Connection, aggregates: list[dict[str, Any]]) -> None:
+    """Mark exactly these aggregates synced: a minute that grew since it was read (``n`` differs) stays unsynced."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.executemany(
+            "UPDATE telemetry_agg SET synced = 1 WHERE sensor_id = ? AND minute = ? AND n = ?",
+            [(a["sensor_id"], a["minute"], a["n"]) for a in aggregates],
+        )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise

@@ -1,7 +1,7 @@
 """What the sync agent needs from the gateway's store, and nothing more.
 
 The agent lives in ``sync`` (the protocol between edge and cloud) and must not import ``edge``; the
-edge hands it an object with this shape (``edge.sync_outbox.JournalOutbox``). Everything the agent
+edge hands it an object with this shape (``edge.uplink.journal_outbox.JournalOutbox``). Everything the agent
 must remember across a restart (the cloud's acknowledged seq, the command cursor) is kept through
 ``get_state``/``set_state`` in the same database as the journal, so it resumes from the journal alone.
 """

@@ -16,10 +16,9 @@ from pathlib import Path
 import pytest
 
 from firmware_sim.badge import PcscdWithVpcd, vpcd_driver
-from tests.coldchain.conftest import config, ctx
-from tests.modbus.conftest import no_leaked_tasks
+from tests.support.coldchain import config, ctx
 
-__all__ = ["config", "ctx", "no_leaked_tasks"]
+__all__ = ["config", "ctx"]
 
 
 def _ensure_installed() -> str | None:

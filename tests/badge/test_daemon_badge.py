@@ -6,7 +6,7 @@ import asyncio
 import tomllib
 from pathlib import Path
 
-from edge.badge_session import sessions_of
+from edge.capture.badge import sessions_of
 from edge.config import parse_config
 from edge.daemon import Gateway
 from firmware_sim.badge import PcscdWithVpcd, VirtualBadge

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-from edge.badge_session import BadgeStation, sessions_of
+from edge.capture.badge import BadgeStation, sessions_of
 from edge.config import Device
 from edge.context import EdgeContext
 from firmware_sim.badge import PcscdWithVpcd, VirtualBadge

@@ -1,8 +1,7 @@
-"""Fixtures for the barcode tests: a pty scanner simulator, and a guard against leaked tasks."""
+"""Fixtures for the barcode tests: a pty scanner simulator and a small receiving site."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -20,17 +19,6 @@ def sim(tmp_path: Path) -> Iterator[ScannerSim]:
     s.plug()
     yield s
     s.unplug()
-
-
-@pytest.fixture
-async def no_leaked_tasks() -> AsyncIterator[None]:
-    """Fail a test that leaves tasks running: a driver that leaks tasks dies in week three."""
-    before = asyncio.all_tasks()
-    yield
-    for _ in range(3):
-        await asyncio.sleep(0)
-    leaked = [t for t in asyncio.all_tasks() - before if not t.done() and t is not asyncio.current_task()]
-    assert not leaked, f"leaked tasks: {leaked}"
 
 
 SITE: dict[str, object] = {
@@ -64,7 +52,7 @@ async def edge_ctx(tmp_path: Path) -> AsyncIterator[object]:
     """A real EdgeContext over a temporary journal (the lead's store), with the test site above."""
     from edge.config import parse_config
     from sync.clock import SystemClock
-    from tests.edge.conftest import edge_context
+    from tests.support.edge import edge_context
 
     async with edge_context(parse_config(SITE), SystemClock(), path=tmp_path / "edge.sqlite") as ctx:
         yield ctx

@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 
 from drivers.barcode import Gs1Data, RejectReason, ScanDecoder, ScanEvent, ScanRejected
-from edge.capture.scan import Station, map_scan, run_camera_device, run_scanner_device, station_for
+from edge.capture.camera import run_camera_device
+from edge.capture.scan import Station, map_scan, run_scanner_device, station_for
 from edge.config import Device, parse_config
-from edge.sessions import Session
+from edge.identity.stations import Session
 from edge.store.masterdata import MasterData
 from firmware_sim.camera import CodeSpec, frames, write_video
 from firmware_sim.scanner import GS, ScannerSim

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from cloud.app import create_app
-from cloud.auth.security import Role, set_password_cost
+from cloud.auth.security import Passwords
 from cloud.auth.users import add_user
 from cloud.db.engine import make_engine
 from cloud.db.migrate import upgrade
@@ -27,11 +27,14 @@ from cloud.db.schema import metadata
 from cloud.ingest.gateways import add_gateway
 from cloud.settings import CloudSettings
 from sync.clock import SystemClock
+from sync.roles import Role
 from tests.cloud.helpers import auth
 
 PG_ADMIN = os.environ.get("WIMS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 PASSWORD = "correct-horse-battery"
-set_password_cost(time_cost=1, memory_kib=1024)  # many users per run; production keeps the defaults
+FAST_HASH = {"password_time_cost": 1, "password_memory_kib": 1024}
+"""Many users per run: a cheap argon2 cost for tests (production keeps the defaults)."""
+PASSWORDS = Passwords(time_cost=1, memory_kib=1024)
 
 
 def _pg_admin_connect() -> psycopg.Connection:
@@ -118,9 +121,10 @@ def cloud(db_url: str) -> Iterator[Cloud]:
             warehouse="WH-A" if role == "supervisor" else None,
             now=now,
             actor="test",
+            passwords=PASSWORDS,
         )
     engine.dispose()
-    app = create_app(CloudSettings(database_url=db_url, pool_size=4))
+    app = create_app(CloudSettings(database_url=db_url, pool_size=4, **FAST_HASH))
     with TestClient(app) as client:
         users = {role: login(client, role) for role in ("admin", "planner", "supervisor", "operator", "auditor")}
         yield Cloud(client=client, url=db_url, gw=gw, user=users)

@@ -59,18 +59,28 @@ def test_login_rules(cloud: Cloud) -> None:
     )
 
 
+RULES = {"rules": [{"id": "r1", "on": "receive", "when": "qty > 100", "then": [{"do": "notify", "to": "sup"}]}]}
+"""A rule set, as the ``rule`` command carries it."""
+
+
 def test_commands_cursor_isolation_and_idempotency(cloud: Cloud) -> None:
     post = {
         "gateway_id": "GW-A",
         "type": "transfer_order",
         "command_id": "CMD-1",
-        "body": {"transfer_id": "TR-9", "sku": "S", "qty": 3, "to_warehouse": "WH-B"},
+        "body": {
+            "transfer_id": "TR-9",
+            "from_warehouse": "WH-A",
+            "to_warehouse": "WH-B",
+            "lines": [{"line": 1, "sku": "S", "qty": 3}],
+        },
     }
+    other_body = {**post["body"], "lines": [{"line": 1, "sku": "S", "qty": 4}]}
     r = cloud.client.post("/v1/commands", json=post, headers=cloud.h("planner"))
     assert r.status_code == 201, r.text
     again = cloud.client.post("/v1/commands", json=post, headers=cloud.h("planner"))
     assert again.status_code == 201 and again.json()["cursor"] == r.json()["cursor"]
-    clash = cloud.client.post("/v1/commands", json={**post, "body": {}}, headers=cloud.h("planner"))
+    clash = cloud.client.post("/v1/commands", json={**post, "body": other_body}, headers=cloud.h("planner"))
     assert clash.status_code == 409
     assert cloud.client.post("/v1/commands", json=post, headers=cloud.h("operator")).status_code == 403
     unknown = cloud.client.post(
@@ -102,7 +112,7 @@ def test_long_poll_wakes_when_a_command_arrives(cloud: Cloud) -> None:
     t.start()
     time.sleep(0.5)
     r = cloud.client.post(
-        "/v1/commands", json={"gateway_id": "GW-B", "type": "rule", "body": {"r": 1}}, headers=cloud.h("admin")
+        "/v1/commands", json={"gateway_id": "GW-B", "type": "rule", "body": RULES}, headers=cloud.h("admin")
     )
     assert r.status_code == 201
     posted = time.monotonic()
@@ -162,3 +172,21 @@ def test_unreachable_database_is_a_503(tmp_path: Path) -> None:
             r = client.get("/v1/stock", headers=auth("wus_whatever"))
             assert r.status_code == 503, (url, r.text)
             assert r.headers["retry-after"] == "5"
+
+
+def test_a_bad_command_body_is_refused_naming_the_field(cloud: Cloud) -> None:
+    bad = {
+        "gateway_id": "GW-A",
+        "type": "master_data",
+        "body": {"skus": [{"code": "S-1", "gtin": "00000000000018"}]},  # check digit should be 7
+    }
+    r = cloud.client.post("/v1/commands", json=bad, headers=cloud.h("planner"))
+    assert r.status_code == 422
+    (err,) = r.json()["detail"]
+    assert err["loc"][-4:] == ["body", "skus", 0, "gtin"] and "check digit" in err["msg"]
+    unknown = cloud.client.post(
+        "/v1/commands", json={**bad, "type": "teleport", "body": {}}, headers=cloud.h("planner")
+    )
+    assert unknown.status_code == 422 and "type" in unknown.text
+    page = cloud.client.get("/v1/gateways/GW-A/commands", headers=cloud.h("GW-A")).json()
+    assert page["commands"] == []  # nothing of either reached the gateway's queue

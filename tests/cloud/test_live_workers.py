@@ -21,14 +21,14 @@ from typing import Any
 import httpx
 import pytest
 
-from cloud.auth.security import Role
 from cloud.auth.users import add_user
 from cloud.db.engine import make_engine
 from cloud.ingest.gateways import add_gateway
 from firmware_sim.ports import free_port
 from sync.clock import SystemClock
 from sync.ops import ReceivePayload
-from tests.cloud.conftest import PASSWORD
+from sync.roles import Role
+from tests.cloud.conftest import PASSWORD, PASSWORDS
 from tests.cloud.helpers import auth, chain
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -125,7 +125,7 @@ def _setup(db_url: str) -> tuple[str, str]:
     now = SystemClock().now()
     engine = make_engine(db_url, pool_size=1)
     gw_token = add_gateway(engine, "GW-L", "WH-L", now=now, actor="test")
-    add_user(engine, "viewer", Role.OPERATOR, PASSWORD, warehouse=None, now=now, actor="test")
+    add_user(engine, "viewer", Role.OPERATOR, PASSWORD, warehouse=None, now=now, actor="test", passwords=PASSWORDS)
     engine.dispose()
     return gw_token, "viewer"
 

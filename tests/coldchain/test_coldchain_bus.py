@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 
-from edge.coldchain import ColdChainRunner, ReleaseRefused, release_zone
+from edge.capture.modbus import ColdChainRunner
 from edge.config import Device
 from edge.context import EdgeContext
+from edge.floor.holds import ReleaseRefused, release_zone
 from firmware_sim.modbus import PtyNullModem, RoomModel, SensorLine, SimSensor
 from sync.clock import ManualClock
 from sync.ops import Op, OpKind, QcHoldPayload, TempAlarmPayload, WorkOrderPayload

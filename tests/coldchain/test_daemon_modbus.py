@@ -64,7 +64,13 @@ async def test_daemon_runs_the_modbus_device_from_toml(tmp_path: Path) -> None:
     try:
         async with Gateway(cfg, serve_api=False, telemetry_flush_seconds=0.1) as gw:
             run = asyncio.create_task(gw.run(stop))
-            await gw.journal.append(OpDraft(payload=ReceivePayload(sku="MILK", location="C-01", qty=12), actor="sup1"))
+            await gw.journal.append(
+                OpDraft(
+                    payload=ReceivePayload(sku="MILK", location="C-01", qty=12),
+                    actor="sup1",
+                    occurred_at=gw.clock.now(),
+                )
+            )
             await asyncio.sleep(0.5)
             health = gw.health.get("device:modbus-tcp-1")
             assert health is not None and health.status == "ok", health

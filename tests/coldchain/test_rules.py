@@ -8,10 +8,10 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edge.coldchain import ColdChainRules, HoldLine, RuleOptions
 from edge.config import parse_config
+from edge.rules.coldchain import ColdChainRules, HoldLine, RuleOptions
 from sync.ops import ExceptionPayload, OpDraft, QcHoldPayload, TempAlarmPayload, WorkOrderPayload
-from tests.coldchain.conftest import site
+from tests.support.coldchain import site
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 STOCK = {

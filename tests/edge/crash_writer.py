@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from edge.config import parse_config
-from sync.ops import OpDraft
-from tests.edge.conftest import LOCATIONS, SKUS, open_journal, site_dict
+from sync.ops import OpDraft, utc_now
+from tests.support.edge import LOCATIONS, SKUS, open_journal, site_dict
 
 
 async def main(store_dir: Path, appenders: int) -> None:
@@ -30,6 +30,7 @@ async def main(store_dir: Path, appenders: int) -> None:
                             "qty": rng.randint(1, 9),
                         },
                         "actor": "crash",
+                        "occurred_at": utc_now(),
                     }
                 )
                 op = await journal.append(draft)

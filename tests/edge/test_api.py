@@ -10,10 +10,10 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from edge.cli import app
 from edge.config import ConfigError, SiteConfig, parse_config
 from edge.daemon import Gateway
-from tests.edge.conftest import site_dict
+from tests.support.edge import site_dict
+from wims.cli import app
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from edge.cli import app
+from wims.cli import app
 
 runner = CliRunner()
 
@@ -105,7 +105,7 @@ def test_wims_sim_passes_options_to_the_simulator(sim: str) -> None:
 def _wims(*args: str) -> subprocess.CompletedProcess[str]:
     """``wims`` as a user runs it (the console script's ``main``), reporting whether SQLAlchemy loaded."""
     code = (
-        "import sys, atexit; from edge.cli import main;"
+        "import sys, atexit; from wims.cli import main;"
         " atexit.register(lambda: print('SQLALCHEMY', 'sqlalchemy' in sys.modules));"
         " sys.argv = ['wims', *sys.argv[1:]]; main()"
     )

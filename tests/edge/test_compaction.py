@@ -7,14 +7,18 @@ import asyncio
 from edge.config import SiteConfig
 from edge.store.schema import connect
 from edge.store.verify import verify_database
-from edge.sync_outbox import JournalOutbox
-from sync.ops import OpDraft
-from tests.edge.conftest import open_journal
+from edge.uplink.journal_outbox import JournalOutbox
+from sync.ops import OpDraft, utc_now
+from tests.support.edge import open_journal
 
 
 def _receive(qty: int) -> OpDraft:
     return OpDraft.model_validate(
-        {"payload": {"kind": "receive", "sku": "SKU-0", "location": "A-01", "qty": qty}, "actor": "op1"}
+        {
+            "payload": {"kind": "receive", "sku": "SKU-0", "location": "A-01", "qty": qty},
+            "actor": "op1",
+            "occurred_at": utc_now(),
+        }
     )
 
 

@@ -44,7 +44,7 @@ gtin = "00000000000017"
 
 
 def _wims(*args: str) -> list[str]:
-    return [sys.executable, "-c", "from edge.cli import main; main()", *args]
+    return [sys.executable, "-c", "from wims.cli import main; main()", *args]
 
 
 def test_config_error_names_file_and_key(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from edge.cli import app
+from wims.cli import app
 
 
 @pytest.mark.parametrize("site", ["configs/shanghai-cold.toml", "configs/los-angeles-xb.toml"])

@@ -14,12 +14,12 @@ from edge.store.errors import OpRejected
 from edge.store.journal import Journal
 from edge.store.schema import connect
 from edge.store.verify import verify_database
-from sync.ops import OpDraft, StockStatus
-from tests.edge.conftest import open_journal, site_dict
+from sync.ops import OpDraft, StockStatus, utc_now
+from tests.support.edge import open_journal, site_dict
 
 
 def d(actor: str = "op1", **payload: object) -> OpDraft:
-    return OpDraft.model_validate({"payload": payload, "actor": actor})
+    return OpDraft.model_validate({"payload": payload, "actor": actor, "occurred_at": utc_now()})
 
 
 def receive(sku: str = "SKU-0", loc: str = "A-01", qty: int = 10, lot: str = "") -> OpDraft:
@@ -135,7 +135,7 @@ async def test_restart_continues_the_chain(site: SiteConfig) -> None:
 _WRITER = """
 import asyncio, sys
 from edge.config import parse_config
-from tests.edge.conftest import site_dict, open_journal
+from tests.support.edge import site_dict, open_journal
 from tests.edge.test_journal import receive
 from pathlib import Path
 async def main():

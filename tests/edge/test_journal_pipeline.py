@@ -17,16 +17,16 @@ from pathlib import Path
 import pytest
 
 from edge.config import SiteConfig
+from edge.store.commit_plan import AheadView, Plan, Planner, TransactionView
 from edge.store.errors import OpRejected
 from edge.store.journal import Journal, read_head, write_plan
 from edge.store.masterdata import MasterData
-from edge.store.planner import AheadView, Plan, Planner, TransactionView
 from edge.store.schema import connect
 from edge.store.verify import verify_database
 from sync.clock import SystemClock
 from sync.ops import Op, OpDraft
-from tests.edge.conftest import open_journal
 from tests.edge.test_journal import d, receive
+from tests.support.edge import open_journal
 
 ROOT = Path(__file__).parents[2]
 
@@ -161,7 +161,7 @@ _ONE_APPEND = """
 import asyncio, sys
 from pathlib import Path
 from edge.config import parse_config
-from tests.edge.conftest import open_journal, site_dict
+from tests.support.edge import open_journal, site_dict
 from tests.edge.test_journal import receive
 async def main():
     async with open_journal(parse_config(site_dict(Path(sys.argv[1])))) as j:

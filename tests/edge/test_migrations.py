@@ -10,8 +10,8 @@ import pytest
 from edge.config import SiteConfig
 from edge.store.schema import SCHEMA_VERSION, SchemaTooNew, connect, migrate, schema_version
 from edge.store.verify import verify_database
-from sync.ops import OpDraft
-from tests.edge.conftest import open_journal
+from sync.ops import OpDraft, utc_now
+from tests.support.edge import open_journal
 
 
 def _tables(conn: sqlite3.Connection) -> set[str]:
@@ -35,7 +35,11 @@ async def test_from_previous_version_keeps_the_journal(site: SiteConfig) -> None
     async with open_journal(site) as j:  # a gateway upgraded while stopped migrates at start
         await j.append(
             OpDraft.model_validate(
-                {"payload": {"kind": "receive", "sku": "SKU-0", "location": "A-01", "qty": 3}, "actor": "op1"}
+                {
+                    "payload": {"kind": "receive", "sku": "SKU-0", "location": "A-01", "qty": 3},
+                    "actor": "op1",
+                    "occurred_at": utc_now(),
+                }
             )
         )
     conn = connect(path)

@@ -16,7 +16,7 @@ from sync.ops import GENESIS_HASH, CountPayload, OpDraft, StockStatus, TempAlarm
 
 
 def _draft(**payload: object) -> OpDraft:
-    return OpDraft.model_validate({"payload": payload, "actor": "op1"})
+    return OpDraft.model_validate({"payload": payload, "actor": "op1", "occurred_at": utc_now()})
 
 
 def _chain(n: int) -> list[dict[str, object]]:
@@ -101,6 +101,7 @@ def test_decimal_readings_encode_exactly() -> None:
             since=utc_now(),
         ),
         actor="x",
+        occurred_at=utc_now(),
     )
     body = seal(d, gateway_id="gw", seq=1, prev_hash=GENESIS_HASH, recorded_at="2026-01-01T00:00:00.000000Z")
     assert body["payload"]["value"] == "8.35"

@@ -13,8 +13,8 @@ from edge.config import parse_config
 from edge.store.errors import OpRejected
 from edge.store.schema import connect
 from edge.store.verify import verify_database
-from sync.ops import OpDraft
-from tests.edge.conftest import LOCATIONS, SKUS, open_journal, site_dict
+from sync.ops import OpDraft, utc_now
+from tests.support.edge import LOCATIONS, SKUS, open_journal, site_dict
 
 sku = st.sampled_from(SKUS[:3])
 loc = st.sampled_from(LOCATIONS)
@@ -135,7 +135,9 @@ def test_projection_equals_recomputation(batches: list[list[dict[str, object]]],
                     drafts = []
                     for p in batch:
                         try:
-                            drafts.append(OpDraft.model_validate({"payload": p, "actor": "prop"}))
+                            drafts.append(
+                                OpDraft.model_validate({"payload": p, "actor": "prop", "occurred_at": utc_now()})
+                            )
                         except ValueError:
                             continue  # e.g. a move to the same location: the model refuses it
                     results = await asyncio.gather(*(j.append(x) for x in drafts), return_exceptions=True)
@@ -167,7 +169,7 @@ def test_projection_holds_with_groups_planned_during_fsyncs(ops: list[dict[str, 
         drafts = []
         for p in ops:
             try:
-                drafts.append(OpDraft.model_validate({"payload": p, "actor": "prop"}))
+                drafts.append(OpDraft.model_validate({"payload": p, "actor": "prop", "occurred_at": utc_now()}))
             except ValueError:
                 continue
 

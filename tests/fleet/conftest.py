@@ -25,6 +25,7 @@ import pytest
 import structlog
 from jsonschema import Draft202012Validator
 
+from edge.aio import cancel_until_done
 from edge.fleet.config import FleetConfig
 from edge.fleet.examples import loop_layout
 from edge.fleet.layout import Layout, LayoutGraph
@@ -180,10 +181,9 @@ async def running_fleet(
     finally:
         for link in fleet.links.values():
             await link.close()
-        for task in [*fleet.tasks, runner]:
-            task.cancel()
-        # Bounded: an MQTT client stuck on a broken socket must not hang the run past the test's verdict.
-        _, stuck = await asyncio.wait([*fleet.tasks, runner], timeout=15)
+        # Cancelled until they end (a cancel racing an MQTT reply is dropped by 3.11's wait_for), but
+        # bounded: an MQTT client stuck on a broken socket must not hang the run past the test's verdict.
+        stuck = await cancel_until_done([*fleet.tasks, runner], timeout=15)
         if stuck:
             structlog.get_logger("wims.tests").warning(
                 "fleet.teardown_stuck", tasks=sorted(t.get_name() for t in stuck)

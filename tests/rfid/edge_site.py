@@ -47,7 +47,7 @@ def site(per_line: int = 250, outbound: int = 5) -> dict[str, Any]:
 async def edge_context(path: Path, clock: Any, config: dict[str, Any] | None = None) -> AsyncIterator[Any]:
     """A real EdgeContext over a journal at ``path`` (reopened across 'gateway restarts')."""
     from edge.config import parse_config
-    from tests.edge.conftest import edge_context as open_context
+    from tests.support.edge import edge_context as open_context
 
     async with open_context(parse_config(config or site()), clock, path=path, logger="test.rfid") as ctx:
         yield ctx

@@ -7,8 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from drivers.rfid.epc import decode_epc, decode_epc_hex, gs1_check_digit
+from drivers.rfid.epc import decode_epc, decode_epc_hex
 from firmware_sim.llrp.tags import check_digit, sgtin96, sscc96
+from sync.codes import gtin_check_digit as gs1_check_digit
 
 # (partition, company prefix, item reference with indicator digit, serial)
 SGTIN_VECTORS = [

@@ -123,7 +123,7 @@ async def test_cycle_count_zone_counts_against_the_journal_book(tmp_path: Path) 
     )
     async with edge_context(tmp_path / "j.sqlite", clock) as ctx:
         receive = ReceivePayload(sku="SKU-0", location="A-01", qty=4)
-        await ctx.journal.append(OpDraft(payload=receive, actor="system"))
+        await ctx.journal.append(OpDraft(payload=receive, actor="system", occurred_at=clock.now()))
         dev = RfidDevice(device, ctx)
         writer = __import__("asyncio").create_task(dev._writer())
         from drivers.rfid import TagRead

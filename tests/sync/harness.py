@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from cloud.devserver import CloudProcess as DevCloud
-from edge.config import SiteConfig, gtin14, parse_config
+from edge.config import SiteConfig, parse_config
 from edge.daemon import Gateway
 from sync.canonical import body_from_stored, verify_chain
+from sync.codes import gtin14
 
 SKUS = [f"SKU-{i}" for i in range(20)]
 LOCS = [f"L-{i}" for i in range(10)]

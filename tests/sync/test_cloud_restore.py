@@ -7,7 +7,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from sync.ops import OpDraft
+from sync.ops import OpDraft, utc_now
 from tests.sync.harness import CloudProcess, edge_stock, running, site, wait_synced
 
 
@@ -17,7 +17,11 @@ async def _receive(gw: object, n: int) -> None:
         *(
             journal.append(
                 OpDraft.model_validate(
-                    {"payload": {"kind": "receive", "sku": "SKU-1", "location": "L-1", "qty": 1}, "actor": "t"}
+                    {
+                        "payload": {"kind": "receive", "sku": "SKU-1", "location": "L-1", "qty": 1},
+                        "actor": "t",
+                        "occurred_at": utc_now(),
+                    }
                 )
             )
             for _ in range(n)

@@ -18,9 +18,10 @@ from pathlib import Path
 import pytest
 
 from cloud.devserver import free_port
-from edge.config import gtin14, parse_config
+from edge.config import parse_config
 from edge.daemon import Gateway
 from sync.clock import ManualClock
+from sync.codes import gtin14
 from sync.ops import OpDraft
 from tests.sync.harness import LOCS, SKUS, CloudProcess, edge_stock
 

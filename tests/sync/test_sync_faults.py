@@ -11,11 +11,11 @@ import pytest
 from typer.testing import CliRunner
 
 from cloud.devserver import free_port
-from edge.cli import app
 from edge.config import SiteConfig
-from sync.ops import OpDraft
+from sync.ops import OpDraft, utc_now
 from tests.support.faultproxy import FaultProxy, Faults
 from tests.sync.harness import LOCS, SKUS, CloudProcess, edge_stock, running, site, wait_synced
+from wims.cli import app
 
 
 async def _workload(gw: object, n: int, seed: int, concurrency: int = 20) -> None:
@@ -30,7 +30,9 @@ async def _workload(gw: object, n: int, seed: int, concurrency: int = 20) -> Non
                 "location": rng.choice(LOCS),
                 "qty": rng.randint(1, 5),
             }
-            await journal.append(OpDraft.model_validate({"payload": payload, "actor": f"w{k}"}))
+            await journal.append(
+                OpDraft.model_validate({"payload": payload, "actor": f"w{k}", "occurred_at": utc_now()})
+            )
 
     await asyncio.gather(*(worker(k) for k in range(concurrency)))
 

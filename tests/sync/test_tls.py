@@ -7,13 +7,17 @@ from pathlib import Path
 
 import trustme
 
-from sync.ops import OpDraft
+from sync.ops import OpDraft, utc_now
 from tests.sync.harness import CloudProcess, running, site, wait_synced
 
 
 def _receive() -> OpDraft:
     return OpDraft.model_validate(
-        {"payload": {"kind": "receive", "sku": "SKU-1", "location": "L-1", "qty": 2}, "actor": "tls"}
+        {
+            "payload": {"kind": "receive", "sku": "SKU-1", "location": "L-1", "qty": 2},
+            "actor": "tls",
+            "occurred_at": utc_now(),
+        }
     )
 
 

@@ -8,7 +8,7 @@ import uuid
 import orjson
 
 from sync.canonical import uuid_texts
-from sync.ops import OpDraft, ReceivePayload, uuid7
+from sync.ops import OpDraft, ReceivePayload, utc_now, uuid7
 
 
 def _millis(u: uuid.UUID) -> int:
@@ -31,7 +31,10 @@ def test_a_burst_stays_ordered_and_does_not_run_ahead_of_the_clock() -> None:
 
 
 def test_drafts_get_one_by_default() -> None:
-    a, b = (OpDraft(payload=ReceivePayload(sku="S", location="L", qty=1), actor="t") for _ in range(2))
+    a, b = (
+        OpDraft(payload=ReceivePayload(sku="S", location="L", qty=1), actor="t", occurred_at=utc_now())
+        for _ in range(2)
+    )
     assert type(a.op_id) is uuid.UUID and a.op_id.version == 7 and a.op_id < b.op_id
 
 

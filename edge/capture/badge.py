@@ -29,8 +29,9 @@ from drivers.badge import (
 )
 from edge.config import Device
 from edge.context import EdgeContext
-from edge.sessions import Session, StationSessions
+from edge.identity.stations import Session, StationSessions
 from edge.store.errors import OpRejected
+from sync.codes import Code
 from sync.ops import ExceptionPayload, OpDraft, SessionPayload
 
 
@@ -38,7 +39,7 @@ class BadgeOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     reader: str = ""
-    station: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/\-]*$", max_length=64)
+    station: Code | None = None
     idle_timeout_s: float = Field(default=900.0, gt=0)
     backoff_max_s: float = Field(default=30.0, gt=0)
 
@@ -161,5 +162,5 @@ class BadgeStation:
 
 
 async def run_badge_device(device: Device, ctx: EdgeContext) -> None:
-    """Runner for ``kind = "badge"`` devices (see ``edge.devices``): runs until cancelled."""
+    """Runner for ``kind = "badge"`` devices (see ``edge.capture.runners``): runs until cancelled."""
     await BadgeStation(device, ctx).run()

@@ -22,9 +22,9 @@ DeviceRunner = Callable[[Device, "EdgeContext"], Awaitable[None]]
 RUNNERS: dict[str, str] = {
     "rfid": "edge.capture.rfid:run_rfid_device",
     "scanner": "edge.capture.scan:run_scanner_device",
-    "camera": "edge.capture.scan:run_camera_device",
-    "modbus": "edge.coldchain:run_modbus_device",
-    "badge": "edge.badge_session:run_badge_device",
+    "camera": "edge.capture.camera:run_camera_device",
+    "modbus": "edge.capture.modbus:run_modbus_device",
+    "badge": "edge.capture.badge:run_badge_device",
 }
 """AGVs are not devices here: the fleet master serves every AGV on the site's broker, started once from
 the ``[fleet]`` section (``edge.fleet.runner.run_fleet``)."""

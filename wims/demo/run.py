@@ -27,10 +27,10 @@ from rich.table import Table
 
 from edge.config import Location, SiteConfig
 from edge.daemon import Gateway
-from edge.demo_devices import DemoDevices, asn_labels
 from edge.logs import configure_logging
 from edge.store.schema import connect
 from edge.store.verify import verify_database
+from wims.demo.devices import DemoDevices, asn_labels
 
 
 class _Floor:

@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from prometheus_client import Counter, Gauge
 
 from edge.context import EdgeContext
 from edge.health import Status
-from edge.sync_outbox import JournalOutbox
+from edge.store import sync_state
+from edge.uplink.journal_outbox import JournalOutbox
+from edge.uplink.status import backlog_facts
 from sync.agent.agent import Backoff, SyncAgent, SyncStatus
 from sync.agent.client import CloudClient
 from sync.canonical import iso_utc
-
-
-def _age_seconds(iso: str | None, now: datetime) -> float:
-    if not iso:
-        return 0.0
-    return max(0.0, (now - datetime.fromisoformat(iso.replace("Z", "+00:00"))).total_seconds())
 
 
 class SyncRunner:
@@ -64,9 +60,13 @@ class SyncRunner:
         self._errors_seen = 0
 
     async def run(self) -> None:
-        async with self.cloud, asyncio.TaskGroup() as tg:
-            tg.create_task(self.agent.run(), name="sync-agent-loops")
-            tg.create_task(self._compact_loop(), name="sync-compaction")
+        self.ctx.health.refresh_with("sync", lambda: self._changed(self.agent.status))
+        try:
+            async with self.cloud, asyncio.TaskGroup() as tg:
+                tg.create_task(self.agent.run(), name="sync-agent-loops")
+                tg.create_task(self._compact_loop(), name="sync-compaction")
+        finally:
+            self.ctx.health.refresh_with("sync", None)
 
     async def _compact_loop(self) -> None:
         cfg = self.ctx.config.sync
@@ -77,27 +77,19 @@ class SyncRunner:
     async def compact_now(self) -> int:
         """Compact ops that the cloud acknowledged and that are older than the retention period."""
         cutoff = self.ctx.clock.now() - timedelta(days=self.ctx.config.sync.retention_days)
-        row = self.ctx.journal.read_one(
-            "SELECT max(seq) FROM journal WHERE seq <= ? AND recorded_at < ?",
-            (self.agent.status.acked_seq, iso_utc(cutoff)),
-        )
-        if not row or row[0] is None:
+        up_to = self.ctx.journal.read(sync_state.compactable_seq, self.agent.status.acked_seq, iso_utc(cutoff))
+        if up_to is None:
             return 0
-        removed = await self.ctx.journal.compact(int(row[0]))
-        self.ctx.log.info("sync.compacted", up_to_seq=int(row[0]), removed=removed)
+        removed = await self.ctx.journal.compact(up_to)
+        self.ctx.log.info("sync.compacted", up_to_seq=up_to, removed=removed)
         return removed
 
     def snapshot(self) -> dict[str, object]:
         st = self.agent.status
-        now = self.ctx.clock.now()
-        st.head_seq = self.outbox.head_seq()
-        oldest = self.outbox.oldest_unacked_recorded_at(st.acked_seq)
+        backlog = self.outbox.backlog(st.acked_seq)
+        st.head_seq = backlog.head_seq
         return {
-            "acked_seq": st.acked_seq,
-            "head_seq": st.head_seq,
-            "backlog_ops": st.backlog_ops,
-            "backlog_bytes": self.outbox.backlog_bytes(st.acked_seq),
-            "oldest_unacked_age_s": round(_age_seconds(oldest, now), 3),
+            **backlog_facts(backlog, self.ctx.clock.now()),
             "last_success_at": st.last_success_at.isoformat() if st.last_success_at else None,
             "last_error": st.last_error,
             "last_error_at": st.last_error_at.isoformat() if st.last_error_at else None,

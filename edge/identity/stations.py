@@ -1,6 +1,6 @@
 """Who is logged in at which station: the operator becomes the actor of the ops made there.
 
-Badge readers start and end sessions (``edge/badge_session.py``); every part that records an op at a
+Badge readers start and end sessions (``edge/capture/badge.py``); every part that records an op at a
 station (scanners, RFID read points, handheld API) asks ``actor_for(station)`` and calls ``touch`` so
 the idle timeout starts again. A station is named by its location code unless configured otherwise.
 """

@@ -16,13 +16,13 @@ the supervisor role and records ``qc_release`` under that person). A sensor sile
 temperature is not an excursion). Implausible values (a broken probe's 0x7FFF) are recorded once
 as an ``exception`` op and otherwise ignored, so a stuck-high probe reads as silence, not as heat.
 
-``ColdChainRules`` is pure (readings and time in, ``OpDraft`` out); ``run_modbus_device`` wires it to
-a ``ModbusBus``, the journal, telemetry and health.
+``ColdChainRules`` is pure (readings and time in, ``OpDraft`` out): the Modbus runner
+(``edge.capture.modbus``) feeds it and appends what it returns; a person's release of held stock is
+``edge.floor.holds.release_zone``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -30,25 +30,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from drivers.modbus import BusEvent, BusState, ModbusBus, ModbusConfigError, PollFailed, Reading, parse_bus_options
-from edge.config import Device, Zone
-from edge.context import EdgeContext
-from edge.health import Status
-from edge.store.errors import OpRejected
-from sync.ops import (
-    AlarmState,
-    ExceptionPayload,
-    Op,
-    OpDraft,
-    OpKind,
-    QcHoldPayload,
-    QcReleasePayload,
-    StockStatus,
-    TempAlarmPayload,
-    WorkOrderPayload,
-)
+from sync.masterdata import Zone
+from sync.ops import AlarmState, ExceptionPayload, OpDraft, QcHoldPayload, TempAlarmPayload, WorkOrderPayload
 
 AlarmKind = Literal["temp_high", "temp_low", "humidity_high", "humidity_low"]
 SYSTEM_ACTOR = "system"
@@ -296,188 +281,3 @@ class ColdChainRules:
 
     def _draft(self, payload: Any, at: datetime) -> OpDraft:
         return OpDraft(payload=payload, actor=SYSTEM_ACTOR, device_id=self.device_id, occurred_at=at)
-
-
-# ---- wiring: bus -> rules -> journal, telemetry, health -------------------------------------------
-
-
-class ReleaseRefused(PermissionError):
-    """Only a supervisor (or admin) may release held stock; nothing was recorded."""
-
-
-def zone_stock(ctx: EdgeContext, zone: str, status: StockStatus = StockStatus.AVAILABLE) -> list[HoldLine]:
-    """The zone's positive stock lines in ``status``, from the journal's projection."""
-    lines: list[HoldLine] = []
-    for loc in ctx.master.locations_in_zone(zone):
-        for s in ctx.journal.stock(warehouse=ctx.warehouse, location=loc.code, status=status.value):
-            if s.qty > 0:
-                lines.append(HoldLine(s.sku, s.lot, s.location, s.qty))
-    return lines
-
-
-async def release_zone(
-    ctx: EdgeContext,
-    zone: str,
-    *,
-    actor: str,
-    to_status: Literal[StockStatus.AVAILABLE, StockStatus.DAMAGED] = StockStatus.AVAILABLE,
-    note: str = "",
-    work_order_id: str | None = None,
-) -> list[Op]:
-    """A supervisor's decision on a zone's held stock: ``qc_release`` per line, under their name."""
-    operator = ctx.master.operators.get(actor)
-    if operator is None or not {"supervisor", "admin"} & set(operator.roles):
-        raise ReleaseRefused(f"{actor!r} is not a supervisor: held stock in {zone!r} stays on hold")
-    now = ctx.clock.now()
-    drafts = [
-        OpDraft(
-            payload=QcReleasePayload(
-                sku=h.sku, lot=h.lot, location=h.location, qty=h.qty, to_status=to_status, note=note[:500]
-            ),
-            actor=actor,
-            occurred_at=now,
-        )
-        for h in zone_stock(ctx, zone, StockStatus.QC_HOLD)
-    ]
-    if work_order_id is not None:
-        drafts.append(
-            OpDraft(
-                payload=WorkOrderPayload(
-                    work_order_id=work_order_id,
-                    action="close",
-                    wo_type="temp_excursion",
-                    zone=zone,
-                    assignee=actor,
-                    description=note[:1000],
-                ),
-                actor=actor,
-                occurred_at=now,
-            )
-        )
-    return [await ctx.journal.append(d) for d in drafts]
-
-
-class ColdChainRunner:
-    """One configured Modbus bus (a ``[[devices]]`` entry of kind ``modbus``) feeding the rules."""
-
-    def __init__(self, device: Device, ctx: EdgeContext) -> None:
-        opts = dict(device.options)
-        try:
-            rules = RuleOptions.model_validate(opts.pop("rules", {}))
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            raise ModbusConfigError(".".join(map(str, ("options.rules", *err["loc"]))), err["msg"]) from None
-        self.bus_options = parse_bus_options(opts)
-        self.device = device
-        self.ctx = ctx
-        self.component = f"device:{device.id}"
-        self.rules = ColdChainRules(
-            ctx.master.zones,
-            rules,
-            stock=lambda z: zone_stock(ctx, z),
-            device_id=device.id,
-            poll_interval_s=self.bus_options.poll_interval_s,
-            location=device.location,
-        )
-        now = ctx.clock.monotonic()
-        for s in self.bus_options.sensors:
-            zone = s.zone or device.zone
-            if zone is None or zone not in ctx.master.zones:
-                raise ModbusConfigError(f"options.sensors.{s.id}.zone", f"unknown or missing zone {zone!r}")
-            self.rules.add_sensor(s.id, zone, now)
-        self._restore_alarms()
-        self.cycles = 0
-        self.bus: ModbusBus | None = None
-        self._progress = asyncio.Condition()
-
-    def _restore_alarms(self) -> None:
-        after = 0
-        while batch := self.ctx.journal.entries(after=after, limit=1000, kind=OpKind.TEMP_ALARM):
-            for entry in batch:
-                op = entry.op()
-                if op.device_id == self.device.id and isinstance(op.payload, TempAlarmPayload):
-                    self.rules.restore(op.payload, op.op_id)
-            after = batch[-1].seq
-
-    async def run(self) -> None:
-        async with ModbusBus(self.device.id, self.bus_options, clock=self.ctx.clock) as bus:
-            self.bus = bus
-            async with asyncio.TaskGroup() as tg:
-                tg.create_task(self._tick_forever(), name=f"coldchain-tick:{self.device.id}")
-                async for ev in bus.events():
-                    await self._handle(ev)
-
-    async def wait_cycles(self, n: int, timeout: float = 10.0) -> None:
-        """Wait until ``n`` polling cycles are fully handled (journal included); for tests and tools."""
-        async with self._progress:
-            await asyncio.wait_for(self._progress.wait_for(lambda: self.cycles >= n), timeout)
-
-    async def _tick_forever(self) -> None:
-        while True:
-            await self.ctx.clock.sleep(self.bus_options.poll_interval_s)
-            await self._append(self.rules.tick(self.ctx.clock.now(), self.ctx.clock.monotonic()))
-
-    async def _handle(self, ev: BusEvent) -> None:
-        if isinstance(ev, Reading):
-            for name, value in ev.values.items():
-                self.ctx.telemetry.record(f"{ev.sensor_id}/{name}", value, ev.at)
-            await self._append(self.rules.observe(ev.sensor_id, ev.values, ev.at, ev.monotonic))
-        elif isinstance(ev, PollFailed):
-            if ev.consecutive in (1, 3) or ev.consecutive % 100 == 0:
-                self.ctx.log.warning(
-                    "modbus.poll_failed",
-                    bus=ev.bus_id,
-                    sensor=ev.sensor_id,
-                    kind=ev.kind,
-                    detail=ev.detail,
-                    consecutive=ev.consecutive,
-                )
-        elif isinstance(ev, BusState):
-            self.ctx.log.info(
-                "modbus.bus_state", bus=ev.bus_id, connected=ev.connected, detail=ev.detail, attempt=ev.attempt
-            )
-        else:
-            await self._append(self.rules.tick(self.ctx.clock.now(), self.ctx.clock.monotonic()))
-            async with self._progress:
-                self.cycles += 1
-                self._progress.notify_all()
-        self._report_health()
-
-    def _report_health(self) -> None:
-        bus = self.bus
-        if bus is None:
-            return
-        failing = sorted(sid for sid, st in bus.stats.items() if st.consecutive_failures >= 3)
-        alarms = self.rules.active_alarms()
-        status: Status
-        if not bus.connected:
-            status, detail = "down", f"bus {self.bus_options.target} not connected"
-        elif failing:
-            status, detail = "degraded", f"silent or failing sensors: {', '.join(failing)}"
-        else:
-            status, detail = "ok", f"{len(bus.stats)} sensors answering"
-        self.ctx.health.set(
-            self.component,
-            status,
-            detail,
-            self.ctx.clock.now(),
-            kind="modbus",
-            sensors={sid: st.as_dict() for sid, st in bus.stats.items()},
-            alarms=[f"{s}:{k}" for s, k in alarms],
-            cycles=bus.bus_stats.cycles,
-        )
-
-    async def _append(self, drafts: list[OpDraft]) -> None:
-        for draft in drafts:
-            try:
-                await self.ctx.journal.append(draft)
-            except OpRejected as exc:  # stock moved between the look-up and the hold: logged, not fatal
-                self.ctx.log.warning("coldchain.op_rejected", kind=draft.kind.value, code=exc.code, message=exc.message)
-
-
-async def run_modbus_device(device: Device, ctx: EdgeContext) -> None:
-    """Runner for ``kind = "modbus"`` devices (see ``edge.devices``): one bus, polled until cancelled."""
-    await ColdChainRunner(device, ctx).run()
-
-
-run_modbus_bus = run_modbus_device

@@ -1,0 +1,40 @@
+"""The journal over HTTP: append an op (answered once it is durable), list ops, read one."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query
+
+from edge.api.deps import Ctx
+from edge.api.schemas import OpIn, OpsPage, op_body
+from sync.ops import OpKind
+
+router = APIRouter(tags=["ops"])
+
+
+@router.post("/ops", status_code=201)
+async def post_op(op: OpIn, ctx: Ctx) -> dict[str, Any]:
+    """Append one op; answers once it is durable. Re-posting the same op_id returns the stored op."""
+    stored = await ctx.journal.append(op.draft(ctx.clock.now()))
+    return op_body(stored)
+
+
+@router.get("/ops")
+async def get_ops(
+    ctx: Ctx,
+    after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 100,
+    kind: OpKind | None = None,
+) -> OpsPage:
+    entries = ctx.journal.entries(after=after, limit=limit, kind=kind)
+    nxt = entries[-1].seq if entries else after
+    return OpsPage(ops=[e.body for e in entries], head_seq=ctx.journal.head()[0], next_after=nxt)
+
+
+@router.get("/ops/{seq}")
+async def get_op(seq: int, ctx: Ctx) -> dict[str, Any]:
+    entries = ctx.journal.entries(after=seq - 1, limit=1)
+    if not entries or entries[0].seq != seq:
+        raise HTTPException(404, f"no op with seq {seq}")
+    return entries[0].body

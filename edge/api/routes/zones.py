@@ -1,0 +1,33 @@
+"""A supervisor's release of a zone's held stock (after a temperature excursion)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+
+from edge.api.deps import Ctx
+from edge.api.schemas import ZoneRelease, op_body
+from edge.floor.holds import ReleaseRefused, release_zone
+from sync.ops import StockStatus
+
+router = APIRouter(tags=["zones"])
+
+
+@router.post("/zones/{zone}/release")
+async def release(zone: str, req: ZoneRelease, ctx: Ctx) -> list[dict[str, Any]]:
+    """Release a zone's qc_hold stock: only a supervisor may, and every line becomes a qc_release op."""
+    if zone not in ctx.master.zones:
+        raise HTTPException(404, f"unknown zone {zone!r}")
+    try:
+        ops = await release_zone(
+            ctx,
+            zone,
+            actor=req.actor,
+            to_status=StockStatus(req.to_status),  # type: ignore[arg-type]
+            note=req.note,
+            work_order_id=req.work_order_id,
+        )
+    except ReleaseRefused as exc:
+        raise HTTPException(403, str(exc)) from None
+    return [op_body(op) for op in ops]

@@ -1,0 +1,105 @@
+"""Master data: the catalogue a site works against (zones, locations, SKUs, operators, orders).
+
+One model per record, used by the gateway's site config, by the ``master_data`` command the cloud sends
+and by the edge store that keeps it. Records are strict (unknown keys are refused) and frozen.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from sync.codes import Code, gtin_check_digit
+from sync.roles import PersonRole, Role
+
+
+class Record(BaseModel):
+    """Base of every master-data record: unknown keys are an error, values never change in place."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+TemperatureClass = Literal["ambient", "chilled", "frozen", "controlled"]
+
+
+class Zone(Record):
+    code: Code
+    name: str = ""
+    temperature_class: TemperatureClass = "ambient"
+    temp_min_c: Decimal | None = None
+    temp_max_c: Decimal | None = None
+    humidity_max_pct: Decimal | None = None
+    supervisor: str | None = None
+
+    @model_validator(mode="after")
+    def _limits_ordered(self) -> Zone:
+        if self.temp_min_c is not None and self.temp_max_c is not None and self.temp_min_c >= self.temp_max_c:
+            raise ValueError("temp_min_c must be below temp_max_c")
+        return self
+
+
+LocationType = Literal["dock", "staging", "rack", "floor", "pick_face", "pack_station", "qc", "charger"]
+
+
+class Location(Record):
+    code: Code
+    zone: Code
+    type: LocationType = "rack"
+    capacity: int = Field(default=0, ge=0, description="Base units it holds; 0 means unlimited.")
+    x: float = 0.0
+    y: float = 0.0
+
+
+class Sku(Record):
+    code: Code
+    gtin: str = Field(pattern=r"^\d{14}$", description="GTIN-14 (pad GTIN-13/12/8 with leading zeros).")
+    name: str = ""
+    base_unit: str = "EA"
+    length_mm: int = Field(default=0, ge=0)
+    width_mm: int = Field(default=0, ge=0)
+    height_mm: int = Field(default=0, ge=0)
+    weight_g: int = Field(default=0, ge=0)
+    temperature_class: TemperatureClass = "ambient"
+    hazmat_class: str | None = None
+    lot_tracked: bool = False
+    cost_price: Decimal | None = Field(default=None, description="Visible to admin and planner roles only.")
+    currency: str = "CNY"
+    supplier: str | None = Field(default=None, description="Visible to admin and planner roles only.")
+
+    @field_validator("gtin")
+    @classmethod
+    def _check_digit(cls, v: str) -> str:
+        expected = gtin_check_digit(v[:13])
+        if v[13] != expected:
+            raise ValueError(f"GTIN {v} has a bad check digit (it should end in {expected})")
+        return v
+
+
+class Operator(Record):
+    id: Code
+    name: str = ""
+    badge_uid: str | None = Field(default=None, pattern=r"^[0-9A-F]{8,20}$")
+    roles: list[PersonRole] = Field(default_factory=lambda: [Role.OPERATOR])
+
+
+class OrderLine(Record):
+    line: int = Field(ge=1)
+    sku: Code
+    qty: int = Field(gt=0)
+    lot: str = ""
+
+
+class InboundOrder(Record):
+    id: Code
+    supplier: str = ""
+    dock: Code | None = None
+    lines: list[OrderLine] = Field(min_length=1)
+
+
+class OutboundOrder(Record):
+    id: Code
+    customer: str = ""
+    carrier: str = ""
+    lines: list[OrderLine] = Field(min_length=1)
