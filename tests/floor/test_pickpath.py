@@ -136,6 +136,11 @@ def test_plan_pick_path_orders_location_codes() -> None:
     for name in PLANNERS:
         assert plan_pick_path(ONE_BLOCK, codes, name).length_m >= path.length_m - 1e-9
     assert plan_pick_path(ONE_BLOCK, []).locations == ()
+    wide = PickGrid(parse_layout({"grid": {"aisles": 4, "aisle_spacing_m": 3, "blocks": [3] * 6}}))
+    deep = ["01-1-01L", "04-6-03R", "02-4-02L"]
+    assert plan_pick_path(wide, deep).planner == "ortools"  # 7 cross-aisles: beyond the exact planner
+    with pytest.raises(ValueError, match="up to 5 cross-aisles, not 7"):
+        plan_pick_path(wide, deep, "optimal")
     with pytest.raises(ValueError, match="unknown planner 'fastest'"):
         plan_pick_path(ONE_BLOCK, codes, "fastest")
     with pytest.raises(KeyError, match="P99-01L"):

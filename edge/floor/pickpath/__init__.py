@@ -3,6 +3,7 @@
 ``plan_pick_path(grid, locations, planner)`` is what the wave and pick-list code calls; ``PLANNERS``
 names every planner so a site or a benchmark can compare them on the same orders:
 
+- ``auto`` (the default): ``optimal`` up to 5 cross-aisles, ``ortools`` beyond
 - ``optimal``: exact (Ratliff & Rosenthal's dynamic program, any number of cross-aisles; ``optimal.py``)
 - ``ortools``: OR-Tools routing on the walking distances, with a time limit (``solver.py``)
 - ``s_shape``, ``largest_gap``, ``combined``: the classic heuristics, as baselines (``heuristics.py``)
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 
 from edge.floor.layout import PickGrid, Position
 from edge.floor.pickpath.heuristics import combined, largest_gap, s_shape
-from edge.floor.pickpath.optimal import optimal_route
+from edge.floor.pickpath.optimal import MAX_CROSS_AISLES, optimal_route
 from edge.floor.pickpath.route import Route
 from edge.floor.pickpath.solver import ortools_route
 
@@ -39,8 +40,10 @@ class PickPath:
     length_m: float
 
 
-def plan_pick_path(grid: PickGrid, locations: Sequence[str], planner: str = "optimal") -> PickPath:
+def plan_pick_path(grid: PickGrid, locations: Sequence[str], planner: str = "auto") -> PickPath:
     """Sequence ``locations`` (codes the layout knows; a ``KeyError`` names one it does not)."""
+    if planner == "auto":
+        planner = "optimal" if len(grid.ys) <= MAX_CROSS_AISLES else "ortools"
     try:
         plan = PLANNERS[planner]
     except KeyError:
