@@ -71,6 +71,10 @@ location_format = "{aisle:02d}-{block}-{slot:02d}{side}"   # 01-1-01L .. 10-2-15
 """
 
 
+MAX_SLOTS = 200_000
+"""A layout larger than this is a typo, not a warehouse (and would take the gateway's memory)."""
+
+
 class LayoutError(ValueError):
     """A layout that cannot be used; each problem names its key (``layout.slots[3].aisle: ...``)."""
 
@@ -125,6 +129,9 @@ class GridSpec(_Strict):
 
     @model_validator(mode="after")
     def _format_works(self) -> GridSpec:
+        slots = self.aisles * sum(self.blocks) * 2
+        if slots > MAX_SLOTS:
+            raise ValueError(f"the grid expands to {slots:,} slots, more than {MAX_SLOTS:,}")
         try:
             a = self.location_format.format(aisle=1, block=1, slot=1, side="L")
             b = self.location_format.format(aisle=1, block=1, slot=1, side="R")

@@ -43,6 +43,7 @@ def test_unknown_location_is_named() -> None:
         (lambda g: g.update(location_format="{rack}{side}"), "location_format"),
         (lambda g: g.update(colour="red"), "layout.grid.colour: Extra inputs are not permitted"),
         (lambda g: g.update(aisle_spacing_m=-3), "layout.grid.aisle_spacing_m: Input should be greater than 0"),
+        (lambda g: g.update(aisles=900, blocks=[500, 500]), "the grid expands to 1,800,000 slots, more than 200,000"),
     ],
 )
 def test_bad_grid_names_the_key(change: object, message: str) -> None:
