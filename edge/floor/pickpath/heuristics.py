@@ -61,8 +61,8 @@ def _plan(name: str, grid: PickGrid, points: list[Position], block_fn: Callable[
         for ps in b.values():
             ps.sort()
     far = max(i for i, b in enumerate(blocks) if b)
-    aisles = sorted({a for b in blocks for a in b}, key=lambda a: abs(grid.xs[a] - grid.depot_x))
-    first = min(aisles, key=lambda a: grid.xs[a]) if len(aisles) > 1 else aisles[0]
+    aisles = {a for b in blocks for a in b}
+    first = min(aisles)  # the left-most aisle holding picks (aisles are indexed left to right)
     mw = _MirroredWalk(walk, m)
     if len(aisles) == 1 and far == 0:  # one aisle of one block: in and out
         mw.to_aisle(first)
