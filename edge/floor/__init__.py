@@ -1,0 +1,1 @@
+"""Floor work on the gateway: the picking layout, pick paths, putaway and (later) tasks and work orders."""
