@@ -38,7 +38,7 @@ from typing import Annotated, Any, Literal, NamedTuple
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from sync.ops import Code
+from sync.codes import Code
 
 Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$")]
 Metres = Annotated[float, Field(ge=-100_000, le=100_000, allow_inf_nan=False)]

@@ -14,8 +14,8 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from edge.config import Location, Sku, TemperatureClass, Zone
 from edge.floor.layout import PickGrid
+from sync.masterdata import Location, Sku, TemperatureClass, Zone
 
 STORAGE_TYPES = frozenset({"rack", "floor", "pick_face"})
 """Location types a putaway may fill; docks, staging, QC, pack stations and chargers are not storage."""

@@ -55,7 +55,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from edge.rules.actions import Action
 from edge.rules.events import Event
 from edge.rules.symbols import SUBJECTS, subject_values, symbol_types
-from sync.ops import Code, Op, OpDraft
+from sync.codes import Code
+from sync.ops import Op, OpDraft
 
 
 class RulesError(ValueError):

@@ -13,7 +13,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sync.ops import Code
+from sync.codes import Code
 
 
 def _now() -> datetime:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from edge.floor.layout import LayoutError, PickGrid, parse_layout
 from edge.rules.engine import RulesError, evaluate_all, parse_rules
 from edge.rules.events import ShortPick
-from sync.ops import OpDraft, ReceivePayload
+from sync.ops import OpDraft, ReceivePayload, utc_now
 
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(-5, 50), st.floats(-10, 100, allow_nan=False), st.text(max_size=12)
@@ -57,7 +57,7 @@ def test_rules_parse_or_are_refused_with_reasons(data: dict[str, Any]) -> None:
     except RulesError as exc:
         assert exc.problems and all(isinstance(p, str) and p for p in exc.problems)
         return
-    op = OpDraft(payload=ReceivePayload(sku="MILK", location="D", qty=5), actor="op1")
+    op = OpDraft(payload=ReceivePayload(sku="MILK", location="D", qty=5), actor="op1", occurred_at=utc_now())
     for subject in (op, ShortPick(order_id="O", sku="MILK", location="A", wanted=3, picked=1)):
         result = evaluate_all(rules, subject)
         assert all(f.ruleset_hash == rules.hash for f in result.firings)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from edge.config import gtin14, parse_config
+from edge.config import parse_config
 from edge.floor.layout import PickGrid, parse_layout
 from edge.floor.putaway import CapacityError, Putaway, Receipt
 from edge.floor.storage import LocationLimits, PutawaySku, StorageLocation, storage_locations
 from edge.floor.velocity import velocity_classes
+from sync.codes import gtin14
 
 MILK = PutawaySku("MILK", "chilled", None, 1_000.0, 1_050.0)
 ACETONE = PutawaySku("ACETONE", "ambient", "3", 1_200.0, 900.0)

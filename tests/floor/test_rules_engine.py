@@ -72,7 +72,9 @@ def test_a_rule_fires_with_typed_actions_and_filled_templates(tmp_path: Path) ->
     )
     assert evaluate(rules, receive(99)) == []
     assert evaluate(rules, receive(500, location="A-01")) == []
-    putaway = OpDraft(payload=PutawayPayload(sku="MILK", from_location="D", to_location="A", qty=1), actor="op1")
+    putaway = OpDraft(
+        payload=PutawayPayload(sku="MILK", from_location="D", to_location="A", qty=1), actor="op1", occurred_at=T0
+    )
     assert evaluate(rules, putaway) == []  # rules only see their own kind
 
 
@@ -240,6 +242,7 @@ def test_cold_chain_excursion_runs_as_rules() -> None:
         ),
         actor="system",
         device_id="bus-1",
+        occurred_at=T0,
     )
     (firing,) = evaluate(rules, alarm)
     hold, work_order = firing.actions
