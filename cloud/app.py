@@ -9,15 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import math
 from collections.abc import AsyncIterator
-from typing import Any
 
 import psycopg
-from fastapi import FastAPI, Request
-from fastapi.encoders import jsonable_encoder
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi import FastAPI
+from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from sqlalchemy import exc as sa_exc
 
@@ -29,13 +25,17 @@ from cloud.events.hub import EventBus, EventHub, listen
 from cloud.events.routes import router as events_router
 from cloud.gzip_request import GzipRequestMiddleware
 from cloud.ingest.routes import router as ingest_router
-from cloud.masterdata.routes import router as skus_router
+from cloud.lifecycle import on_stop_signal
+from cloud.masterdata.routes import router as masterdata_router
 from cloud.metrics import CloudMetrics
 from cloud.services import Services
 from cloud.settings import CloudSettings
 from cloud.stock.routes import router as stock_router
 from cloud.telemetry.routes import router as telemetry_router
 from sync.clock import Clock, SystemClock
+from sync.http.errors import install_errors
+from sync.http.limits import RequestGuard
+from sync.http.openapi import finish_openapi
 
 API_VERSION = "0.1.0"
 
@@ -58,6 +58,12 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        with on_stop_signal(hub.close):  # streams and long-polls end as soon as the worker is told to stop
+            async with _running(services):
+                yield
+
+    @contextlib.asynccontextmanager
+    async def _running(services: Services) -> AsyncIterator[None]:
         hub.bind(asyncio.get_running_loop())
         listener: asyncio.Task[None] | None = None
         if services.bus.postgres:
@@ -68,6 +74,7 @@ def create_app(
         try:
             yield
         finally:
+            hub.close()
             if listener is not None:
                 listener.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -81,12 +88,14 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.services = services
-    app.add_middleware(GzipRequestMiddleware)  # the sync agent sends its batches gzip-compressed
+    # the sync agent sends its batches gzip-compressed; the inflated body has the same limit as any other
+    app.add_middleware(GzipRequestMiddleware, max_inflated=settings.max_body_bytes)
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)  # outermost: before any reading
     for router in (
         ingest_router,
         commands_router,
         stock_router,
-        skus_router,
+        masterdata_router,
         auth_router,
         audit_router,
         events_router,
@@ -94,47 +103,34 @@ def create_app(
     ):
         app.include_router(router)
 
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        # FastAPI's own handler echoes the bad input, and a NaN or Infinity in it (which Python's JSON
-        # parser accepts) cannot be encoded back: that would turn a 422 into a 500
-        return JSONResponse(status_code=422, content={"detail": _finite(jsonable_encoder(exc.errors()))})
-
-    @app.exception_handler(sa_exc.OperationalError)
-    @app.exception_handler(psycopg.OperationalError)
-    async def _db_down(_request: Request, _exc: Exception) -> JSONResponse:
-        # the database is unreachable or refusing work: say so (retryable) rather than a bare 500
-        return JSONResponse(
-            status_code=503, content={"detail": "database unavailable; retry later"}, headers={"Retry-After": "5"}
-        )
-
-    @app.exception_handler(sa_exc.DataError)
-    @app.exception_handler(psycopg.DataError)
-    async def _bad_value(_request: Request, exc: Exception) -> JSONResponse:
-        # a value the database cannot store or compare (a NUL byte in text, for one): the input is bad
-        orig = getattr(exc, "orig", exc)
-        return JSONResponse(status_code=422, content={"detail": f"invalid value: {str(orig).splitlines()[0]}"})
+    db_down = (503, "database unavailable; retry later")
+    install_errors(
+        app,
+        extra={
+            # the database is unreachable or refusing work: say so (retryable) rather than a bare 500
+            sa_exc.OperationalError: db_down,
+            psycopg.OperationalError: db_down,
+            # a value the database cannot store or compare (a NUL byte in text, a number out of range)
+            sa_exc.DataError: (422, None),
+            psycopg.DataError: (422, None),
+        },
+    )
+    finish_openapi(app)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
         return {"status": "ok", "database": engine.dialect.name}
 
-    @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
+    @app.get(
+        "/metrics",
+        tags=["ops"],
+        response_class=PlainTextResponse,
+        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "Prometheus text."}},
+    )
     def metrics() -> PlainTextResponse:
         return PlainTextResponse(generate_latest(services.metrics.registry).decode(), media_type=CONTENT_TYPE_LATEST)
 
     return app
-
-
-def _finite(value: Any) -> Any:
-    """``value`` with every non-finite float replaced by its name, so that it encodes as JSON."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, list):
-        return [_finite(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    return value
 
 
 def app_from_env() -> FastAPI:

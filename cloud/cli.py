@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import math
 import os
 from typing import Annotated
 
@@ -38,12 +39,21 @@ def serve(
     """Run the API under uvicorn; each worker builds its own app from the WIMS_* environment."""
     import uvicorn
 
-    if workers > 1 and not is_postgres(CloudSettings().database_url):
+    settings = CloudSettings()
+    if workers > 1 and not is_postgres(settings.database_url):
         console.print(
             "[yellow]several workers on SQLite: live events reach only the subscribers of the worker that "
             "wrote; use PostgreSQL (LISTEN/NOTIFY) for more than one worker[/yellow]"
         )
-    uvicorn.run("cloud.app:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="info")
+    uvicorn.run(
+        "cloud.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_s),
+    )
 
 
 @app.command()

@@ -103,6 +103,8 @@ class CloudProcess:
                 "--log-level",
                 "warning",
                 "--no-access-log",
+                "--timeout-graceful-shutdown",
+                "5",
                 *(["--ssl-certfile", str(self.ssl[0]), "--ssl-keyfile", str(self.ssl[1])] if self.ssl else []),
             ],
             cwd=self.cwd,

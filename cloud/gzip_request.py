@@ -7,10 +7,12 @@ cap the request gets 413, a body that is not gzip gets 400.
 
 from __future__ import annotations
 
-import json
 import zlib
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+
+from sync.http.errors import ErrorBody, code_for
+from sync.http.limits import human_bytes
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -43,7 +45,9 @@ class GzipRequestMiddleware:
                     return
                 body += inflater.decompress(message.get("body", b""), self.max_inflated + 1 - len(body))
                 if len(body) > self.max_inflated or inflater.unconsumed_tail:
-                    await _error(send, 413, f"inflated request body exceeds {self.max_inflated} bytes")
+                    await _error(
+                        send, 413, f"inflated request body larger than the limit of {human_bytes(self.max_inflated)}"
+                    )
                     return
                 more = message.get("more_body", False)
             body += inflater.flush()
@@ -66,7 +70,8 @@ class GzipRequestMiddleware:
 
 
 async def _error(send: Send, status: int, detail: str) -> None:
-    payload = json.dumps({"detail": detail}).encode()
+    code = "too_large" if status == 413 else code_for(status)
+    payload = ErrorBody(detail=detail, code=code).model_dump_json().encode()
     await send(
         {
             "type": "http.response.start",

@@ -24,7 +24,18 @@ class CloudSettings(BaseSettings):
     events_channel: str = Field(default="wims_events", pattern=r"^[a-z_][a-z0-9_]*$")
     sse_keepalive_s: float = Field(default=15.0, gt=0)
     max_long_poll_s: float = Field(default=60.0, gt=0)
+    max_body_bytes: int = Field(
+        default=8 << 20,
+        ge=1024,
+        description="Largest request body accepted (after gzip inflation too); a larger one gets 413 naming it.",
+    )
     pool_size: int = Field(default=10, ge=1)
+    shutdown_grace_s: float = Field(
+        default=5.0,
+        ge=0,
+        le=60,
+        description="On SIGTERM, how long requests in flight may take to finish before they are cancelled.",
+    )
     password_time_cost: int = Field(
         default=3, ge=1, le=100, description="argon2 passes per password hash (argon2-cffi's default, about 50 ms)."
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 import time
 from dataclasses import asdict
@@ -65,7 +66,17 @@ def edge_run(config: ConfigOpt) -> None:
         err.print(f"[red]config error[/red] {config}: {exc}")
         raise typer.Exit(2) from None
     configure_logging(cfg.log.level, cfg.log.format)
-    asyncio.run(run_gateway(cfg))
+    loop = asyncio.new_event_loop()
+    abandoned = loop.run_until_complete(run_gateway(cfg))
+    if abandoned:
+        # a part that would not stop is still running (a wedged driver thread, say); the journal has
+        # committed and closed, so leave now rather than wait for it (asyncio.run would, for ever)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+    loop.run_until_complete(loop.shutdown_asyncgens())
+    loop.run_until_complete(loop.shutdown_default_executor())
+    loop.close()
 
 
 @edge_app.command("ops")

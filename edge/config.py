@@ -107,6 +107,9 @@ class ApiSection(_Strict):
         description="Callers of /v1/* send `Authorization: Bearer <token>`; /healthz and /metrics stay open.",
     )
     token_file: Path | None = Field(default=None, description="Read the token from this file instead.")
+    max_body_bytes: int = Field(
+        default=1 << 20, ge=1024, le=1 << 30, description="Largest request body; a larger one gets 413 naming it."
+    )
 
     @model_validator(mode="after")
     def _network_needs_a_token(self) -> ApiSection:

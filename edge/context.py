@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import structlog
 from prometheus_client import CollectorRegistry
 
+from edge.capture.floods import FloodGate
 from edge.config import SiteConfig
 from edge.health import HealthBoard
 from edge.identity.stations import StationSessions
@@ -31,6 +32,11 @@ class EdgeContext:
     registry: CollectorRegistry
     log: structlog.stdlib.BoundLogger
     sessions: StationSessions = field(default_factory=StationSessions)
+    floods: FloodGate = field(init=False)
+    """Where device exceptions go instead of straight to the journal (``edge.capture.floods``)."""
+
+    def __post_init__(self) -> None:
+        self.floods = FloodGate(self.journal, self.clock, self.registry)
 
     @property
     def master(self) -> MasterData:

@@ -1,4 +1,4 @@
-"""The gateway daemon: one asyncio process per warehouse, its parts supervised in one TaskGroup.
+"""The gateway daemon: one asyncio process per warehouse, its parts supervised and stopped together.
 
 Start-up opens the journal (migrating it), loads master data from the site config, then starts the
 local API, the telemetry flusher and one task per configured device. A device task that fails is
@@ -6,6 +6,12 @@ restarted with backoff and marked in health; it never takes the gateway down. On
 the API stops taking requests and finishes those in flight, device tasks are cancelled, telemetry is
 flushed and the journal commits what is queued before closing: every op acknowledged to anyone is on
 disk, because acknowledgement only ever follows the commit.
+
+The parts are tasks the gateway owns and stops itself (``cancel_until_done`` with a deadline) rather
+than a TaskGroup's: a TaskGroup waits for ever for a task that will not end, and a gateway must stop
+within seconds whatever a driver does. A part still running at the deadline is abandoned with a log
+line (``part.abandoned``), and ``wims edge run`` exits once the journal has closed. A part that cannot
+run at all (``PartUnavailable``: a missing optional package) is shown in health at once, not retried.
 """
 
 from __future__ import annotations
@@ -15,14 +21,15 @@ import contextlib
 import random
 import signal
 import socket
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import TYPE_CHECKING, Any
 
 import uvicorn
 from prometheus_client import CollectorRegistry, Gauge
 
+from edge.aio import cancel_until_done
 from edge.api.app import create_app
-from edge.capture.runners import NoRunner, runner_for
+from edge.capture.runners import NoRunner, PartUnavailable, runner_for
 from edge.config import Device, SiteConfig
 from edge.context import EdgeContext
 from edge.health import HealthBoard
@@ -56,6 +63,7 @@ class Gateway:
         clock: Clock | None = None,
         serve_api: bool = True,
         telemetry_flush_seconds: float = 1.0,
+        stop_timeout_s: float = 6.0,
     ) -> None:
         self.config = config
         self.clock = clock or SystemClock()
@@ -66,6 +74,8 @@ class Gateway:
         self.api_port: int | None = None
         self.api_ready = asyncio.Event()
         self._server: _EmbeddedServer | None = None
+        self.stop_timeout_s = stop_timeout_s
+        self.abandoned: set[asyncio.Task[Any]] = set()
         self._journal: Journal | None = None
         self.ctx: EdgeContext | None = None
         self.sync: SyncRunner | None = None
@@ -115,6 +125,8 @@ class Gateway:
     async def __aexit__(self, *exc: object) -> None:
         if self.ctx is not None:
             with contextlib.suppress(Exception):
+                await self.ctx.floods.close()  # the counts of open flood windows go into the journal
+            with contextlib.suppress(Exception):
                 await self.ctx.telemetry.flush()
         if self._journal is not None:
             head_seq = self._journal.head()[0]
@@ -127,36 +139,62 @@ class Gateway:
         return self._journal
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Run every part until ``stop`` is set, then shut down in order."""
+        """Run every part until ``stop`` is set, then shut down in order, within ``stop_timeout_s``.
+
+        The API stops taking requests and finishes those in flight (their appends commit); then every
+        other part is cancelled. A part that will not end (a driver wedged in a blocking call that
+        swallows cancellation) is abandoned after ``stop_timeout_s`` with a log line, and listed in
+        ``abandoned``: the journal still commits what is queued when the gateway closes, and
+        ``wims edge run`` exits without waiting for it.
+        """
         assert self.ctx is not None, "gateway is not open"
-        async with asyncio.TaskGroup() as tg:
-            parts: list[asyncio.Task[Any]] = []
-            api_task: asyncio.Task[None] | None = None
+        parts: list[asyncio.Task[Any]] = []
+        api_task: asyncio.Task[None] | None = None
+        try:
             if self.serve_api:
-                api_task = tg.create_task(self._serve_api(), name="api")
-            parts.append(tg.create_task(self._flush_telemetry(), name="telemetry-flush"))
+                api_task = self._start_part(self._serve_api(), "api")
+            parts.append(self._start_part(self._flush_telemetry(), "telemetry-flush"))
+            parts.append(self._start_part(self.ctx.floods.run(), "flood-windows"))
             if self.config.fleet is not None:
                 from edge.fleet.runner import run_fleet
 
                 ctx = self.ctx
-                parts.append(
-                    tg.create_task(self._supervise("fleet", lambda: run_fleet(ctx), kind="fleet"), name="fleet")
-                )
+                parts.append(self._start_part(self._supervise("fleet", lambda: run_fleet(ctx), kind="fleet"), "fleet"))
             if self.config.sync.url:
                 from edge.uplink.runner import SyncRunner
 
                 self.sync = SyncRunner(self.ctx)
-                parts.append(tg.create_task(self.sync.run(), name="sync-agent"))
+                parts.append(self._start_part(self.sync.run(), "sync-agent"))
             for device in self.config.devices:
                 if device.enabled:
-                    parts.append(tg.create_task(self._supervise_device(device), name=f"device:{device.id}"))
-            await stop.wait()
+                    parts.append(self._start_part(self._supervise_device(device), f"device:{device.id}"))
+            stopping = asyncio.ensure_future(stop.wait())
+            watched: set[asyncio.Future[Any]] = {stopping, *([api_task] if api_task else [])}
+            await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if api_task is not None and api_task.done() and not stop.is_set():
+                api_task.result()  # the API could not start (port taken): stop the gateway with its error
+        finally:
             log.info("gateway.stopping")
-            if self._server is not None and api_task is not None:
-                self._server.should_exit = True  # finishes in-flight requests (their appends commit)
-                await api_task
-            for task in parts:
-                task.cancel()
+            deadline = asyncio.get_running_loop().time() + self.stop_timeout_s
+            if api_task is not None and not api_task.done():
+                if self._server is not None:
+                    self._server.should_exit = True  # finishes in-flight requests (their appends commit)
+                parts.append(api_task)
+                await asyncio.wait({api_task}, timeout=max(0.0, self.stop_timeout_s - 1.0))
+            left = max(0.5, deadline - asyncio.get_running_loop().time())
+            self.abandoned = await cancel_until_done(parts, timeout=left)
+            for task in self.abandoned:
+                log.error(
+                    "part.abandoned",
+                    part=task.get_name(),
+                    reason=f"still running {self.stop_timeout_s:g} s after the stop; the gateway exits without it",
+                )
+
+    def _start_part(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        task = asyncio.create_task(coro, name=name)
+        task.add_done_callback(_report_exit)
+        return task
 
     async def _serve_api(self) -> None:
         assert self.ctx is not None
@@ -168,7 +206,7 @@ class Gateway:
             log_config=None,
             access_log=False,
             lifespan="off",
-            timeout_graceful_shutdown=10,
+            timeout_graceful_shutdown=max(1, int(self.stop_timeout_s) - 2),
         )
         self._server = _EmbeddedServer(config)
         # Bind first, so the port is known (and connectable) before uvicorn starts accepting.
@@ -226,11 +264,34 @@ class Gateway:
                 log.warning("part.returned", part=name)
             except asyncio.CancelledError:
                 raise
+            except PartUnavailable as exc:
+                # nothing a retry can fix (a missing optional package): say so at once and stop trying
+                self.health.set(name, "down", str(exc), self.clock.now(), kind=kind)
+                log.error("part.unavailable", part=name, kind=kind, reason=str(exc))
+                return
             except Exception as exc:
+                if _being_cancelled():
+                    # an exception raised while the part was being cancelled (a driver's cleanup failing)
+                    # must not swallow the cancellation: the gateway is stopping
+                    raise asyncio.CancelledError from exc
                 attempt += 1
                 self.health.set(name, "down", f"{type(exc).__name__}: {exc}", self.clock.now(), kind=kind)
                 log.exception("part.failed", part=name, kind=kind, attempt=attempt)
             await self.clock.sleep(random.uniform(0, min(60.0, 1.5 ** min(10, attempt))))
+
+
+def _being_cancelled() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
+def _report_exit(task: asyncio.Task[Any]) -> None:
+    """Log a part that ended on its own with an error (parts run until cancelled)."""
+    if task.cancelled():
+        return
+    exc = task.exception()
+    if exc is not None:
+        log.error("part.exited", part=task.get_name(), error=f"{type(exc).__name__}: {exc}")
 
 
 def install_stop_signals(stop: asyncio.Event) -> Callable[[], None]:
@@ -246,12 +307,13 @@ def install_stop_signals(stop: asyncio.Event) -> Callable[[], None]:
     return remove
 
 
-async def run_gateway(config: SiteConfig) -> None:
-    """The body of ``wims edge run``."""
+async def run_gateway(config: SiteConfig) -> int:
+    """The body of ``wims edge run``; returns how many parts had to be abandoned at the stop."""
     stop = asyncio.Event()
     remove = install_stop_signals(stop)
     try:
         async with Gateway(config) as gw:
             await gw.run(stop)
+        return len(gw.abandoned)
     finally:
         remove()

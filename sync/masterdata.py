@@ -54,23 +54,32 @@ class Location(Record):
 
 class Sku(Record):
     code: Code
-    gtin: str = Field(pattern=r"^\d{14}$", description="GTIN-14 (pad GTIN-13/12/8 with leading zeros).")
-    name: str = ""
-    base_unit: str = "EA"
+    gtin: str | None = Field(
+        default=None,
+        pattern=r"^\d{14}$",
+        description="GTIN-14 (pad GTIN-13/12/8 with leading zeros); none for an item without a barcode.",
+    )
+    name: str = Field(default="", max_length=200)
+    base_unit: str = Field(default="EA", min_length=1, max_length=16)
     length_mm: int = Field(default=0, ge=0)
     width_mm: int = Field(default=0, ge=0)
     height_mm: int = Field(default=0, ge=0)
     weight_g: int = Field(default=0, ge=0)
     temperature_class: TemperatureClass = "ambient"
-    hazmat_class: str | None = None
+    hazmat_class: str | None = Field(default=None, max_length=32)
     lot_tracked: bool = False
-    cost_price: Decimal | None = Field(default=None, description="Visible to admin and planner roles only.")
-    currency: str = "CNY"
-    supplier: str | None = Field(default=None, description="Visible to admin and planner roles only.")
+    category: str | None = Field(default=None, max_length=64)
+    cost_price: Decimal | None = Field(
+        default=None, ge=0, le=Decimal("1e12"), decimal_places=4, description="Visible to admin and planner roles only."
+    )
+    currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$", description="ISO 4217 code of cost_price.")
+    supplier: str | None = Field(default=None, max_length=200, description="Visible to admin and planner roles only.")
 
     @field_validator("gtin")
     @classmethod
-    def _check_digit(cls, v: str) -> str:
+    def _check_digit(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
         expected = gtin_check_digit(v[:13])
         if v[13] != expected:
             raise ValueError(f"GTIN {v} has a bad check digit (it should end in {expected})")

@@ -298,6 +298,13 @@ class ExceptionPayload(_Payload):
     detail: str = Field(default="", max_length=1000)
     location: Code | None = None
     ref: str | None = Field(default=None, max_length=200)
+    count: int | None = Field(
+        default=None,
+        ge=2,
+        le=10**12,
+        description="How many identical exceptions from the device this op stands for (a flood collapsed "
+        "into one op); absent for one.",
+    )
 
 
 Payload = Annotated[

@@ -11,12 +11,21 @@ from pydantic import BaseModel
 
 from cloud.audit.log import verify
 from cloud.auth.deps import Principal, require
+from cloud.auth.scope import Scope
 from cloud.db.schema import audit_log
 from cloud.services import Svc
 from sync.roles import Role
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
-Auditor = Annotated[Principal, Depends(require(Role.AUDITOR, Role.ADMIN))]
+
+
+def _auditor(principal: Annotated[Principal, Depends(require(Role.AUDITOR, Role.ADMIN))]) -> Principal:
+    """The audit log spans the network: a user bound to a warehouse may not read it."""
+    Scope(principal).network()
+    return principal
+
+
+Auditor = Annotated[Principal, Depends(_auditor)]
 
 
 class AuditEntry(BaseModel):

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from typing import Annotated
 
 import sqlalchemy as sa
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Security, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Connection, Engine
 
 from cloud.auth.security import token_hash
 from cloud.db.schema import api_tokens, gateways, users
-from cloud.services import Svc
+from cloud.services import Services, Svc
 from sync.roles import Role
 
 
@@ -42,32 +43,48 @@ def _reader(engine: Engine) -> Connection:
     return conn
 
 
-def current_principal(request: Request, svc: Svc) -> Principal:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    description="A user token from `POST /v1/auth/login`, or a gateway token from `wims cloud gateway add`.",
+)
+
+
+def current_principal(
+    svc: Svc, credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)] = None
+) -> Principal:
+    if credentials is None or not credentials.credentials.strip():
         raise _unauthorized("missing bearer token")
-    digest = token_hash(token.strip())
+    principal, problem = resolve_token(svc, credentials.credentials.strip())
+    if principal is None:
+        raise _unauthorized(problem)
+    return principal
+
+
+def resolve_token(svc: Services, token: str) -> tuple[Principal | None, str]:
+    """The gateway or user a bearer token stands for, or ``None`` and why (also used by the web session
+    cookie, which carries the same kind of token)."""
+    digest = token_hash(token)
     with _reader(svc.engine) as conn:
         gw = conn.execute(
             sa.select(gateways.c.gateway_id, gateways.c.warehouse).where(gateways.c.token_hash == digest)
         ).first()
         if gw is not None:
-            return Principal("gateway", gw.gateway_id, Role.GATEWAY, gw.warehouse)
+            return Principal("gateway", gw.gateway_id, Role.GATEWAY, gw.warehouse), ""
         user = conn.execute(
             sa.select(users.c.username, users.c.role, users.c.warehouse, api_tokens.c.expires_at)
             .join(api_tokens, api_tokens.c.username == users.c.username)
             .where(api_tokens.c.token_hash == digest)
         ).first()
     if user is None:
-        raise _unauthorized("unknown token")
+        return None, "unknown token"
     expires = user.expires_at
     now = svc.clock.now()
     if expires.tzinfo is None:  # SQLite hands back naive datetimes
         now = now.replace(tzinfo=None)
     if expires <= now:
-        raise _unauthorized("token expired")
-    return Principal("user", user.username, Role(user.role), user.warehouse)
+        return None, "token expired"
+    return Principal("user", user.username, Role(user.role), user.warehouse), ""
 
 
 Caller = Annotated[Principal, Depends(current_principal)]

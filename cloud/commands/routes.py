@@ -19,8 +19,9 @@ from starlette.concurrency import run_in_threadpool
 
 from cloud.audit.log import append as audit_append
 from cloud.auth.deps import Caller, Principal, require
+from cloud.auth.scope import Scope
 from cloud.db.schema import commands, gateways
-from cloud.ingest.routes import GatewayId, own_gateway
+from cloud.ingest.routes import GatewayId
 from cloud.services import Services, Svc
 from sync.canonical import canonical_bytes
 from sync.codes import Code
@@ -88,8 +89,10 @@ class CommandOut(BaseModel):
 
 
 class CommandPage(BaseModel):
-    commands: list[CommandOut]
-    next_cursor: int = Field(description="Pass as ``after`` to get what follows.")
+    """A gateway's command queue, a stream: ``next_after`` (never null) is the cursor to resume from."""
+
+    items: list[CommandOut]
+    next_after: int = Field(description="Pass as ``after`` to get what follows.")
 
 
 def _out(r: Any) -> CommandOut:
@@ -172,13 +175,14 @@ async def get_commands(
     """Commands after ``after``; with ``wait`` > 0, hold the request until one arrives or time is up."""
     if caller.role not in (Role.GATEWAY, Role.ADMIN, Role.PLANNER):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "only the gateway itself, admins and planners read commands")
-    own_gateway(caller, gateway_id)
+    with svc.engine.connect() as conn:
+        Scope(caller).gateway(conn, gateway_id)
     wait = min(wait, svc.settings.max_long_poll_s)
     deadline = svc.clock.monotonic() + wait
     with svc.hub.subscribe(lambda e: e.get("type") == "command" and e.get("gateway_id") == gateway_id) as sub:
         while True:
             found = await run_in_threadpool(_read, svc, gateway_id, after, limit)
             left = deadline - svc.clock.monotonic()
-            if found or left <= 0:
-                return CommandPage(commands=found, next_cursor=found[-1].cursor if found else after)
+            if found or left <= 0 or sub.closed:  # closed: the worker is shutting down
+                return CommandPage(items=found, next_after=found[-1].cursor if found else after)
             await sub.get(timeout=min(left, 1.0))

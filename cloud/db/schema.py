@@ -31,6 +31,9 @@ gateways = sa.Table(
     sa.Column("head_seq", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("head_hash", sa.String(64), nullable=False),
     sa.Column("created_at", TS, nullable=False),
+    sa.Column(
+        "revoked_at", TS, nullable=True, comment="Set by `wims cloud gateway revoke`: its token no longer works."
+    ),
 )
 
 users = sa.Table(
@@ -41,6 +44,7 @@ users = sa.Table(
     sa.Column("password_hash", sa.Text, nullable=False),
     sa.Column("warehouse", sa.String(64), nullable=True),
     sa.Column("created_at", TS, nullable=False),
+    sa.Column("disabled_at", TS, nullable=True, comment="Set by `wims cloud user disable`: no login, no token."),
 )
 
 api_tokens = sa.Table(
@@ -131,24 +135,64 @@ work_orders = sa.Table(
     "work_orders",
     metadata,
     sa.Column("id", BigId, primary_key=True, autoincrement=True),
-    sa.Column("discrepancy_id", sa.BigInteger, sa.ForeignKey("discrepancies.id"), nullable=False, unique=True),
+    sa.Column(
+        "discrepancy_id",
+        sa.BigInteger,
+        sa.ForeignKey("discrepancies.id"),
+        nullable=True,
+        unique=True,
+        comment="The discrepancy it answers (the cloud's own work orders); null for a gateway's.",
+    ),
     sa.Column("warehouse", sa.String(64), nullable=False, index=True),
     sa.Column("assignee_role", sa.String(16), nullable=False, server_default="supervisor"),
     sa.Column("status", sa.String(16), nullable=False, server_default="open"),
     sa.Column("description", sa.Text, nullable=False),
     sa.Column("created_at", TS, nullable=False),
+    sa.Column("source", sa.String(16), nullable=False, server_default="cloud", comment="cloud or gateway"),
+    sa.Column("gateway_id", sa.String(64), nullable=True, comment="The gateway that opened it (source gateway)."),
+    sa.Column("external_id", sa.String(64), nullable=True, comment="The gateway's own work_order_id."),
+    sa.Column("wo_type", sa.String(64), nullable=True),
+    sa.Column("zone", sa.String(64), nullable=True),
+    sa.Column("location", sa.String(64), nullable=True),
+    sa.Column("assignee", sa.String(64), nullable=True),
+    sa.Column("updated_at", TS, nullable=True),
+    sa.UniqueConstraint("gateway_id", "external_id", name="uq_work_orders_gateway_external"),
 )
 
 skus = sa.Table(
     "skus",
     metadata,
+    # the fields of sync.masterdata.Sku, one column each (reports join on them); category is the cloud's own
     sa.Column("code", sa.String(64), primary_key=True),
     sa.Column("name", sa.String(200), nullable=False),
-    sa.Column("uom", sa.String(16), nullable=False, server_default="EA"),
+    sa.Column("gtin", sa.String(14), nullable=True, index=True),
+    sa.Column("base_unit", sa.String(16), nullable=False, server_default="EA"),
+    sa.Column("length_mm", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("width_mm", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("height_mm", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("weight_g", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("temperature_class", sa.String(16), nullable=False, server_default="ambient"),
+    sa.Column("hazmat_class", sa.String(32), nullable=True),
+    sa.Column("lot_tracked", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("category", sa.String(64), nullable=True),
     sa.Column("cost_price", sa.Numeric(18, 4), nullable=True),
+    sa.Column("currency", sa.String(3), nullable=False, server_default="CNY"),
     sa.Column("supplier", sa.String(200), nullable=True),
     sa.Column("updated_at", TS, nullable=False),
+)
+
+# A warehouse's own master data (zones, locations, operators, inbound and outbound orders), one row per
+# record, the record as the JSON of its sync.masterdata model: the cloud is the network's master and keeps
+# every field the gateways use.
+site_records = sa.Table(
+    "site_records",
+    metadata,
+    sa.Column("warehouse", sa.String(64), primary_key=True),
+    sa.Column("kind", sa.String(32), primary_key=True, comment="zones, locations, operators, inbound_orders..."),
+    sa.Column("code", sa.String(64), primary_key=True),
+    sa.Column("data", sa.Text, nullable=False, comment="The record's canonical JSON."),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.Column("updated_by", sa.String(80), nullable=False),
 )
 
 commands = sa.Table(
@@ -161,6 +205,10 @@ commands = sa.Table(
     sa.Column("body", sa.Text, nullable=False),
     sa.Column("created_by", sa.String(64), nullable=False),
     sa.Column("created_at", TS, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, server_default="pending", comment="pending, applied, rejected"),
+    sa.Column("reason", sa.Text, nullable=True, comment="The gateway's reason (its command_applied op)."),
+    sa.Column("applied_at", TS, nullable=True),
+    sa.Column("applied_seq", sa.BigInteger, nullable=True, comment="Seq of the gateway's command_applied op."),
 )
 sa.Index("ix_commands_gateway_cursor", commands.c.gateway_id, commands.c.cursor)
 

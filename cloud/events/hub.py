@@ -28,13 +28,19 @@ _NOTIFY_LIMIT = 7900  # PostgreSQL refuses NOTIFY payloads of 8000 bytes or more
 
 
 class Subscription:
-    """One subscriber's bounded queue; when it overflows the oldest events go and ``lost`` counts them."""
+    """One subscriber's bounded queue; when it overflows the oldest events go and ``lost`` counts them.
+
+    ``closed`` turns true when the worker shuts down (``EventHub.close``): a waiting ``get`` returns at
+    once, so event streams and command long-polls end instead of holding the shutdown up.
+    """
 
     def __init__(self, hub: EventHub, accept: Callable[[Event], bool], maxsize: int) -> None:
         self._hub = hub
         self.accept = accept
         self.queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=maxsize)
         self.lost = 0
+        self.closed = False
+        self._wake = asyncio.Event()
 
     def offer(self, event: Event) -> None:
         if not self.accept(event):
@@ -44,11 +50,27 @@ class Subscription:
             self.lost += 1
         self.queue.put_nowait(event)
 
+    def shut(self) -> None:
+        self.closed = True
+        self._wake.set()
+
     async def get(self, timeout: float) -> Event | None:
-        try:
-            return await asyncio.wait_for(self.queue.get(), timeout)
-        except TimeoutError:
+        """The next event, or ``None`` after ``timeout`` seconds or once the hub is closed."""
+        if self.closed:
             return None
+        if not self.queue.empty():
+            return self.queue.get_nowait()
+        getter = asyncio.ensure_future(self.queue.get())
+        woken = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait((getter, woken), timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            woken.cancel()
+            if not getter.done():
+                getter.cancel()
+        if getter.done() and not getter.cancelled():
+            return getter.result()
+        return None
 
     def close(self) -> None:
         self._hub.unsubscribe(self)
@@ -66,14 +88,23 @@ class EventHub:
     def __init__(self) -> None:
         self._subs: set[Subscription] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.closed = False
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
 
     def subscribe(self, accept: Callable[[Event], bool] = lambda _e: True, maxsize: int = 1000) -> Subscription:
         sub = Subscription(self, accept, maxsize)
+        if self.closed:
+            sub.shut()  # the worker is stopping: a new stream ends at once
         self._subs.add(sub)
         return sub
+
+    def close(self) -> None:
+        """The worker is shutting down: every subscriber's wait ends now (call on the loop thread)."""
+        self.closed = True
+        for sub in list(self._subs):
+            sub.shut()
 
     def unsubscribe(self, sub: Subscription) -> None:
         self._subs.discard(sub)

@@ -6,13 +6,12 @@ import json
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
-from cloud.auth.deps import Principal, require
+from cloud.auth.scope import Reader
 from cloud.events.hub import Event
 from cloud.services import Svc
-from sync.roles import USER_ROLES
 
 router = APIRouter(tags=["events"])
 _STREAMED = frozenset({"stock"})
@@ -26,9 +25,12 @@ _STREAMED = frozenset({"stock"})
 async def events(
     request: Request,
     svc: Svc,
-    _c: Annotated[Principal, Depends(require(*USER_ROLES))],
+    scope: Reader,
     warehouse: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
 ) -> StreamingResponse:
+    """Live events; a user bound to a warehouse gets only that warehouse's."""
+    warehouse = scope.warehouse(warehouse)
+
     def accept(e: Event) -> bool:
         return e.get("type") in _STREAMED and (warehouse is None or e.get("warehouse") == warehouse)
 
@@ -40,6 +42,9 @@ async def events(
             yield ": connected\n\n"
             while not await request.is_disconnected():
                 event = await sub.get(timeout=keepalive)
+                if sub.closed:  # the worker is shutting down: end the stream (clients reconnect)
+                    yield "event: shutdown\ndata: {}\n\n"
+                    return
                 if event is None:
                     yield ": keepalive\n\n"
                     continue

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from cloud.auth.deps import Caller, Principal, require
+from cloud.auth.scope import AnyScope, Scope, scope_for
 from cloud.db.schema import gateways, quarantine
 from cloud.ingest.gateways import GatewayExists, add_gateway
 from cloud.ingest.service import Ingestor, UnknownGateway
@@ -161,10 +162,10 @@ async def push_ops(gateway_id: GatewayId, request: Request, svc: Svc, caller: Ca
 
 
 @router.get("/{gateway_id}/head", response_model=HeadOut)
-def head(gateway_id: GatewayId, svc: Svc, caller: Caller) -> HeadOut:
+def head(gateway_id: GatewayId, svc: Svc, scope: AnyScope) -> HeadOut:
     """Where the cloud's copy of the chain ends: a gateway resumes pushing from ``acked_seq + 1``."""
-    own_gateway(caller, gateway_id)
     with svc.engine.connect() as conn:
+        scope.gateway(conn, gateway_id)
         row = conn.execute(sa.select(gateways).where(gateways.c.gateway_id == gateway_id)).first()
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown gateway")
@@ -184,7 +185,7 @@ def register(req: GatewayIn, svc: Svc, caller: Annotated[Principal, Depends(requ
 def list_quarantine(
     gateway_id: GatewayId,
     svc: Svc,
-    _caller: Annotated[Principal, Depends(require(Role.ADMIN, Role.SUPERVISOR, Role.AUDITOR, Role.PLANNER))],
+    scope: Annotated[Scope, Depends(scope_for(Role.ADMIN, Role.SUPERVISOR, Role.AUDITOR, Role.PLANNER))],
     include_resolved: bool = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     after_id: Annotated[int, Query(ge=0, le=2**62)] = 0,
@@ -193,6 +194,7 @@ def list_quarantine(
     if not include_resolved:
         q = q.where(~quarantine.c.resolved)
     with svc.engine.connect() as conn:
+        scope.gateway(conn, gateway_id)
         rows = conn.execute(q.order_by(quarantine.c.id).limit(limit)).all()
     return [
         QuarantineRow(

@@ -160,23 +160,28 @@ def transfers(
     ]
 
 
-def network(conn: Connection, *, sku: str | None, limit: int, offset: int) -> list[dict[str, Any]]:
+def network(
+    conn: Connection, *, sku: str | None, limit: int, offset: int, warehouse: str | None = None
+) -> list[dict[str, Any]]:
     """Totals per SKU across every warehouse; transit counted once (it belongs to no warehouse yet).
+    With ``warehouse``: that warehouse's stock and the transfers from or to it only.
 
     One grouped query over stock and transit, paged in SQL, so the cost follows the page, not the catalogue.
     """
     t = transit.c
     zero = sa.literal(0)
-    u = sa.union_all(
-        sa.select(
-            sb.sku.label("s"),
-            sa.case((sb.status == "available", sb.qty), else_=0).label("av"),
-            sa.case((sb.status == "reserved", sb.qty), else_=0).label("rs"),
-            sa.case((sb.status.in_(("qc_hold", "damaged")), sb.qty), else_=0).label("fr"),
-            zero.label("tr"),
-        ),
-        sa.select(t.sku, zero, zero, zero, _in_transit(t)),
-    ).subquery()
+    stock_part = sa.select(
+        sb.sku.label("s"),
+        sa.case((sb.status == "available", sb.qty), else_=0).label("av"),
+        sa.case((sb.status == "reserved", sb.qty), else_=0).label("rs"),
+        sa.case((sb.status.in_(("qc_hold", "damaged")), sb.qty), else_=0).label("fr"),
+        zero.label("tr"),
+    )
+    transit_part = sa.select(t.sku, zero, zero, zero, _in_transit(t))
+    if warehouse is not None:
+        stock_part = stock_part.where(sb.warehouse == warehouse)
+        transit_part = transit_part.where(sa.or_(t.from_warehouse == warehouse, t.to_warehouse == warehouse))
+    u = sa.union_all(stock_part, transit_part).subquery()
     q = sa.select(
         u.c.s,
         sa.func.sum(u.c.av).label("available"),

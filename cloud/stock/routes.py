@@ -11,14 +11,13 @@ from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
 from cloud.audit.log import append as audit_append
-from cloud.auth.deps import Principal, require
+from cloud.auth.scope import Reader, Scope, scope_for
 from cloud.db.schema import discrepancies, work_orders
 from cloud.services import Svc
 from cloud.stock import queries
-from sync.roles import USER_ROLES, Role
+from sync.roles import Role
 
 router = APIRouter(tags=["stock"])
-Staff = Annotated[Principal, Depends(require(*USER_ROLES))]
 CodeQ = Annotated[str | None, Query(min_length=1, max_length=64)]
 LotQ = Annotated[str | None, Query(max_length=64)]
 Limit = Annotated[int, Query(ge=1, le=1000)]
@@ -98,7 +97,7 @@ def _next(items: list[Any], limit: int, offset: int) -> int | None:
 @router.get("/v1/stock", response_model=LocationPage)
 def stock(
     svc: Svc,
-    _c: Staff,
+    scope: Reader,
     warehouse: CodeQ = None,
     sku: CodeQ = None,
     lot: LotQ = None,
@@ -109,25 +108,33 @@ def stock(
     """On hand, available, reserved and frozen (qc_hold + damaged) per warehouse, SKU, lot and location."""
     with svc.engine.connect() as conn:
         items = queries.by_location(
-            conn, warehouse=warehouse, sku=sku, lot=lot, location=location, limit=limit + 1, offset=offset
+            conn,
+            warehouse=scope.warehouse(warehouse),
+            sku=sku,
+            lot=lot,
+            location=location,
+            limit=limit + 1,
+            offset=offset,
         )
     return {"items": items[:limit], "next_offset": _next(items, limit, offset)}
 
 
 @router.get("/v1/stock/summary", response_model=SkuPage)
 def summary(
-    svc: Svc, _c: Staff, warehouse: CodeQ = None, sku: CodeQ = None, limit: Limit = 100, offset: Offset = 0
+    svc: Svc, scope: Reader, warehouse: CodeQ = None, sku: CodeQ = None, limit: Limit = 100, offset: Offset = 0
 ) -> dict[str, Any]:
     """Per warehouse and SKU, with stock in transit to and from it; projected = available + inbound."""
     with svc.engine.connect() as conn:
-        items = queries.by_warehouse_sku(conn, warehouse=warehouse, sku=sku, limit=limit + 1, offset=offset)
+        items = queries.by_warehouse_sku(
+            conn, warehouse=scope.warehouse(warehouse), sku=sku, limit=limit + 1, offset=offset
+        )
     return {"items": items[:limit], "next_offset": _next(items, limit, offset)}
 
 
 @router.get("/v1/stock/transit", response_model=TransferPage)
 def in_transit(
     svc: Svc,
-    _c: Staff,
+    scope: Reader,
     warehouse: CodeQ = None,
     sku: CodeQ = None,
     transfer_id: CodeQ = None,
@@ -139,7 +146,7 @@ def in_transit(
     with svc.engine.connect() as conn:
         items = queries.transfers(
             conn,
-            warehouse=warehouse,
+            warehouse=scope.warehouse(warehouse),
             sku=sku,
             transfer_id=transfer_id,
             open_only=open_only,
@@ -150,10 +157,11 @@ def in_transit(
 
 
 @router.get("/v1/stock/network", response_model=NetworkPage)
-def network(svc: Svc, _c: Staff, sku: CodeQ = None, limit: Limit = 100, offset: Offset = 0) -> dict[str, Any]:
-    """Network totals per SKU over every warehouse, transit included once."""
+def network(svc: Svc, scope: Reader, sku: CodeQ = None, limit: Limit = 100, offset: Offset = 0) -> dict[str, Any]:
+    """Network totals per SKU over every warehouse, transit included once (for a user bound to a
+    warehouse: that warehouse's stock and its transfers only)."""
     with svc.engine.connect() as conn:
-        items = queries.network(conn, sku=sku, limit=limit + 1, offset=offset)
+        items = queries.network(conn, sku=sku, warehouse=scope.bound, limit=limit + 1, offset=offset)
     return {"items": items[:limit], "next_offset": _next(items, limit, offset)}
 
 
@@ -178,17 +186,10 @@ class WorkOrderOut(BaseModel):
     created_at: str
 
 
-def _scope(caller: Principal, warehouse: str | None) -> str | None:
-    """A supervisor or operator tied to a warehouse sees only that warehouse's records."""
-    if caller.role in (Role.SUPERVISOR, Role.OPERATOR) and caller.warehouse:
-        return caller.warehouse
-    return warehouse
-
-
 @router.get("/v1/discrepancies", response_model=list[DiscrepancyOut])
 def list_discrepancies(
     svc: Svc,
-    caller: Staff,
+    scope: Reader,
     warehouse: CodeQ = None,
     status: Annotated[Literal["open", "resolved"] | None, Query()] = None,
     kind: Annotated[str | None, Query(max_length=32)] = None,
@@ -197,7 +198,7 @@ def list_discrepancies(
 ) -> list[DiscrepancyOut]:
     d = discrepancies.c
     q = sa.select(discrepancies)
-    wh = _scope(caller, warehouse)
+    wh = scope.warehouse(warehouse)
     if wh is not None:
         q = q.where(d.warehouse == wh)
     if status is not None:
@@ -224,7 +225,7 @@ def list_discrepancies(
 @router.get("/v1/work-orders", response_model=list[WorkOrderOut])
 def list_work_orders(
     svc: Svc,
-    caller: Staff,
+    scope: Reader,
     warehouse: CodeQ = None,
     status: Annotated[Literal["open", "closed"] | None, Query()] = None,
     limit: Limit = 100,
@@ -232,7 +233,7 @@ def list_work_orders(
 ) -> list[WorkOrderOut]:
     w = work_orders.c
     q = sa.select(work_orders)
-    wh = _scope(caller, warehouse)
+    wh = scope.warehouse(warehouse)
     if wh is not None:
         q = q.where(w.warehouse == wh)
     if status is not None:
@@ -262,7 +263,7 @@ def close_work_order(
     work_order_id: Annotated[int, PathParam(ge=1, le=2**62)],
     req: WorkOrderClose,
     svc: Svc,
-    caller: Annotated[Principal, Depends(require(Role.SUPERVISOR, Role.ADMIN))],
+    scope: Annotated[Scope, Depends(scope_for(Role.SUPERVISOR, Role.ADMIN))],
 ) -> WorkOrderOut:
     """The supervisor records the work done; a supervisor tied to a warehouse closes only its own."""
     now = svc.clock.now()
@@ -270,14 +271,13 @@ def close_work_order(
         row = conn.execute(sa.select(work_orders).where(work_orders.c.id == work_order_id)).first()
         if row is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown work order")
-        if _scope(caller, row.warehouse) != row.warehouse:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, "work order of another warehouse")
+        scope.check(row.warehouse)
         if row.status != "closed":
             conn.execute(work_orders.update().where(work_orders.c.id == work_order_id).values(status="closed"))
             audit_append(
                 conn,
                 now=now,
-                actor=caller.audit_name,
+                actor=scope.principal.audit_name,
                 action="work_order.close",
                 target=f"work_order/{work_order_id}",
                 detail={"note": req.note},

@@ -14,6 +14,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from cloud.auth.deps import Caller
+from cloud.auth.scope import AnyScope
 from cloud.db.schema import telemetry_minutes
 from cloud.ingest.routes import GatewayId, own_gateway
 from cloud.services import Svc
@@ -72,17 +73,17 @@ def push_telemetry(gateway_id: GatewayId, req: TelemetryIn, svc: Svc, caller: Ca
 def read_telemetry(
     gateway_id: GatewayId,
     svc: Svc,
-    caller: Caller,
+    scope: AnyScope,
     sensor_id: Annotated[str | None, Query(max_length=64)] = None,
-    since_minute: Annotated[int, Query(ge=0)] = 0,
+    since_minute: Annotated[int, Query(ge=0, le=2**40)] = 0,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> list[AggregateOut]:
-    own_gateway(caller, gateway_id)
     t = telemetry_minutes
     q = sa.select(t).where(t.c.gateway_id == gateway_id, t.c.minute >= since_minute)
     if sensor_id is not None:
         q = q.where(t.c.sensor_id == sensor_id)
     with svc.engine.connect() as conn:
+        scope.gateway(conn, gateway_id)
         rows = conn.execute(q.order_by(t.c.minute, t.c.sensor_id).limit(limit)).all()
     return [
         AggregateOut(sensor_id=r.sensor_id, minute=r.minute, n=r.n, vmin=r.vmin, vmax=r.vmax, vavg=r.vsum / r.n)

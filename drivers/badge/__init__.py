@@ -5,7 +5,7 @@ Knows nothing of operators: mapping a UID to a person is the edge's job.
 
 from drivers.badge.errors import BadgeConfigError, BadgeError, PcscUnavailable, ReaderUnavailable
 from drivers.badge.events import BadgeEvent, CardInserted, CardRemoved, CardUnreadable, ReaderState
-from drivers.badge.pcsc import GET_UID
+from drivers.badge.pcsc import GET_UID, pyscard_installed
 from drivers.badge.reader import BadgeReader
 
 __all__ = [
@@ -20,4 +20,5 @@ __all__ = [
     "PcscUnavailable",
     "ReaderState",
     "ReaderUnavailable",
+    "pyscard_installed",
 ]

@@ -20,6 +20,11 @@ GET_UID = [0xFF, 0xCA, 0x00, 0x00, 0x00]
 """PC/SC part 3 GET DATA: the card's UID, answered by the reader for any contactless card."""
 
 
+def pyscard_installed() -> bool:
+    """Whether pyscard (the ``badge`` extra) can be used here."""
+    return _scard is not None
+
+
 def _sc() -> Any:
     if _scard is None:
         raise PcscUnavailable("pyscard is not installed (pip install 'wims[badge]')")

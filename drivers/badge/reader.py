@@ -72,10 +72,14 @@ class BadgeReader:
         self._put(_CLOSED)
 
     async def events(self) -> AsyncIterator[BadgeEvent]:
+        """Reader events until the reader is closed; raises the error that stopped the reader, if any
+        (``PcscUnavailable``: pyscard is missing), instead of waiting for ever."""
         while True:
             item = await self._queue.get()
             if item is _CLOSED:
                 return
+            if isinstance(item, BaseException):
+                raise item
             yield item
 
     def backoff(self, attempt: int) -> float:
@@ -91,6 +95,12 @@ class BadgeReader:
         self._queue.put_nowait(item)
 
     async def _run(self) -> None:
+        try:
+            await self._loop_forever()
+        except BadgeError as exc:  # nothing a retry fixes (pyscard missing): hand it to the reader of events
+            self._put(exc)
+
+    async def _loop_forever(self) -> None:
         attempt = 0
         while True:
             session = PcscSession(self.wanted)

@@ -15,6 +15,9 @@ from edge.api.deps import token_check
 from edge.api.routes import health, ops, stock, zones
 from edge.context import EdgeContext
 from edge.store.errors import JournalClosed, OpRejected
+from sync.http.errors import FieldError, error_response, install_errors
+from sync.http.limits import RequestGuard
+from sync.http.openapi import finish_openapi
 
 _STATUS_OF = {
     "unknown_sku": 422,
@@ -22,25 +25,40 @@ _STATUS_OF = {
     "invalid": 422,
     "insufficient_stock": 409,
     "op_id_conflict": 409,
+    "lot_required": 422,
     "closed": 503,
 }
 
 
 def create_app(ctx: EdgeContext) -> FastAPI:
-    app = FastAPI(title=f"WIMS edge gateway {ctx.gateway_id}", version="0.1.0")
+    app = FastAPI(
+        title=f"WIMS edge gateway {ctx.gateway_id}",
+        version="0.1.0",
+        description="The gateway's local API: the journal of one warehouse, its stock and floor decisions.",
+    )
     app.state.ctx = ctx
+    app.add_middleware(RequestGuard, max_body_bytes=ctx.config.api.max_body_bytes)
+    install_errors(app)
 
     @app.exception_handler(OpRejected)
     async def _rejected(_: Request, exc: OpRejected) -> JSONResponse:
-        return JSONResponse(status_code=_STATUS_OF.get(exc.code, 422), content={"detail": exc.as_dict()})
+        return error_response(_STATUS_OF.get(exc.code, 422), exc.message, code=exc.code, errors=rejected_fields(exc))
 
     @app.exception_handler(JournalClosed)
     async def _closed(_: Request, exc: JournalClosed) -> JSONResponse:
-        return JSONResponse(status_code=503, content={"detail": {"code": "closed", "message": str(exc)}})
+        return error_response(503, str(exc), code="closed")
 
     app.include_router(health.router)
     guarded = APIRouter(prefix="/v1", dependencies=[Depends(token_check(ctx.config.api.resolved_token()))])
     for module in (ops, stock, zones):
         guarded.include_router(module.router)
     app.include_router(guarded)
+    finish_openapi(app)
     return app
+
+
+def rejected_fields(exc: OpRejected) -> list[FieldError]:
+    """The field a journal refusal names, as the shared error body lists fields."""
+    if not exc.field:
+        return []
+    return [FieldError(loc=["body", *exc.field.split(".")], msg=exc.message, type=exc.code)]

@@ -6,7 +6,8 @@ import hmac
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from edge.context import EdgeContext
 
@@ -20,16 +21,23 @@ async def get_context(request: Request) -> EdgeContext:
 Ctx = Annotated[EdgeContext, Depends(get_context)]
 
 
-def token_check(expected: str | None) -> Callable[[str | None], Awaitable[None]]:
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    description="The gateway's API token ([api] token_file); not needed on a loopback-only gateway without one.",
+)
+
+
+def token_check(expected: str | None) -> Callable[[HTTPAuthorizationCredentials | None], Awaitable[None]]:
     """The dependency that guards ``/v1/*``: with a token configured, callers must send it as
     ``Authorization: Bearer <token>`` (compared in constant time); without one, the API is open,
     which the config allows only on a loopback address."""
 
-    async def check(authorization: Annotated[str | None, Header()] = None) -> None:
+    async def check(credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)] = None) -> None:
         if expected is None:
             return
-        scheme, _, sent = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(sent.strip().encode(), expected.encode()):
+        sent = credentials.credentials.strip() if credentials is not None else ""
+        if not hmac.compare_digest(sent.encode(), expected.encode()):
             raise HTTPException(
                 401,
                 "this gateway's API needs its token: send Authorization: Bearer <token> (see [api] token_file)",

@@ -44,7 +44,12 @@ class ZoneRelease(BaseModel):
 
 
 class OpsPage(BaseModel):
-    ops: list[dict[str, Any]]
+    """A page of the journal. Like every list of the WIMS APIs: ``items``, and ``next_after`` to pass as
+    ``after`` for what follows (for the journal, a stream, it is never null: the seq to resume from)."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+    items: list[dict[str, Any]]
     head_seq: int
     next_after: int
 

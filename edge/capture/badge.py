@@ -25,8 +25,11 @@ from drivers.badge import (
     CardInserted,
     CardRemoved,
     CardUnreadable,
+    PcscUnavailable,
     ReaderState,
+    pyscard_installed,
 )
+from edge.capture.runners import PartUnavailable
 from edge.config import Device
 from edge.context import EdgeContext
 from edge.identity.stations import Session, StationSessions
@@ -156,11 +159,22 @@ class BadgeStation:
     async def _record(self, payload: SessionPayload | ExceptionPayload, actor: str) -> None:
         draft = OpDraft(payload=payload, actor=actor, device_id=self.device.id, occurred_at=self.ctx.clock.now())
         try:
-            await self.ctx.journal.append(draft)
+            await self.ctx.floods.record(draft)  # a card that never reads cleanly must not flood the journal
         except OpRejected as exc:
             self.ctx.log.error("badge.op_rejected", code=exc.code, message=exc.message)
 
 
+MISSING_PYSCARD = "badge: pyscard is not installed; install wims[badge]"
+
+
 async def run_badge_device(device: Device, ctx: EdgeContext) -> None:
-    """Runner for ``kind = "badge"`` devices (see ``edge.capture.runners``): runs until cancelled."""
-    await BadgeStation(device, ctx).run()
+    """Runner for ``kind = "badge"`` devices (see ``edge.capture.runners``): runs until cancelled.
+
+    Without pyscard it stops at once with ``PartUnavailable``, so health says what to install instead of
+    showing the device "starting" for ever."""
+    if not pyscard_installed():
+        raise PartUnavailable(MISSING_PYSCARD)
+    try:
+        await BadgeStation(device, ctx).run()
+    except PcscUnavailable as exc:
+        raise PartUnavailable(MISSING_PYSCARD) from exc

@@ -30,6 +30,12 @@ RUNNERS: dict[str, str] = {
 the ``[fleet]`` section (``edge.fleet.runner.run_fleet``)."""
 
 
+class PartUnavailable(RuntimeError):
+    """A part cannot run on this gateway and retrying will not change that (an optional package is not
+    installed): raised by a runner at start, shown at once in health as ``down`` with the message, and
+    not retried. The message says what to install."""
+
+
 class NoRunner(LookupError):
     """No runner is installed for this device kind (its driver is missing or failed to import)."""
 

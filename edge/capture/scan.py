@@ -185,11 +185,13 @@ async def handle_event(event: BarcodeEvent, source: EventSource, station: Statio
     log = ctx.log.bind(device=station.device_id, code=mapped.code)
     beep = mapped.beep
     if mapped.draft is None:
-        log.info("scan.noise", detail=mapped.detail)
+        if ctx.floods.should_log(station.device_id, mapped.code):  # a noisy line: the first of a window
+            log.info("scan.noise", detail=mapped.detail)
     else:
         try:
-            op = await ctx.journal.append(mapped.draft)
-            log.info("scan.recorded", kind=str(op.kind), seq=op.seq, detail=mapped.detail)
+            op = await ctx.floods.record(mapped.draft)  # identical exceptions in a flood fold into a count
+            if op is not None:
+                log.info("scan.recorded", kind=str(op.kind), seq=op.seq, detail=mapped.detail)
         except OpRejected as exc:
             log.warning("scan.op_rejected", reason=exc.code, message=exc.message)
             beep = True
@@ -197,7 +199,7 @@ async def handle_event(event: BarcodeEvent, source: EventSource, station: Statio
                 fallback = _refuse(event, station, f"receive_{exc.code}", exc.message, beep=True)
                 if fallback.draft is not None:
                     try:
-                        await ctx.journal.append(fallback.draft)
+                        await ctx.floods.record(fallback.draft)
                     except OpRejected as exc2:
                         log.error("scan.exception_op_rejected", reason=exc2.code, message=exc2.message)
     if beep:

@@ -290,6 +290,9 @@ class Planner:
         if not legs:
             return draft, None
         sku, lot = payload.sku, payload.lot  # type: ignore[union-attr]  # every payload with legs has both
+        if not lot and self.master.skus[sku].lot_tracked and any(qty > 0 for _, _, qty in legs):
+            # stock of a lot-tracked SKU always carries its lot: a recall must be able to find every unit
+            raise OpRejected("lot_required", f"SKU {sku!r} is lot-tracked: the op must name a lot", "payload.lot")
         keyed = [((sku, lot, loc, status), qty) for loc, status, qty in legs]
         flags: str | None = None
         for key, qty in keyed:

@@ -9,6 +9,7 @@ RejectCode = Literal[
     "unknown_location",
     "insufficient_stock",
     "op_id_conflict",
+    "lot_required",
     "invalid",
     "closed",
 ]

@@ -123,4 +123,4 @@ class CloudClient:
             "GET", f"/v1/gateways/{self.gateway_id}/commands", params={"after": after, "wait": wait}, timeout=wait + 30
         )
         data = r.json()
-        return list(data["commands"]), int(data["next_cursor"])
+        return list(data["items"]), int(data["next_after"])

@@ -19,7 +19,16 @@ from sync.ops import ReceivePayload
 from tests.cloud.conftest import PASSWORD, Cloud
 from tests.cloud.helpers import auth, chain, push
 
-SKU = {"name": "Widget", "uom": "EA", "category": "tools", "cost_price": "12.5000", "supplier": "ACME Ltd"}
+SKU = {
+    "code": "W-1",
+    "name": "Widget",
+    "gtin": "00000000000017",
+    "base_unit": "EA",
+    "currency": "USD",
+    "category": "tools",
+    "cost_price": "12.5000",
+    "supplier": "ACME Ltd",
+}
 
 
 def test_operator_does_not_see_cost_prices_or_suppliers(cloud: Cloud) -> None:
@@ -28,10 +37,15 @@ def test_operator_does_not_see_cost_prices_or_suppliers(cloud: Cloud) -> None:
     assert r.json()["cost_price"] == "12.5000" and r.json()["supplier"] == "ACME Ltd"
     for role in ("operator", "supervisor", "auditor"):
         got = cloud.client.get("/v1/skus/W-1", headers=cloud.h(role)).json()
-        assert "cost_price" not in got and "supplier" not in got, role
-        assert got["name"] == "Widget"
-        listed = cloud.client.get("/v1/skus", headers=cloud.h(role)).json()
-        assert all("cost_price" not in s and "supplier" not in s for s in listed)
+        assert got["cost_price"] is None and got["supplier"] is None, role
+        assert (got["name"], got["gtin"], got["base_unit"], got["currency"]) == (
+            "Widget",
+            "00000000000017",
+            "EA",
+            "USD",
+        )
+        listed = cloud.client.get("/v1/skus", headers=cloud.h(role)).json()["items"]
+        assert listed and all(s["cost_price"] is None and s["supplier"] is None for s in listed)
     for role in ("admin", "planner"):
         got = cloud.client.get("/v1/skus/W-1", headers=cloud.h(role)).json()
         assert got["cost_price"] == "12.5000" and got["supplier"] == "ACME Ltd"
@@ -89,15 +103,15 @@ def test_commands_cursor_isolation_and_idempotency(cloud: Cloud) -> None:
     assert unknown.status_code == 404
 
     page = cloud.client.get("/v1/gateways/GW-A/commands", params={"after": 0}, headers=cloud.h("GW-A")).json()
-    assert [c["command_id"] for c in page["commands"]] == ["CMD-1"]
-    assert page["commands"][0]["body"]["transfer_id"] == "TR-9"
+    assert [c["command_id"] for c in page["items"]] == ["CMD-1"]
+    assert page["items"][0]["body"]["transfer_id"] == "TR-9"
     nxt = cloud.client.get(
-        "/v1/gateways/GW-A/commands", params={"after": page["next_cursor"]}, headers=cloud.h("GW-A")
+        "/v1/gateways/GW-A/commands", params={"after": page["next_after"]}, headers=cloud.h("GW-A")
     ).json()
-    assert nxt == {"commands": [], "next_cursor": page["next_cursor"]}
+    assert nxt == {"items": [], "next_after": page["next_after"]}
     # another gateway reads neither GW-A's queue nor sees its commands in its own
     assert cloud.client.get("/v1/gateways/GW-A/commands", headers=cloud.h("GW-B")).status_code == 403
-    assert cloud.client.get("/v1/gateways/GW-B/commands", headers=cloud.h("GW-B")).json()["commands"] == []
+    assert cloud.client.get("/v1/gateways/GW-B/commands", headers=cloud.h("GW-B")).json()["items"] == []
 
 
 def test_long_poll_wakes_when_a_command_arrives(cloud: Cloud) -> None:
@@ -121,7 +135,7 @@ def test_long_poll_wakes_when_a_command_arrives(cloud: Cloud) -> None:
     assert "returned" in result, "the poll returned before the command existed"
     # it was held open until the command came, and woke well before its 20 s wait ran out
     assert float(result["returned"]) - posted < 5  # type: ignore[arg-type]
-    assert [c["type"] for c in result["body"]["commands"]] == ["rule"]  # type: ignore[index]
+    assert [c["type"] for c in result["body"]["items"]] == ["rule"]  # type: ignore[index]
 
 
 def test_audit_log_chains_every_write_and_detects_tampering(cloud: Cloud) -> None:
@@ -129,7 +143,7 @@ def test_audit_log_chains_every_write_and_detects_tampering(cloud: Cloud) -> Non
     cloud.client.put("/v1/skus/W-1", json=SKU, headers=cloud.h("admin"))
     entries = cloud.client.get("/v1/audit", params={"limit": 1000}, headers=cloud.h("auditor")).json()
     actions = [e["action"] for e in entries]
-    assert {"gateway.add", "user.add", "auth.login", "ops.ingest", "sku.put"} <= set(actions)
+    assert {"gateway.add", "user.add", "auth.login", "ops.ingest", "masterdata.write"} <= set(actions)
     assert cloud.client.get("/v1/audit", headers=cloud.h("operator")).status_code == 403
     assert cloud.client.get("/v1/audit/verify", headers=cloud.h("auditor")).json()["ok"] is True
 
@@ -139,7 +153,7 @@ def test_audit_log_chains_every_write_and_detects_tampering(cloud: Cloud) -> Non
 
     engine = make_engine(cloud.url, pool_size=1)
     with engine.begin() as conn:
-        target = conn.execute(sa.select(audit_log.c.id).where(audit_log.c.action == "sku.put")).scalar_one()
+        target = conn.execute(sa.select(audit_log.c.id).where(audit_log.c.action == "masterdata.write")).scalar_one()
         conn.execute(audit_log.update().where(audit_log.c.id == target).values(actor="user:someone-else"))
     engine.dispose()
     verdict = cloud.client.get("/v1/audit/verify", headers=cloud.h("admin")).json()
@@ -182,11 +196,11 @@ def test_a_bad_command_body_is_refused_naming_the_field(cloud: Cloud) -> None:
     }
     r = cloud.client.post("/v1/commands", json=bad, headers=cloud.h("planner"))
     assert r.status_code == 422
-    (err,) = r.json()["detail"]
+    (err,) = r.json()["errors"]
     assert err["loc"][-4:] == ["body", "skus", 0, "gtin"] and "check digit" in err["msg"]
     unknown = cloud.client.post(
         "/v1/commands", json={**bad, "type": "teleport", "body": {}}, headers=cloud.h("planner")
     )
     assert unknown.status_code == 422 and "type" in unknown.text
     page = cloud.client.get("/v1/gateways/GW-A/commands", headers=cloud.h("GW-A")).json()
-    assert page["commands"] == []  # nothing of either reached the gateway's queue
+    assert page["items"] == []  # nothing of either reached the gateway's queue

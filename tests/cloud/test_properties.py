@@ -203,7 +203,7 @@ def test_non_finite_numbers_are_a_422_not_a_500(cloud: Cloud) -> None:
     """Found by the fuzz: Python's JSON accepts NaN/Infinity, and echoing them back must not crash."""
     headers = {**cloud.h("admin"), "content-type": "application/json"}
     r = cloud.client.post("/v1/gateways", content=b"Infinity", headers=headers)
-    assert r.status_code == 422 and r.json()["detail"][0]["input"] == "inf"
+    assert r.status_code == 422 and r.json()["errors"][0]["input"] == "inf"
     telemetry = b'{"aggregates": [{"sensor_id": "t1", "minute": 5, "n": 1, "vmin": NaN, "vmax": 1, "vsum": 1}]}'
     r = cloud.client.post(
         "/v1/gateways/GW-A/telemetry",

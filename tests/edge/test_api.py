@@ -43,8 +43,8 @@ async def test_append_list_and_stock(api: httpx.AsyncClient) -> None:
     assert again.status_code == 201 and again.json()["seq"] == 1  # a handheld's retry is harmless
     await api.post("/v1/ops", json=body(kind="putaway", sku="SKU-0", from_location="DOCK", to_location="A-01", qty=5))
     page = (await api.get("/v1/ops", params={"after": 0})).json()
-    assert [o["seq"] for o in page["ops"]] == [1, 2] and page["head_seq"] == 2
-    assert page["ops"][0] == op  # what the POST returned is exactly what is stored
+    assert [o["seq"] for o in page["items"]] == [1, 2] and page["head_seq"] == 2
+    assert page["items"][0] == op  # what the POST returned is exactly what is stored
     stock = (await api.get("/v1/stock", params={"sku": "SKU-0"})).json()
     assert {(s["location"], s["qty"]) for s in stock} == {("DOCK", 7), ("A-01", 5)}
     assert (await api.get("/v1/ops/2")).json()["kind"] == "putaway"
@@ -54,21 +54,24 @@ async def test_append_list_and_stock(api: httpx.AsyncClient) -> None:
 async def test_bad_bodies_get_422_naming_the_field(api: httpx.AsyncClient) -> None:
     r = await api.post("/v1/ops", json=body(kind="receive", sku="SKU-0", location="DOCK", qty=-1))
     assert r.status_code == 422
-    assert r.json()["detail"][0]["loc"] == ["body", "payload", "receive", "qty"]
+    assert r.json()["errors"][0]["loc"] == ["body", "payload", "receive", "qty"]
+    assert r.json()["code"] == "validation_error" and "qty" in r.json()["detail"]
     r = await api.post("/v1/ops", json={"payload": {"kind": "receive"}})
     assert r.status_code == 422
-    missing = {tuple(e["loc"]) for e in r.json()["detail"]}
+    missing = {tuple(e["loc"]) for e in r.json()["errors"]}
     assert ("body", "actor") in missing and ("body", "payload", "receive", "sku") in missing
     r = await api.post("/v1/ops", content=b"{not json", headers={"content-type": "application/json"})
     assert r.status_code == 422
     r = await api.post("/v1/ops", json=body(kind="receive", sku="GHOST", location="DOCK", qty=1))
-    assert r.status_code == 422 and r.json()["detail"] == {
+    assert r.status_code == 422 and r.json() == {
+        "detail": "unknown SKU 'GHOST'",
         "code": "unknown_sku",
-        "message": "unknown SKU 'GHOST'",
-        "field": "payload.sku",
+        "errors": [
+            {"loc": ["body", "payload", "sku"], "msg": "unknown SKU 'GHOST'", "type": "unknown_sku", "input": None}
+        ],
     }
     r = await api.post("/v1/ops", json=body(kind="ship", sku="SKU-0", location="STAGE", qty=1, order_id="O"))
-    assert r.status_code == 409 and r.json()["detail"]["code"] == "insufficient_stock"
+    assert r.status_code == 409 and r.json()["code"] == "insufficient_stock"
     assert (await api.get("/v1/ops")).json()["head_seq"] == 0  # nothing of it was kept
     assert (await api.get("/v1/stock", params={"status": "frozen"})).status_code == 422
 

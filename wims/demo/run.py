@@ -200,7 +200,7 @@ async def _shift(floor: _Floor, cfg: SiteConfig, budget: int, progress: Progress
 async def _wait_for(http: httpx.AsyncClient, kind: str, after: int, timeout: float) -> list[dict[str, Any]]:
     """Ops of ``kind`` recorded after seq ``after`` (waiting up to ``timeout`` seconds for the first)."""
     for _ in range(int(timeout * 10)):
-        ops = (await http.get("/v1/ops", params={"after": after, "kind": kind, "limit": 500})).json()["ops"]
+        ops = (await http.get("/v1/ops", params={"after": after, "kind": kind, "limit": 500})).json()["items"]
         if ops:
             return list(ops)
         await asyncio.sleep(0.1)
@@ -287,7 +287,7 @@ async def _demo(cfg: SiteConfig, ops: int, store_dir: Path, console: Console) ->
                 health = (await http.get("/healthz")).json()
                 recent = (
                     await http.get("/v1/ops", params={"after": max(0, health["journal"]["head_seq"] - 12), "limit": 12})
-                ).json()["ops"]
+                ).json()["items"]
                 stock = (await http.get("/v1/stock")).json()
             stop.set()
             await runner

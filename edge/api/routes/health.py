@@ -21,6 +21,10 @@ async def healthz(ctx: Ctx) -> dict[str, Any]:
     return snap
 
 
-@router.get("/metrics")
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "Prometheus text."}},
+)
 async def metrics(ctx: Ctx) -> Response:
     return Response(generate_latest(ctx.registry), media_type=CONTENT_TYPE_LATEST)

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Path
 
 from edge.api.deps import Ctx
 from edge.api.schemas import ZoneRelease, op_body
 from edge.floor.holds import ReleaseRefused, release_zone
-from sync.ops import StockStatus
+from sync.http.openapi import error_responses
+from sync.ops import Op, StockStatus
 
 router = APIRouter(tags=["zones"])
 
 
-@router.post("/zones/{zone}/release")
-async def release(zone: str, req: ZoneRelease, ctx: Ctx) -> list[dict[str, Any]]:
+@router.post(
+    "/zones/{zone}/release",
+    response_model=None,
+    responses={200: {"model": list[Op], "description": "The ops recorded."}, **error_responses(404)},
+)
+async def release(zone: Annotated[str, Path(max_length=64)], req: ZoneRelease, ctx: Ctx) -> list[dict[str, Any]]:
     """Release a zone's qc_hold stock: only a supervisor may, and every line becomes a qc_release op."""
     if zone not in ctx.master.zones:
         raise HTTPException(404, f"unknown zone {zone!r}")
