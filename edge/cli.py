@@ -93,9 +93,10 @@ def edge_ops(
     cfg = site_config(config)
     conn = _open_readonly(cfg)
     seq = after
+    page = limit if limit and not follow else 10_000  # 0 = all: read in pages of 10,000 until the end
     try:
         while True:
-            entries = list(iter_entries(conn, after=seq, limit=limit if limit and not follow else 10_000))
+            entries = list(iter_entries(conn, after=seq, limit=page))
             if entries:
                 seq = entries[-1].seq
                 if as_json:
@@ -117,8 +118,11 @@ def edge_ops(
                         )
                     out.print(table)
             if not follow:
-                break
-            time.sleep(0.5)  # a reader in another process: polling is all SQLite offers
+                if limit or len(entries) < page:
+                    break
+                continue  # --limit 0: the next page
+            if len(entries) < page:
+                time.sleep(0.5)  # a reader in another process: polling is all SQLite offers
     except KeyboardInterrupt:
         pass
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from sync.times import iso_z
+
 Status = Literal["ok", "degraded", "down", "starting"]
 
 
@@ -63,7 +65,7 @@ class HealthBoard:
         return {
             "status": self.overall,
             "components": {
-                name: {"status": p.status, "detail": p.detail, "since": p.since.isoformat(), **p.facts}
+                name: {"status": p.status, "detail": p.detail, "since": iso_z(p.since), **p.facts}
                 for name, p in sorted(self._parts.items())
             },
         }

@@ -7,12 +7,13 @@ from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from cloud.audit.log import verify
 from cloud.auth.deps import Principal, require
 from cloud.auth.scope import Scope
 from cloud.db.schema import audit_log
+from cloud.paging import After, Limit, Page, by_key
 from cloud.services import Svc
 from sync.roles import Role
 
@@ -30,7 +31,7 @@ Auditor = Annotated[Principal, Depends(_auditor)]
 
 class AuditEntry(BaseModel):
     id: int
-    at: str
+    at: str = Field(description="ISO 8601 UTC with Z, as hashed.")
     actor: str
     action: str
     target: str
@@ -46,20 +47,21 @@ class AuditVerifyOut(BaseModel):
     reason: str
 
 
-@router.get("", response_model=list[AuditEntry])
+@router.get("", response_model=Page[AuditEntry])
 def entries(
     svc: Svc,
     _c: Auditor,
-    after_id: Annotated[int, Query(ge=0, le=2**62)] = 0,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    after: After = 0,
+    limit: Limit = 100,
     action: Annotated[str | None, Query(max_length=64)] = None,
-) -> list[AuditEntry]:
-    q = sa.select(audit_log).where(audit_log.c.id > after_id)
+) -> dict[str, Any]:
+    q = sa.select(audit_log).where(audit_log.c.id > after)
     if action is not None:
         q = q.where(audit_log.c.action == action)
     with svc.engine.connect() as conn:
-        rows = conn.execute(q.order_by(audit_log.c.id).limit(limit)).all()
-    return [
+        rows = conn.execute(q.order_by(audit_log.c.id).limit(limit + 1)).all()
+    page, nxt = by_key(rows, limit, lambda r: int(r.id))
+    items = [
         AuditEntry(
             id=r.id,
             at=r.at,
@@ -70,8 +72,9 @@ def entries(
             prev_hash=r.prev_hash,
             hash=r.hash,
         )
-        for r in rows
+        for r in page
     ]
+    return {"items": items, "next_after": nxt}
 
 
 @router.get("/verify", response_model=AuditVerifyOut)

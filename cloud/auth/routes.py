@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, status
@@ -12,7 +11,9 @@ from cloud.auth.deps import Caller, Principal, require
 from cloud.auth.users import UserExists, add_user, login
 from cloud.services import Svc
 from sync.codes import Code
+from sync.http.openapi import error_responses
 from sync.roles import Role
+from sync.times import UtcDateTime
 
 router = APIRouter(prefix="/v1", tags=["auth"])
 
@@ -25,7 +26,7 @@ class LoginIn(BaseModel):
 class TokenOut(BaseModel):
     access_token: str
     token_type: str = "bearer"
-    expires_at: datetime
+    expires_at: UtcDateTime
     role: Role
 
 
@@ -43,7 +44,7 @@ class MeOut(BaseModel):
     warehouse: str | None
 
 
-@router.post("/auth/login", response_model=TokenOut)
+@router.post("/auth/login", response_model=TokenOut, responses=error_responses(401))
 def post_login(req: LoginIn, svc: Svc) -> TokenOut:
     got = login(
         svc.engine,
@@ -64,7 +65,7 @@ def me(caller: Caller) -> MeOut:
     return MeOut(kind=caller.kind, name=caller.name, role=caller.role, warehouse=caller.warehouse)
 
 
-@router.post("/users", status_code=201, response_model=MeOut)
+@router.post("/users", status_code=201, response_model=MeOut, responses=error_responses(409))
 def create_user(req: UserIn, svc: Svc, caller: Annotated[Principal, Depends(require(Role.ADMIN))]) -> MeOut:
     if req.role is Role.GATEWAY:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "register gateways at /v1/gateways")
@@ -80,5 +81,5 @@ def create_user(req: UserIn, svc: Svc, caller: Annotated[Principal, Depends(requ
             passwords=svc.passwords,
         )
     except UserExists as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, "user exists") from exc
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     return MeOut(kind="user", name=req.username, role=req.role, warehouse=req.warehouse)

@@ -8,23 +8,24 @@ so that a missed notification costs at most that.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
 from cloud.audit.log import append as audit_append
 from cloud.auth.deps import Caller, Principal, require
-from cloud.auth.scope import Scope
+from cloud.auth.scope import Scope, scope_for
 from cloud.db.schema import commands, gateways
 from cloud.ingest.routes import GatewayId
+from cloud.paging import After, Limit, Page, by_key
 from cloud.services import Services, Svc
 from sync.canonical import canonical_bytes
-from sync.codes import Code
+from sync.codes import CODE_MAX_LENGTH, CODE_PATTERN, Code
 from sync.commands import (
     MasterDataCommand,
     OutboundOrderCommand,
@@ -32,8 +33,10 @@ from sync.commands import (
     TransferOrderCommand,
     TransportTaskCommand,
 )
+from sync.http.openapi import error_responses
 from sync.ops import uuid7
 from sync.roles import Role
+from sync.times import UtcDateTime
 
 router = APIRouter(tags=["commands"])
 
@@ -79,13 +82,20 @@ so a bad body is a 422 naming the field, and a gateway only ever receives bodies
 
 
 class CommandOut(BaseModel):
+    """A command and, once the gateway has reported it (its ``command_applied`` op), its outcome."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
     cursor: int
     command_id: str
     gateway_id: str
     type: str
     body: dict[str, Any]
     created_by: str
-    created_at: datetime
+    created_at: UtcDateTime
+    status: Literal["pending", "applied", "rejected"] = Field(description="pending until the gateway reports it.")
+    reason: str | None = Field(default=None, description="The gateway's reason (why it was rejected).")
+    applied_at: UtcDateTime | None = None
 
 
 class CommandPage(BaseModel):
@@ -104,10 +114,53 @@ def _out(r: Any) -> CommandOut:
         body=json.loads(r.body),
         created_by=r.created_by,
         created_at=r.created_at,
+        status=r.status,
+        reason=r.reason,
+        applied_at=r.applied_at,
     )
 
 
-@router.post("/v1/commands", response_model=CommandOut, status_code=201)
+@router.get("/v1/commands", response_model=Page[CommandOut])
+def list_commands(
+    svc: Svc,
+    scope: Annotated[Scope, Depends(scope_for(Role.ADMIN, Role.PLANNER, Role.SUPERVISOR, Role.AUDITOR))],
+    gateway_id: Annotated[Code | None, Query()] = None,
+    status_: Annotated[Literal["pending", "applied", "rejected"] | None, Query(alias="status")] = None,
+    limit: Limit = 100,
+    after: After = 0,
+) -> dict[str, Any]:
+    """Commands with their outcome as the gateways reported it (a user bound to a warehouse sees its own)."""
+    c = commands.c
+    q = sa.select(commands).where(c.cursor > after)
+    with svc.engine.connect() as conn:
+        if gateway_id is not None:
+            scope.gateway(conn, gateway_id)
+            q = q.where(c.gateway_id == gateway_id)
+        elif scope.bound is not None:
+            own = sa.select(gateways.c.gateway_id).where(gateways.c.warehouse == scope.bound)
+            q = q.where(c.gateway_id.in_(own))
+        if status_ is not None:
+            q = q.where(c.status == status_)
+        rows = conn.execute(q.order_by(c.cursor).limit(limit + 1)).all()
+    page, nxt = by_key(rows, limit, lambda r: int(r.cursor))
+    return {"items": [_out(r) for r in page], "next_after": nxt}
+
+
+@router.get("/v1/commands/{command_id}", response_model=CommandOut, responses=error_responses(404))
+def get_command(
+    command_id: Annotated[str, PathParam(min_length=1, max_length=CODE_MAX_LENGTH, pattern=CODE_PATTERN)],
+    svc: Svc,
+    scope: Annotated[Scope, Depends(scope_for(Role.ADMIN, Role.PLANNER, Role.SUPERVISOR, Role.AUDITOR))],
+) -> CommandOut:
+    with svc.engine.connect() as conn:
+        row = conn.execute(sa.select(commands).where(commands.c.command_id == command_id)).first()
+        if row is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown command")
+        scope.gateway(conn, row.gateway_id)
+    return _out(row)
+
+
+@router.post("/v1/commands", response_model=CommandOut, status_code=201, responses=error_responses(404, 409))
 def post_command(
     req: CommandIn, svc: Svc, caller: Annotated[Principal, Depends(require(Role.ADMIN, Role.PLANNER))]
 ) -> CommandOut:
@@ -163,7 +216,7 @@ def _read(svc: Services, gateway_id: str, after: int, limit: int) -> list[Comman
     return [_out(r) for r in rows]
 
 
-@router.get("/v1/gateways/{gateway_id}/commands", response_model=CommandPage)
+@router.get("/v1/gateways/{gateway_id}/commands", response_model=CommandPage, responses=error_responses(404))
 async def get_commands(
     gateway_id: GatewayId,
     svc: Svc,

@@ -14,13 +14,18 @@ from cloud.events.hub import Event
 from cloud.services import Svc
 
 router = APIRouter(tags=["events"])
-_STREAMED = frozenset({"stock"})
+_STREAMED = frozenset({"stock", "alert"})
 
 
 @router.get(
     "/v1/events",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}, "description": "A stream of `stock` events."}},
+    responses={
+        200: {
+            "content": {"text/event-stream": {}},
+            "description": "A stream of `stock` and `alert` events (a command a gateway rejected).",
+        }
+    },
 )
 async def events(
     request: Request,

@@ -93,7 +93,7 @@ def parse_one(body: dict[str, Any], gateway_id: str) -> Parsed:
     try:
         op = p.op = op_from_canonical(body, canonical)
         p.op_id = _op_id_text(body.get("op_id"), op)
-    except (ChainError, ValueError, TypeError) as exc:
+    except (ChainError, ValueError, TypeError, OverflowError) as exc:  # Overflow: a seq of Infinity
         p.error = str(getattr(exc, "reason", exc))
     else:
         if op.gateway_id != gateway_id:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import psycopg
 import psycopg.errors
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.concurrency import run_in_threadpool
@@ -18,10 +18,13 @@ from cloud.auth.scope import AnyScope, Scope, scope_for
 from cloud.db.schema import gateways, quarantine
 from cloud.ingest.gateways import GatewayExists, add_gateway
 from cloud.ingest.service import Ingestor, UnknownGateway
+from cloud.paging import After, Limit, Page, by_key
 from cloud.services import Services, Svc
 from sync.canonical import loads
 from sync.codes import CODE_MAX_LENGTH, CODE_PATTERN, Code
+from sync.http.openapi import error_responses
 from sync.roles import Role
+from sync.times import UtcDateTime
 
 router = APIRouter(prefix="/v1/gateways", tags=["gateways"])
 GatewayId = Annotated[str, Path(min_length=1, max_length=CODE_MAX_LENGTH, pattern=CODE_PATTERN)]
@@ -68,7 +71,7 @@ class QuarantineRow(BaseModel):
     seq: int | None
     op_id: str | None
     reason: str
-    received_at: str
+    received_at: UtcDateTime
     resolved: bool
 
 
@@ -161,7 +164,7 @@ async def push_ops(gateway_id: GatewayId, request: Request, svc: Svc, caller: Ca
     return await run_in_threadpool(_ingest, svc, gateway_id, raw)
 
 
-@router.get("/{gateway_id}/head", response_model=HeadOut)
+@router.get("/{gateway_id}/head", response_model=HeadOut, responses=error_responses(404))
 def head(gateway_id: GatewayId, svc: Svc, scope: AnyScope) -> HeadOut:
     """Where the cloud's copy of the chain ends: a gateway resumes pushing from ``acked_seq + 1``."""
     with svc.engine.connect() as conn:
@@ -172,38 +175,35 @@ def head(gateway_id: GatewayId, svc: Svc, scope: AnyScope) -> HeadOut:
     return HeadOut(gateway_id=row.gateway_id, warehouse=row.warehouse, acked_seq=row.head_seq, head_hash=row.head_hash)
 
 
-@router.post("", response_model=GatewayCreated, status_code=201)
+@router.post("", response_model=GatewayCreated, status_code=201, responses=error_responses(409))
 def register(req: GatewayIn, svc: Svc, caller: Annotated[Principal, Depends(require(Role.ADMIN))]) -> GatewayCreated:
     try:
         token = add_gateway(svc.engine, req.gateway_id, req.warehouse, now=svc.clock.now(), actor=caller.audit_name)
     except GatewayExists as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, "gateway already registered") from exc
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     return GatewayCreated(gateway_id=req.gateway_id, warehouse=req.warehouse, token=token)
 
 
-@router.get("/{gateway_id}/quarantine", response_model=list[QuarantineRow])
+@router.get("/{gateway_id}/quarantine", response_model=Page[QuarantineRow], responses=error_responses(404))
 def list_quarantine(
     gateway_id: GatewayId,
     svc: Svc,
     scope: Annotated[Scope, Depends(scope_for(Role.ADMIN, Role.SUPERVISOR, Role.AUDITOR, Role.PLANNER))],
     include_resolved: bool = False,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    after_id: Annotated[int, Query(ge=0, le=2**62)] = 0,
-) -> list[QuarantineRow]:
-    q = sa.select(quarantine).where(quarantine.c.gateway_id == gateway_id, quarantine.c.id > after_id)
+    limit: Limit = 100,
+    after: After = 0,
+) -> dict[str, Any]:
+    q = sa.select(quarantine).where(quarantine.c.gateway_id == gateway_id, quarantine.c.id > after)
     if not include_resolved:
         q = q.where(~quarantine.c.resolved)
     with svc.engine.connect() as conn:
         scope.gateway(conn, gateway_id)
-        rows = conn.execute(q.order_by(quarantine.c.id).limit(limit)).all()
-    return [
+        rows = conn.execute(q.order_by(quarantine.c.id).limit(limit + 1)).all()
+    page, nxt = by_key(rows, limit, lambda r: int(r.id))
+    items = [
         QuarantineRow(
-            id=r.id,
-            seq=r.seq,
-            op_id=r.op_id,
-            reason=r.reason,
-            received_at=str(r.received_at),
-            resolved=bool(r.resolved),
+            id=r.id, seq=r.seq, op_id=r.op_id, reason=r.reason, received_at=r.received_at, resolved=bool(r.resolved)
         )
-        for r in rows
+        for r in page
     ]
+    return {"items": items, "next_after": nxt}

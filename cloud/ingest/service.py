@@ -22,12 +22,14 @@ from cloud.audit.log import entry as audit_entry
 from cloud.db.engine import dialect_insert
 from cloud.db.schema import gateways, ops, quarantine
 from cloud.events.hub import PG_NOTIFY_SQL, EventBus
+from cloud.ingest import outcomes
 from cloud.ingest.batch import IngestResult, Parsed, Quarantined, Sorter, low_seqs, parse_batch, parse_one
 from cloud.ingest.ledger import (
     PG_OPEN_NEGATIVE_SQL,
     PG_STOCK_UPSERT,
     Applied,
     Deltas,
+    Discrepancy,
     apply_deltas,
     apply_rare,
     pg_stock_params,
@@ -130,7 +132,8 @@ class Ingestor:
             )
             self._resolve_quarantine(conn, gateway_id, new)
             applied = apply_deltas(conn, deltas)
-            result.discrepancies = record_discrepancies(conn, applied.discrepancies, now)
+            alerts = self._gateway_facts(conn, gateway_id, warehouse, new, now)
+            result.discrepancies = record_discrepancies(conn, applied.discrepancies + alerts, now)
             self._emit(conn, gateway_id, warehouse, result, applied.balances, applied.transfers)
         if bad:
             result.quarantined = self._quarantine(conn, gateway_id, bad, now)
@@ -179,7 +182,8 @@ class Ingestor:
                 apply_rare(conn, deltas, applied)
             if applied.recovered:
                 take_recovered(open_negative, warehouse, applied)
-            result.discrepancies = record_discrepancies(conn, applied.discrepancies, now)
+            alerts = self._gateway_facts(conn, gateway_id, warehouse, new, now)
+            result.discrepancies = record_discrepancies(conn, applied.discrepancies + alerts, now)
         rows, result.quarantined = self._quarantine_rows(gateway_id, bad, now)
         audit = bool(new or result.quarantined)
         with raw.pipeline():
@@ -197,6 +201,19 @@ class Ingestor:
             prev_hash = head[0] if head is not None else GENESIS_HASH
             row = audit_entry(now=now, prev_hash=prev_hash, **_audit_fields(gateway_id, new, result))
             raw.execute(PG_INSERT_SQL, row)
+
+    def _gateway_facts(
+        self, conn: Connection, gateway_id: str, warehouse: str, new: list[Parsed], now: datetime
+    ) -> list[Discrepancy]:
+        """Command outcomes and the gateway's work orders (``cloud.ingest.outcomes``); rare, so looked for
+        in one pass over the batch's kinds."""
+        rare = [p.op for p in new if p.op is not None and p.op.kind in outcomes.KINDS]
+        if not rare:
+            return []
+        alerts, events = outcomes.gateway_facts(conn, gateway_id, warehouse, rare, now)
+        for event in events:
+            self.bus.emit(conn, event)
+        return alerts
 
     @staticmethod
     def _stored_by_seq(conn: Connection, gateway_id: str, span: tuple[int, int]) -> dict[int, tuple[str, str]]:

@@ -8,20 +8,21 @@ from typing import Annotated, Any, Literal
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi import Path as PathParam
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from cloud.audit.log import append as audit_append
 from cloud.auth.scope import Reader, Scope, scope_for
 from cloud.db.schema import discrepancies, work_orders
+from cloud.paging import After, Limit, Page, by_key, by_offset
 from cloud.services import Svc
 from cloud.stock import queries
+from sync.http.openapi import error_responses
 from sync.roles import Role
+from sync.times import UtcDateTime
 
 router = APIRouter(tags=["stock"])
 CodeQ = Annotated[str | None, Query(min_length=1, max_length=64)]
 LotQ = Annotated[str | None, Query(max_length=64)]
-Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0, le=10**9)]
 
 
 class LocationLine(BaseModel):
@@ -37,11 +38,6 @@ class LocationLine(BaseModel):
     frozen: int
 
 
-class LocationPage(BaseModel):
-    items: list[LocationLine]
-    next_offset: int | None
-
-
 class SkuLine(BaseModel):
     warehouse: str
     sku: str
@@ -52,11 +48,6 @@ class SkuLine(BaseModel):
     in_transit_in: int
     in_transit_out: int
     projected: int
-
-
-class SkuPage(BaseModel):
-    items: list[SkuLine]
-    next_offset: int | None
 
 
 class TransferLine(BaseModel):
@@ -70,11 +61,6 @@ class TransferLine(BaseModel):
     in_transit: int
 
 
-class TransferPage(BaseModel):
-    items: list[TransferLine]
-    next_offset: int | None
-
-
 class NetworkLine(BaseModel):
     sku: str
     on_hand: int
@@ -85,16 +71,12 @@ class NetworkLine(BaseModel):
     projected: int
 
 
-class NetworkPage(BaseModel):
-    items: list[NetworkLine]
-    next_offset: int | None
+def _page(rows: list[Any], limit: int, after: int) -> dict[str, Any]:
+    items, nxt = by_offset(rows, limit, after)
+    return {"items": items, "next_after": nxt}
 
 
-def _next(items: list[Any], limit: int, offset: int) -> int | None:
-    return offset + limit if len(items) > limit else None
-
-
-@router.get("/v1/stock", response_model=LocationPage)
+@router.get("/v1/stock", response_model=Page[LocationLine])
 def stock(
     svc: Svc,
     scope: Reader,
@@ -103,7 +85,7 @@ def stock(
     lot: LotQ = None,
     location: CodeQ = None,
     limit: Limit = 100,
-    offset: Offset = 0,
+    after: After = 0,
 ) -> dict[str, Any]:
     """On hand, available, reserved and frozen (qc_hold + damaged) per warehouse, SKU, lot and location."""
     with svc.engine.connect() as conn:
@@ -114,24 +96,24 @@ def stock(
             lot=lot,
             location=location,
             limit=limit + 1,
-            offset=offset,
+            offset=after,
         )
-    return {"items": items[:limit], "next_offset": _next(items, limit, offset)}
+    return _page(items, limit, after)
 
 
-@router.get("/v1/stock/summary", response_model=SkuPage)
+@router.get("/v1/stock/summary", response_model=Page[SkuLine])
 def summary(
-    svc: Svc, scope: Reader, warehouse: CodeQ = None, sku: CodeQ = None, limit: Limit = 100, offset: Offset = 0
+    svc: Svc, scope: Reader, warehouse: CodeQ = None, sku: CodeQ = None, limit: Limit = 100, after: After = 0
 ) -> dict[str, Any]:
     """Per warehouse and SKU, with stock in transit to and from it; projected = available + inbound."""
     with svc.engine.connect() as conn:
         items = queries.by_warehouse_sku(
-            conn, warehouse=scope.warehouse(warehouse), sku=sku, limit=limit + 1, offset=offset
+            conn, warehouse=scope.warehouse(warehouse), sku=sku, limit=limit + 1, offset=after
         )
-    return {"items": items[:limit], "next_offset": _next(items, limit, offset)}
+    return _page(items, limit, after)
 
 
-@router.get("/v1/stock/transit", response_model=TransferPage)
+@router.get("/v1/stock/transit", response_model=Page[TransferLine])
 def in_transit(
     svc: Svc,
     scope: Reader,
@@ -140,7 +122,7 @@ def in_transit(
     transfer_id: CodeQ = None,
     open_only: bool = False,
     limit: Limit = 100,
-    offset: Offset = 0,
+    after: After = 0,
 ) -> dict[str, Any]:
     """Stock in transit per transfer line: shipped by the source, received by the destination."""
     with svc.engine.connect() as conn:
@@ -151,42 +133,77 @@ def in_transit(
             transfer_id=transfer_id,
             open_only=open_only,
             limit=limit + 1,
-            offset=offset,
+            offset=after,
         )
-    return {"items": items[:limit], "next_offset": _next(items, limit, offset)}
+    return _page(items, limit, after)
 
 
-@router.get("/v1/stock/network", response_model=NetworkPage)
-def network(svc: Svc, scope: Reader, sku: CodeQ = None, limit: Limit = 100, offset: Offset = 0) -> dict[str, Any]:
+@router.get("/v1/stock/network", response_model=Page[NetworkLine])
+def network(svc: Svc, scope: Reader, sku: CodeQ = None, limit: Limit = 100, after: After = 0) -> dict[str, Any]:
     """Network totals per SKU over every warehouse, transit included once (for a user bound to a
     warehouse: that warehouse's stock and its transfers only)."""
     with svc.engine.connect() as conn:
-        items = queries.network(conn, sku=sku, warehouse=scope.bound, limit=limit + 1, offset=offset)
-    return {"items": items[:limit], "next_offset": _next(items, limit, offset)}
+        items = queries.network(conn, sku=sku, warehouse=scope.bound, limit=limit + 1, offset=after)
+    return _page(items, limit, after)
 
 
 class DiscrepancyOut(BaseModel):
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
     id: int
     kind: str
     warehouse: str
     sku: str | None
     detail: dict[str, Any]
     status: str
-    created_at: str
-    updated_at: str
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
 
 
 class WorkOrderOut(BaseModel):
+    """A work order, the cloud's own (``source`` cloud: raised by a discrepancy) or a gateway's (``source``
+    gateway: stale sensor, cold chain, exceptions; ``external_id`` is the gateway's id for it)."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
     id: int
-    discrepancy_id: int
+    source: Literal["cloud", "gateway"]
+    discrepancy_id: int | None
+    gateway_id: str | None
+    external_id: str | None
     warehouse: str
+    wo_type: str | None
+    zone: str | None
+    location: str | None
     assignee_role: str
+    assignee: str | None
     status: str
     description: str
-    created_at: str
+    created_at: UtcDateTime
+    updated_at: UtcDateTime | None
 
 
-@router.get("/v1/discrepancies", response_model=list[DiscrepancyOut])
+def work_order_out(r: Any) -> WorkOrderOut:
+    return WorkOrderOut(
+        id=r.id,
+        source=r.source,
+        discrepancy_id=r.discrepancy_id,
+        gateway_id=r.gateway_id,
+        external_id=r.external_id,
+        warehouse=r.warehouse,
+        wo_type=r.wo_type,
+        zone=r.zone,
+        location=r.location,
+        assignee_role=r.assignee_role,
+        assignee=r.assignee,
+        status=r.status,
+        description=r.description,
+        created_at=r.created_at,
+        updated_at=r.updated_at,
+    )
+
+
+@router.get("/v1/discrepancies", response_model=Page[DiscrepancyOut])
 def list_discrepancies(
     svc: Svc,
     scope: Reader,
@@ -194,10 +211,10 @@ def list_discrepancies(
     status: Annotated[Literal["open", "resolved"] | None, Query()] = None,
     kind: Annotated[str | None, Query(max_length=32)] = None,
     limit: Limit = 100,
-    offset: Offset = 0,
-) -> list[DiscrepancyOut]:
+    after: After = 0,
+) -> dict[str, Any]:
     d = discrepancies.c
-    q = sa.select(discrepancies)
+    q = sa.select(discrepancies).where(d.id > after)
     wh = scope.warehouse(warehouse)
     if wh is not None:
         q = q.where(d.warehouse == wh)
@@ -206,59 +223,57 @@ def list_discrepancies(
     if kind is not None:
         q = q.where(d.kind == kind)
     with svc.engine.connect() as conn:
-        rows = conn.execute(q.order_by(d.id).limit(limit).offset(offset)).all()
-    return [
-        DiscrepancyOut(
-            id=r.id,
-            kind=r.kind,
-            warehouse=r.warehouse,
-            sku=r.sku,
-            detail=json.loads(r.detail),
-            status=r.status,
-            created_at=str(r.created_at),
-            updated_at=str(r.updated_at),
-        )
-        for r in rows
-    ]
+        rows = conn.execute(q.order_by(d.id).limit(limit + 1)).all()
+    items, nxt = by_key(rows, limit, lambda r: int(r.id))
+    return {
+        "items": [
+            DiscrepancyOut(
+                id=r.id,
+                kind=r.kind,
+                warehouse=r.warehouse,
+                sku=r.sku,
+                detail=json.loads(r.detail),
+                status=r.status,
+                created_at=r.created_at,
+                updated_at=r.updated_at,
+            )
+            for r in items
+        ],
+        "next_after": nxt,
+    }
 
 
-@router.get("/v1/work-orders", response_model=list[WorkOrderOut])
+@router.get("/v1/work-orders", response_model=Page[WorkOrderOut])
 def list_work_orders(
     svc: Svc,
     scope: Reader,
     warehouse: CodeQ = None,
-    status: Annotated[Literal["open", "closed"] | None, Query()] = None,
+    status: Annotated[Literal["open", "assigned", "closed"] | None, Query()] = None,
+    source: Annotated[Literal["cloud", "gateway"] | None, Query(description="Only the cloud's, or gateways'.")] = None,
     limit: Limit = 100,
-    offset: Offset = 0,
-) -> list[WorkOrderOut]:
+    after: After = 0,
+) -> dict[str, Any]:
+    """The cloud's work orders and the gateways' own, in one list."""
     w = work_orders.c
-    q = sa.select(work_orders)
+    q = sa.select(work_orders).where(w.id > after)
     wh = scope.warehouse(warehouse)
     if wh is not None:
         q = q.where(w.warehouse == wh)
     if status is not None:
         q = q.where(w.status == status)
+    if source is not None:
+        q = q.where(w.source == source)
     with svc.engine.connect() as conn:
-        rows = conn.execute(q.order_by(w.id).limit(limit).offset(offset)).all()
-    return [
-        WorkOrderOut(
-            id=r.id,
-            discrepancy_id=r.discrepancy_id,
-            warehouse=r.warehouse,
-            assignee_role=r.assignee_role,
-            status=r.status,
-            description=r.description,
-            created_at=str(r.created_at),
-        )
-        for r in rows
-    ]
+        rows = conn.execute(q.order_by(w.id).limit(limit + 1)).all()
+    items, nxt = by_key(rows, limit, lambda r: int(r.id))
+    return {"items": [work_order_out(r) for r in items], "next_after": nxt}
 
 
 class WorkOrderClose(BaseModel):
     note: str = Field(default="", max_length=1000)
 
 
-@router.post("/v1/work-orders/{work_order_id}/close", response_model=WorkOrderOut)
+@router.post("/v1/work-orders/{work_order_id}/close", response_model=WorkOrderOut, responses=error_responses(404, 409))
 def close_work_order(
     work_order_id: Annotated[int, PathParam(ge=1, le=2**62)],
     req: WorkOrderClose,
@@ -272,6 +287,11 @@ def close_work_order(
         if row is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown work order")
         scope.check(row.warehouse)
+        if row.source == "gateway":
+            raise HTTPException(
+                status.HTTP_409_CONFLICT,
+                f"work order {row.external_id} belongs to gateway {row.gateway_id}: close it there",
+            )
         if row.status != "closed":
             conn.execute(work_orders.update().where(work_orders.c.id == work_order_id).values(status="closed"))
             audit_append(
@@ -283,12 +303,4 @@ def close_work_order(
                 detail={"note": req.note},
             )
         row = conn.execute(sa.select(work_orders).where(work_orders.c.id == work_order_id)).one()
-    return WorkOrderOut(
-        id=row.id,
-        discrepancy_id=row.discrepancy_id,
-        warehouse=row.warehouse,
-        assignee_role=row.assignee_role,
-        status=row.status,
-        description=row.description,
-        created_at=str(row.created_at),
-    )
+    return work_order_out(row)

@@ -7,7 +7,7 @@ a minute that only ever grows.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, HTTPException, Query, status
@@ -17,7 +17,9 @@ from cloud.auth.deps import Caller
 from cloud.auth.scope import AnyScope
 from cloud.db.schema import telemetry_minutes
 from cloud.ingest.routes import GatewayId, own_gateway
+from cloud.paging import After, Page, by_offset
 from cloud.services import Svc
+from sync.http.openapi import error_responses
 from sync.roles import Role
 
 router = APIRouter(prefix="/v1/gateways", tags=["telemetry"])
@@ -69,7 +71,7 @@ def push_telemetry(gateway_id: GatewayId, req: TelemetryIn, svc: Svc, caller: Ca
     return TelemetryAck(stored=len(rows))
 
 
-@router.get("/{gateway_id}/telemetry", response_model=list[AggregateOut])
+@router.get("/{gateway_id}/telemetry", response_model=Page[AggregateOut], responses=error_responses(404))
 def read_telemetry(
     gateway_id: GatewayId,
     svc: Svc,
@@ -77,15 +79,18 @@ def read_telemetry(
     sensor_id: Annotated[str | None, Query(max_length=64)] = None,
     since_minute: Annotated[int, Query(ge=0, le=2**40)] = 0,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-) -> list[AggregateOut]:
+    after: After = 0,
+) -> dict[str, Any]:
     t = telemetry_minutes
     q = sa.select(t).where(t.c.gateway_id == gateway_id, t.c.minute >= since_minute)
     if sensor_id is not None:
         q = q.where(t.c.sensor_id == sensor_id)
     with svc.engine.connect() as conn:
         scope.gateway(conn, gateway_id)
-        rows = conn.execute(q.order_by(t.c.minute, t.c.sensor_id).limit(limit)).all()
-    return [
+        rows = conn.execute(q.order_by(t.c.minute, t.c.sensor_id).limit(limit + 1).offset(after)).all()
+    page, nxt = by_offset(rows, limit, after)
+    items = [
         AggregateOut(sensor_id=r.sensor_id, minute=r.minute, n=r.n, vmin=r.vmin, vmax=r.vmax, vavg=r.vsum / r.n)
-        for r in rows
+        for r in page
     ]
+    return {"items": items, "next_after": nxt}

@@ -44,7 +44,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from edge.store.bulk import insert_rows
 from edge.store.commit_plan import JOURNAL_COLUMNS, STOCK_COLUMNS, AheadView, Plan, Planner, TransactionView, read_qty
 from edge.store.errors import JournalClosed, OpRejected
-from edge.store.masterdata import MasterData
+from edge.store.masterdata import MasterData, overlay_cloud
 from edge.store.schema import BUSY_TIMEOUT_MS, connect, migrate
 from sync.canonical import body_from_stored
 from sync.clock import Clock, SystemClock
@@ -205,6 +205,7 @@ class Journal:
     def _open(self) -> None:
         conn = connect(str(self.path), synchronous=self._synchronous)
         migrate(conn)
+        overlay_cloud(conn, self.master)  # the cloud is the master: what it sent wins over the site file
         self.master.save(conn)
         conn.execute(
             "INSERT OR REPLACE INTO meta(key, value) VALUES ('gateway_id', ?), ('warehouse', ?)",

@@ -2,6 +2,10 @@
 
 It comes from the site config at start and, later, from cloud commands. It is kept in the edge
 database too, so the CLI and a restarted gateway see the same catalogue the journal validated against.
+
+The cloud is the network's master: records it sent (``master_data`` commands) are kept apart in
+``cloud_master`` and laid over the site file's at every start (``overlay_cloud``), so a restart does not
+bring back a site-file version the cloud has since replaced.
 """
 
 from __future__ import annotations
@@ -25,6 +29,30 @@ _TABLES: dict[str, type[BaseModel]] = {
     "inbound_orders": InboundOrder,
     "outbound_orders": OutboundOrder,
 }
+
+
+def _key(record: BaseModel) -> str:
+    return str(getattr(record, "code", None) or getattr(record, "id", ""))
+
+
+def save_cloud_records(conn: sqlite3.Connection, records: dict[str, list[BaseModel]]) -> None:
+    """Keep records the cloud sent (inside the caller's transaction)."""
+    conn.executemany(
+        "INSERT INTO cloud_master(kind, code, data) VALUES (?, ?, ?)"
+        " ON CONFLICT(kind, code) DO UPDATE SET data = excluded.data",
+        [(kind, _key(r), r.model_dump_json()) for kind, items in records.items() for r in items],
+    )
+
+
+def overlay_cloud(conn: sqlite3.Connection, master: MasterData) -> int:
+    """Lay the records the cloud sent over ``master`` (in place); returns how many."""
+    n = 0
+    for kind, code, data in conn.execute("SELECT kind, code, data FROM cloud_master"):
+        model = _TABLES.get(kind)
+        if model is not None:
+            getattr(master, kind)[code] = model.model_validate(json.loads(data))
+            n += 1
+    return n
 
 
 @dataclass
@@ -73,6 +101,15 @@ class MasterData:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+
+    def catalogue(self) -> dict[str, list[BaseModel]]:
+        """Every record, by kind (the lists of a ``master_data`` command)."""
+        return {table: list(getattr(self, table).values()) for table in _TABLES}
+
+    def upsert(self, kind: str, records: list[BaseModel]) -> None:
+        target: dict[str, BaseModel] = getattr(self, kind)
+        for record in records:
+            target[_key(record)] = record
 
     @classmethod
     def load(cls, conn: sqlite3.Connection) -> MasterData:

@@ -68,7 +68,17 @@ def _v3(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
+def _v4(db: sqlite_utils.Database) -> None:
+    """Master data records received from the cloud (the network's master): they win over the site file's
+    at every start (``edge.store.masterdata.overlay_cloud``)."""
+    db.execute(
+        """CREATE TABLE cloud_master (
+            kind TEXT NOT NULL, code TEXT NOT NULL, data TEXT NOT NULL,
+            PRIMARY KEY (kind, code)) WITHOUT ROWID"""
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -7,12 +7,14 @@ cursor) is acknowledged without being applied again. A body is validated against
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from pydantic import ValidationError
 
 from edge.store import sync_state
 from edge.store.journal import Journal
+from edge.store.masterdata import save_cloud_records
 from sync.commands import MasterDataCommand, UnknownCommandType, parse_command_body
 from sync.ops import CommandAppliedPayload, OpDraft
 
@@ -52,11 +54,22 @@ async def apply_command(journal: Journal, command: dict[str, Any]) -> tuple[str,
 
 
 async def apply_master_data(journal: Journal, body: MasterDataCommand) -> str:
-    """Upsert the body's records into the gateway's master data and store the catalogue."""
+    """Upsert the body's records into the gateway's master data, keep them as the cloud's (they win over
+    the site file at the next start) and store the catalogue."""
+    records = {name: list(getattr(body, name)) for name in type(body).model_fields if getattr(body, name)}
     master = journal.master
-    for name in type(body).model_fields:
-        target = getattr(master, name)
-        for record in getattr(body, name):
-            target[getattr(record, "code", None) or record.id] = record
-    await journal.write(master.save)
+    for kind, items in records.items():
+        master.upsert(kind, items)
+
+    def store(conn: sqlite3.Connection) -> None:
+        master.save(conn)
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            save_cloud_records(conn, records)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    await journal.write(store)
     return f"{body.record_count} master data records upserted"

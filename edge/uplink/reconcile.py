@@ -73,11 +73,11 @@ def fetch_cloud_stock(
         while offset is not None:
             r = http.get(
                 "/v1/stock",
-                params={"warehouse": warehouse, "limit": 1000, "offset": offset},
+                params={"warehouse": warehouse, "limit": 1000, "after": offset},
                 headers={"Authorization": f"Bearer {token}"},
             )
             r.raise_for_status()
             page = r.json()
             items.extend(page["items"])
-            offset = page["next_offset"]
+            offset = page["next_after"]
         return items

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from datetime import timedelta
+from typing import Any
 
 from prometheus_client import Counter, Gauge
 
@@ -13,8 +15,12 @@ from edge.store import sync_state
 from edge.uplink.journal_outbox import JournalOutbox
 from edge.uplink.status import backlog_facts
 from sync.agent.agent import Backoff, SyncAgent, SyncStatus
-from sync.agent.client import CloudClient
-from sync.canonical import iso_utc
+from sync.agent.client import CloudClient, SyncError
+from sync.canonical import canonical_bytes, iso_utc
+from sync.times import iso_z
+
+SEED_KEY = "masterdata_seed_hash"
+"""sync_state key: the hash of the site-file master data the cloud last imported."""
 
 
 class SyncRunner:
@@ -65,8 +71,44 @@ class SyncRunner:
             async with self.cloud, asyncio.TaskGroup() as tg:
                 tg.create_task(self.agent.run(), name="sync-agent-loops")
                 tg.create_task(self._compact_loop(), name="sync-compaction")
+                tg.create_task(self.seed_cloud(), name="sync-masterdata-seed")
         finally:
             self.ctx.health.refresh_with("sync", None)
+
+    def site_catalogue(self) -> dict[str, Any]:
+        """The site file's master data, as a ``master_data`` command body (what seeds the cloud)."""
+        cfg = self.ctx.config
+        return {
+            kind: [r.model_dump(mode="json") for r in getattr(cfg, kind)]
+            for kind in ("skus", "zones", "locations", "operators", "inbound_orders", "outbound_orders")
+        }
+
+    async def seed_cloud(self) -> dict[str, Any] | None:
+        """Send the site file's master data to the cloud once, at the first sync and again whenever the
+        file's records change; retried with backoff until the cloud has it. The cloud adds what it does
+        not know and answers with the records where it keeps its own version (they come back as a
+        ``master_data`` command). Returns the cloud's answer, ``None`` when there was nothing new to send."""
+        catalogue = self.site_catalogue()
+        digest = hashlib.sha256(canonical_bytes(catalogue)).hexdigest()
+        if await self.outbox.get_state(SEED_KEY) == digest:
+            return None
+        backoff = Backoff(cap=self.ctx.config.sync.backoff_max_seconds)
+        while True:
+            try:
+                result = await self.cloud.push_masterdata(catalogue)
+                break
+            except SyncError as exc:
+                self.ctx.log.warning("sync.masterdata_seed_failed", error=str(exc))
+                await self.ctx.clock.sleep(backoff.next_delay())
+        await self.outbox.set_state(SEED_KEY, digest)
+        self.ctx.log.info("sync.masterdata_seeded", **{k: result.get(k) for k in ("added", "unchanged", "kept")})
+        if result.get("kept"):
+            self.ctx.log.warning(
+                "sync.masterdata_cloud_wins",
+                detail="the cloud keeps its own version of these site-file records; change them in the cloud",
+                records=result["kept"][:50],
+            )
+        return result
 
     async def _compact_loop(self) -> None:
         cfg = self.ctx.config.sync
@@ -90,9 +132,9 @@ class SyncRunner:
         st.head_seq = backlog.head_seq
         return {
             **backlog_facts(backlog, self.ctx.clock.now()),
-            "last_success_at": st.last_success_at.isoformat() if st.last_success_at else None,
+            "last_success_at": iso_z(st.last_success_at),
             "last_error": st.last_error,
-            "last_error_at": st.last_error_at.isoformat() if st.last_error_at else None,
+            "last_error_at": iso_z(st.last_error_at),
             "consecutive_errors": st.consecutive_errors,
             "duplicates_reported_by_cloud": st.duplicate_ops,
             "quarantined_by_cloud": st.quarantined,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import struct
 import time
 from collections import deque
@@ -248,6 +249,8 @@ class SimReader:
             spec = w.parse_rospec(body)
             if spec.rospec_id in self._rospecs:
                 raise w.WireError(f"ROSpec {spec.rospec_id} already exists")
+            if 0 in spec.antennas:  # LLRP 1.0.1, AISpec: an AntennaID of 0 means every antenna of the reader
+                spec = dataclasses.replace(spec, antennas=tuple(range(1, self.antennas + 1)))
             if not spec.antennas or any(a > self.antennas for a in spec.antennas):
                 raise w.WireError(f"antennas {spec.antennas} not on this reader")
             self._rospecs[spec.rospec_id] = spec

@@ -113,6 +113,17 @@ class CloudClient:
         r = await self._request("POST", f"/v1/gateways/{self.gateway_id}/telemetry", content=body, headers=headers)
         return int(r.json()["stored"])
 
+    async def push_masterdata(self, catalogue: dict[str, Any]) -> dict[str, Any]:
+        """Send the site's master data for the cloud to import (its first sync, or a changed site file)."""
+        body = json.dumps(catalogue).encode()
+        headers = {"Content-Type": "application/json"}
+        if self.compress:
+            body = gzip.compress(body, compresslevel=5)
+            headers["Content-Encoding"] = "gzip"
+        r = await self._request("POST", f"/v1/gateways/{self.gateway_id}/masterdata", content=body, headers=headers)
+        result: dict[str, Any] = r.json()
+        return result
+
     async def head(self) -> int:
         """The cloud's highest contiguous seq for this gateway."""
         r = await self._request("GET", f"/v1/gateways/{self.gateway_id}/head")

@@ -141,7 +141,7 @@ def test_long_poll_wakes_when_a_command_arrives(cloud: Cloud) -> None:
 def test_audit_log_chains_every_write_and_detects_tampering(cloud: Cloud) -> None:
     push(cloud.client, "GW-A", cloud.gw["GW-A"], chain("GW-A", [ReceivePayload(sku="S", location="A", qty=1)]))
     cloud.client.put("/v1/skus/W-1", json=SKU, headers=cloud.h("admin"))
-    entries = cloud.client.get("/v1/audit", params={"limit": 1000}, headers=cloud.h("auditor")).json()
+    entries = cloud.client.get("/v1/audit", params={"limit": 1000}, headers=cloud.h("auditor")).json()["items"]
     actions = [e["action"] for e in entries]
     assert {"gateway.add", "user.add", "auth.login", "ops.ingest", "masterdata.write"} <= set(actions)
     assert cloud.client.get("/v1/audit", headers=cloud.h("operator")).status_code == 403

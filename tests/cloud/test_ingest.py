@@ -86,14 +86,14 @@ def test_out_of_order_batch_is_quarantined_then_accepted_on_resend(cloud: Cloud)
     assert [q["seq"] for q in early["quarantined"]] == [4, 5, 6]
     assert "expected seq 1" in early["quarantined"][0]["reason"]
     assert stock_lines(cloud.client, cloud.user["admin"]) == {}
-    staff = cloud.client.get("/v1/gateways/GW-A/quarantine", headers=cloud.h("supervisor")).json()
+    staff = cloud.client.get("/v1/gateways/GW-A/quarantine", headers=cloud.h("supervisor")).json()["items"]
     assert [q["seq"] for q in staff] == [4, 5, 6]
 
     assert push(cloud.client, "GW-A", cloud.gw["GW-A"], bodies[:3])["acked_seq"] == 3
     late = push(cloud.client, "GW-A", cloud.gw["GW-A"], bodies[3:])
     assert (late["acked_seq"], late["accepted"]) == (6, 3)
     assert sum(v["on_hand"] for v in stock_lines(cloud.client, cloud.user["admin"]).values()) == 60
-    assert cloud.client.get("/v1/gateways/GW-A/quarantine", headers=cloud.h("supervisor")).json() == []
+    assert cloud.client.get("/v1/gateways/GW-A/quarantine", headers=cloud.h("supervisor")).json()["items"] == []
     assert _count(cloud.url, quarantine) == 3  # kept as a record, now resolved
 
 

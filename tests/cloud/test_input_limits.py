@@ -47,9 +47,9 @@ def test_the_limit_is_a_setting_and_no_error_echoes_the_body(cloud: Cloud, small
     "path",
     [
         f"/v1/stock?limit={2**63}",
-        f"/v1/stock?offset={2**63}",
+        f"/v1/stock?after={2**63}",
         f"/v1/gateways/GW-A/telemetry?since_minute={2**63}",
-        f"/v1/audit?after_id={2**63}",
+        f"/v1/audit?after={2**63}",
         f"/v1/work-orders/{2**63}/close",
         "/v1/stock?sku=A%00B",
         "/v1/discrepancies?kind=%00",

@@ -159,8 +159,9 @@ def test_negative_stock_from_offline_edge_opens_discrepancy_and_resolves(cloud: 
     assert len(disc) == 1 and disc[0]["kind"] == "negative_stock"
     assert disc[0]["detail"] == {"lot": "", "location": "A-01", "status": "reserved", "qty": -1}
     assert len(_get(cloud, "/v1/work-orders", who="supervisor")) == 1
-    # the supervisor (of WH-A) does not see WH-B's records even when asking for them
-    assert _get(cloud, "/v1/discrepancies", who="supervisor", warehouse="WH-B") == disc
+    # the supervisor (of WH-A) does not see WH-B's records even when asking for them: refused
+    r = cloud.client.get("/v1/discrepancies", params={"warehouse": "WH-B"}, headers=cloud.h("supervisor"))
+    assert r.status_code == 403 and "bound to warehouse WH-A" in r.json()["detail"]
     push(
         cloud.client,
         "GW-A",
@@ -225,9 +226,9 @@ def test_frozen_is_qc_hold_plus_damaged_and_paging(cloud: Cloud) -> None:
     line = _get(cloud, "/v1/stock", sku="S")[0]
     assert (line["on_hand"], line["available"], line["qc_hold"], line["damaged"], line["frozen"]) == (10, 6, 3, 1, 4)
     r1 = cloud.client.get("/v1/stock", params={"limit": 4}, headers=cloud.h("operator")).json()
-    assert len(r1["items"]) == 4 and r1["next_offset"] == 4
-    r2 = cloud.client.get("/v1/stock", params={"limit": 4, "offset": 4}, headers=cloud.h("operator")).json()
-    assert len(r2["items"]) == 2 and r2["next_offset"] is None
+    assert len(r1["items"]) == 4 and r1["next_after"] == 4
+    r2 = cloud.client.get("/v1/stock", params={"limit": 4, "after": 4}, headers=cloud.h("operator")).json()
+    assert len(r2["items"]) == 2 and r2["next_after"] is None
     assert {i["sku"] for i in r1["items"] + r2["items"]} == {"S", "P-0", "P-1", "P-2", "P-3", "P-4"}
     # gateways do not read the network's stock
     assert cloud.client.get("/v1/stock", headers=cloud.h("GW-A")).status_code == 403
@@ -262,6 +263,7 @@ def test_supervisor_closes_own_warehouse_work_orders_only(cloud: Cloud) -> None:
     )
     assert cloud.client.post("/v1/work-orders/999999/close", json={}, headers=cloud.h("admin")).status_code == 404
     actions = [
-        e["action"] for e in cloud.client.get("/v1/audit", params={"limit": 1000}, headers=cloud.h("auditor")).json()
+        e["action"]
+        for e in cloud.client.get("/v1/audit", params={"limit": 1000}, headers=cloud.h("auditor")).json()["items"]
     ]
     assert actions.count("work_order.close") == 1

@@ -64,7 +64,7 @@ def reference_parse(body: dict[str, Any], gateway_id: str) -> tuple[str | None, 
             raise ChainError(int(body.get("seq", 0) or 0), f"invalid op: {exc.errors()[0]['msg']}") from exc
         if hash_body(body) != op.hash:
             raise ChainError(op.seq, "hash does not match the op's content (edited op?)")
-    except (ChainError, ValueError, TypeError) as exc:
+    except (ChainError, ValueError, TypeError, OverflowError) as exc:
         return str(getattr(exc, "reason", exc)), text, "", None
     if op.gateway_id != gateway_id:
         return f"op belongs to gateway {op.gateway_id!r}, not {gateway_id!r}", text, str(op.op_id), op

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from cloud.auth.users import add_user
 from cloud.db.engine import make_engine
 from sync.clock import SystemClock
-from sync.ops import ExceptionPayload, ReceivePayload, ShipPayload, TransferOutPayload
+from sync.ops import ExceptionPayload, ReceivePayload, ShipPayload, TransferOutPayload, WorkOrderPayload
 from sync.roles import Role
 from tests.cloud.conftest import PASSWORD, PASSWORDS, Cloud, login
 from tests.cloud.helpers import auth, chain, push
@@ -35,6 +35,7 @@ def _seed(cloud: Cloud) -> None:
             ShipPayload(sku=f"SKU-{wh}", location="STAGE", qty=3, order_id="O-1"),  # negative: a discrepancy
             TransferOutPayload(sku=f"SKU-{wh}", location="DOCK", qty=2, transfer_id=f"T-{wh}", to_warehouse="WH-C"),
             ExceptionPayload(code="x"),
+            WorkOrderPayload(work_order_id=f"WO-{wh}", action="open", wo_type="stale_sensor"),
         ]
         push(c, gw, cloud.gw[gw], chain(gw, ops))
         bad = chain(gw, [ExceptionPayload(code="gap")], start=9)  # a gap: quarantined
@@ -44,10 +45,14 @@ def _seed(cloud: Cloud) -> None:
         assert r.status_code == 200, r.text
         body = {"transfer_id": f"T9-{wh}", "from_warehouse": wh, "to_warehouse": "WH-C"}
         body["lines"] = [{"line": 1, "sku": "S", "qty": 1}]  # type: ignore[assignment]
-        cmd = {"gateway_id": gw, "type": "transfer_order", "body": body}
+        cmd = {"gateway_id": gw, "type": "transfer_order", "body": body, "command_id": f"CMD-{wh}"}
         assert c.post("/v1/commands", json=cmd, headers=cloud.h("planner")).status_code == 201
     r = c.put("/v1/skus/SKU-1", json={"code": "SKU-1", "gtin": "00000000000017"}, headers=cloud.h("admin"))
     assert r.status_code == 200, r.text
+
+
+def _fail(r: httpx.Response) -> bool:
+    raise AssertionError(f"another warehouse's command answered {r.status_code}: {r.text}")
 
 
 def _get(path: str, **params: Any) -> Call:
@@ -94,6 +99,11 @@ WALK: dict[str, Call] = {
     "/v1/gateways/{gateway_id}/quarantine": _gateway("/v1/gateways/{gateway_id}/quarantine"),
     "/v1/gateways/{gateway_id}/telemetry": _gateway("/v1/gateways/{gateway_id}/telemetry"),
     "/v1/gateways/{gateway_id}/commands": _gateway("/v1/gateways/{gateway_id}/commands"),
+    "/v1/commands": _get("/v1/commands"),
+    "/v1/commands/{command_id}": lambda c, h: (
+        [c.get("/v1/commands/CMD-WH-A", headers=h)]
+        + [r for r in [c.get("/v1/commands/CMD-WH-B", headers=h)] if r.status_code != 403 and bool(_fail(r))]
+    ),
     "/v1/events": lambda c, h: [],  # a stream: walked by test_the_event_stream_is_scoped below
 }
 """Every GET route of the app, and how to read it as the bound user."""
@@ -109,7 +119,7 @@ def _foreign(data: Any) -> list[str]:
             found.append(f"warehouse {data['warehouse']}")
         if "from_warehouse" in data and MINE not in (data["from_warehouse"], data["to_warehouse"]):
             found.append(f"transfer {data}")
-        if "gateway_id" in data and data["gateway_id"] != "GW-A":
+        if data.get("gateway_id") not in (None, "GW-A"):
             found.append(f"gateway {data['gateway_id']}")
         if "sku" in data and data["sku"] == f"SKU-{OTHER}":
             found.append(f"sku {data['sku']}")

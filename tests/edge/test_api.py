@@ -45,7 +45,7 @@ async def test_append_list_and_stock(api: httpx.AsyncClient) -> None:
     page = (await api.get("/v1/ops", params={"after": 0})).json()
     assert [o["seq"] for o in page["items"]] == [1, 2] and page["head_seq"] == 2
     assert page["items"][0] == op  # what the POST returned is exactly what is stored
-    stock = (await api.get("/v1/stock", params={"sku": "SKU-0"})).json()
+    stock = (await api.get("/v1/stock", params={"sku": "SKU-0"})).json()["items"]
     assert {(s["location"], s["qty"]) for s in stock} == {("DOCK", 7), ("A-01", 5)}
     assert (await api.get("/v1/ops/2")).json()["kind"] == "putaway"
     assert (await api.get("/v1/ops/99")).status_code == 404
@@ -97,7 +97,7 @@ async def test_zone_release_needs_a_supervisor(api: httpx.AsyncClient) -> None:
     assert r.status_code == 200
     assert [o["kind"] for o in r.json()] == ["qc_release", "work_order"]
     assert all(o["actor"] == "sup1" for o in r.json())
-    stock = (await api.get("/v1/stock", params={"sku": "SKU-2"})).json()
+    stock = (await api.get("/v1/stock", params={"sku": "SKU-2"})).json()["items"]
     assert [(s["status"], s["qty"]) for s in stock] == [("available", 8)]
     assert (await api.post("/v1/zones/NOPE/release", json={"actor": "sup1"})).status_code == 404
 
@@ -125,7 +125,7 @@ async def test_a_token_guards_v1_and_leaves_health_and_metrics_open(tmp_path: Pa
             assert gw.journal is not None and gw.journal.head()[0] == 0  # nothing got in
             auth = {"Authorization": f"Bearer {TOKEN}"}
             assert (await client.post("/v1/ops", json=receive, headers=auth)).status_code == 201
-            assert (await client.get("/v1/stock", headers=auth)).json()[0]["qty"] == 3
+            assert (await client.get("/v1/stock", headers=auth)).json()["items"][0]["qty"] == 3
             assert (await client.get("/healthz")).status_code == 200
             assert (await client.get("/metrics")).status_code == 200
         stop.set()

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from sync.ops import uuid7
 from wims.cli import app
 
 runner = CliRunner()
@@ -119,3 +120,21 @@ def test_gateway_commands_do_not_load_the_cloud() -> None:
     assert edge.returncode == 0 and "SQLALCHEMY False" in edge.stdout
     cloud = _wims("cloud", "--help")
     assert cloud.returncode == 0 and "migrate" in cloud.stdout and "SQLALCHEMY True" in cloud.stdout
+
+
+async def test_ops_limit_zero_lists_every_op_past_ten_thousand(tmp_path: Path) -> None:
+    import asyncio
+
+    from edge.config import load_config
+    from sync.ops import OpDraft, ReceivePayload, utc_now
+    from tests.support.edge import open_journal
+
+    cfg_file = _site(tmp_path)
+    async with open_journal(load_config(cfg_file)) as journal:
+        now = utc_now()
+        draft = OpDraft(payload=ReceivePayload(sku="S", location="A", qty=1), actor="t", occurred_at=now)
+        await asyncio.gather(*(journal.append(draft.model_copy(update={"op_id": uuid7()})) for _ in range(10_050)))
+    r = await asyncio.to_thread(runner.invoke, app, ["edge", "ops", "-c", str(cfg_file), "--limit", "0", "--json"])
+    assert r.exit_code == 0
+    seqs = [json.loads(line)["seq"] for line in r.stdout.splitlines()]
+    assert seqs == list(range(1, 10_051))

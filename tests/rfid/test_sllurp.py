@@ -60,3 +60,32 @@ async def test_sllurp_reads_tags_from_the_simulator() -> None:
     # and our table-driven codec reads sllurp's ROSpec, down to its C1G2 singulation control
     names = {p.name for p in rospec.walk()}
     assert {"ROSpec", "AISpecStopTrigger", "TagObservationTrigger", "C1G2SingulationControl"} <= names
+
+
+async def test_sllurp_asking_for_all_antennas_gets_tags() -> None:
+    """LLRP 1.0.1: an AISpec AntennaID of 0 means every antenna; an independent client asking so reads tags
+    standing in front of antennas 1 and 2 alike."""
+    tags: list[dict[str, Any]] = []
+    got = threading.Event()
+
+    def on_tags(_reader: object, reports: list[dict[str, Any]]) -> None:
+        tags.extend(reports)
+        if len({t["EPC"] for t in tags}) >= 5:
+            got.set()
+
+    async with SimReader(random_population(5, antennas=(1, 2)), round_s=0.01) as sim:
+
+        def client() -> None:
+            config = sllurp_llrp.LLRPReaderConfig({"antennas": [0], "report_every_n_tags": 5})
+            reader = sllurp_llrp.LLRPReaderClient("127.0.0.1", sim.port, config)
+            reader.add_tag_report_callback(on_tags)
+            reader.connect()
+            try:
+                got.wait(10)
+            finally:
+                reader.disconnect()
+                reader.join(5)
+
+        await asyncio.to_thread(client)
+    assert got.is_set(), "no tag for a client asking for all antennas"
+    assert {t["AntennaID"] for t in tags} == {1, 2}

@@ -118,7 +118,9 @@ async def test_three_gateways_through_faults_and_cloud_restarts(tmp_path: Path) 
                 for gw in gws:
                     await wait_synced(gw, 120)
                 for (g, w), gw in zip(names, gws, strict=True):
-                    assert cloud.verify_chain(g) == per_gateway  # every op once, chain intact
+                    # every op once, chain intact (the workload, and the command_applied ops of the master
+                    # data the other sites seeded the cloud with)
+                    assert cloud.verify_chain(g) == gw.journal.head()[0] >= per_gateway
                     assert cloud.stock(w) == edge_stock(gw)  # invariant 2: idle sync, equal stock
                 print(f"proxy: {proxy.stats}")
                 assert proxy.stats.cut > 0 and proxy.stats.dropped > 0 and proxy.stats.duplicated > 0

@@ -108,7 +108,7 @@ async def _shift(floor: _Floor, cfg: SiteConfig, budget: int, progress: Progress
                 tick()
 
     async def available() -> list[dict[str, Any]]:
-        lines = (await floor.http.get("/v1/stock", params={"status": "available"})).json()
+        lines = (await floor.http.get("/v1/stock", params={"status": "available"})).json()["items"]
         return [ln for ln in lines if ln["qty"] > 0 and ln["location"] in slots]
 
     slots = {loc.code for loc in cfg.locations if loc.type in ("rack", "pick_face")}
@@ -218,7 +218,7 @@ async def _devices_scene(http: httpx.AsyncClient, devices: DemoDevices, cfg: Sit
         await asyncio.sleep(0.1)
         received = await _wait_for(http, "receive", head, 1)
     console.print(f"[bold]scanner[/bold] at the dock read {sent} GS1 case labels -> {len(received)} receive ops")
-    stocked = {ln["location"] for ln in (await http.get("/v1/stock", params={"status": "available"})).json()}
+    stocked = {ln["location"] for ln in (await http.get("/v1/stock", params={"status": "available"})).json()["items"]}
     zone_of = {loc.code: loc.zone for loc in cfg.locations}
     lines_in = {z: sum(zone_of.get(loc) == z for loc in stocked) for z in devices.sensors}
     chilled = max(lines_in, key=lambda z: lines_in[z]) if any(lines_in.values()) else None
@@ -288,7 +288,7 @@ async def _demo(cfg: SiteConfig, ops: int, store_dir: Path, console: Console) ->
                 recent = (
                     await http.get("/v1/ops", params={"after": max(0, health["journal"]["head_seq"] - 12), "limit": 12})
                 ).json()["items"]
-                stock = (await http.get("/v1/stock")).json()
+                stock = (await http.get("/v1/stock")).json()["items"]
             stop.set()
             await runner
     _show(console, floor, recent, stock, health)
