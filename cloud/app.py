@@ -11,6 +11,7 @@ import contextlib
 import gc
 from collections.abc import AsyncIterator
 
+import orjson
 import psycopg
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
@@ -113,6 +114,8 @@ def create_app(
             # a value the database cannot store or compare (a NUL byte in text, a number out of range)
             sa_exc.DataError: (422, None),
             psycopg.DataError: (422, None),
+            # a body value that JSON cannot carry on (an integer beyond 64 bits deep in a rule's action)
+            orjson.JSONEncodeError: (422, "a number in the body is out of range (integers are at most 64 bits)"),
         },
     )
     finish_openapi(app)

@@ -26,12 +26,12 @@ TemperatureClass = Literal["ambient", "chilled", "frozen", "controlled"]
 
 class Zone(Record):
     code: Code
-    name: str = ""
+    name: str = Field(default="", max_length=200)
     temperature_class: TemperatureClass = "ambient"
     temp_min_c: Decimal | None = None
     temp_max_c: Decimal | None = None
     humidity_max_pct: Decimal | None = None
-    supervisor: str | None = None
+    supervisor: str | None = Field(default=None, max_length=64)
 
     @model_validator(mode="after")
     def _limits_ordered(self) -> Zone:
@@ -47,9 +47,9 @@ class Location(Record):
     code: Code
     zone: Code
     type: LocationType = "rack"
-    capacity: int = Field(default=0, ge=0, description="Base units it holds; 0 means unlimited.")
-    x: float = 0.0
-    y: float = 0.0
+    capacity: int = Field(default=0, ge=0, le=10**12, description="Base units it holds; 0 means unlimited.")
+    x: float = Field(default=0.0, allow_inf_nan=False, ge=-1e6, le=1e6)
+    y: float = Field(default=0.0, allow_inf_nan=False, ge=-1e6, le=1e6)
 
 
 class Sku(Record):
@@ -61,10 +61,10 @@ class Sku(Record):
     )
     name: str = Field(default="", max_length=200)
     base_unit: str = Field(default="EA", min_length=1, max_length=16)
-    length_mm: int = Field(default=0, ge=0)
-    width_mm: int = Field(default=0, ge=0)
-    height_mm: int = Field(default=0, ge=0)
-    weight_g: int = Field(default=0, ge=0)
+    length_mm: int = Field(default=0, ge=0, le=10**9)
+    width_mm: int = Field(default=0, ge=0, le=10**9)
+    height_mm: int = Field(default=0, ge=0, le=10**9)
+    weight_g: int = Field(default=0, ge=0, le=10**12)
     temperature_class: TemperatureClass = "ambient"
     hazmat_class: str | None = Field(default=None, max_length=32)
     lot_tracked: bool = False
@@ -88,27 +88,27 @@ class Sku(Record):
 
 class Operator(Record):
     id: Code
-    name: str = ""
+    name: str = Field(default="", max_length=200)
     badge_uid: str | None = Field(default=None, pattern=r"^[0-9A-F]{8,20}$")
     roles: list[PersonRole] = Field(default_factory=lambda: [Role.OPERATOR])
 
 
 class OrderLine(Record):
-    line: int = Field(ge=1)
+    line: int = Field(ge=1, le=1_000_000)
     sku: Code
-    qty: int = Field(gt=0)
-    lot: str = ""
+    qty: int = Field(gt=0, le=10**12)
+    lot: str = Field(default="", max_length=64)
 
 
 class InboundOrder(Record):
     id: Code
-    supplier: str = ""
+    supplier: str = Field(default="", max_length=200)
     dock: Code | None = None
     lines: list[OrderLine] = Field(min_length=1)
 
 
 class OutboundOrder(Record):
     id: Code
-    customer: str = ""
-    carrier: str = ""
+    customer: str = Field(default="", max_length=200)
+    carrier: str = Field(default="", max_length=64)
     lines: list[OrderLine] = Field(min_length=1)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, WithJsonSchema
 
 
 class Role(StrEnum):
@@ -37,5 +37,9 @@ def _a_person_role(role: Role) -> Role:
     return role
 
 
-PersonRole = Annotated[Role, AfterValidator(_a_person_role)]
+PersonRole = Annotated[
+    Role,
+    AfterValidator(_a_person_role),
+    WithJsonSchema({"type": "string", "enum": [r.value for r in USER_ROLES], "title": "PersonRole"}),
+]
 """A role as a person holds it (anything but ``gateway``)."""

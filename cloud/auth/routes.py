@@ -12,7 +12,7 @@ from cloud.auth.users import UserExists, add_user, login
 from cloud.services import Svc
 from sync.codes import Code
 from sync.http.openapi import error_responses
-from sync.roles import Role
+from sync.roles import PersonRole, Role
 from sync.times import UtcDateTime
 
 router = APIRouter(prefix="/v1", tags=["auth"])
@@ -32,7 +32,7 @@ class TokenOut(BaseModel):
 
 class UserIn(BaseModel):
     username: Code
-    role: Role
+    role: PersonRole
     password: str = Field(min_length=8, max_length=1024)
     warehouse: Code | None = None
 

@@ -22,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 log = logging.getLogger("wims.http")
 
@@ -195,6 +196,17 @@ def http_exception_response(exc: StarletteHTTPException) -> JSONResponse:
     return error_response(exc.status_code, str(detail), code=code, errors=errors, headers=getattr(exc, "headers", None))
 
 
+def _allowed_methods(app: FastAPI, scope: Any) -> list[str]:
+    """Every method some route of ``app`` answers for the request's path (FastAPI has a route per method)."""
+    methods: set[str] = set()
+    for route in app.router.routes:
+        match, _ = route.matches({**scope, "method": "GET"})
+        if match is Match.NONE:
+            continue
+        methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
+
+
 class ApiError(HTTPException):
     """An ``HTTPException`` with a stable ``code`` (and optionally the field at fault)."""
 
@@ -219,7 +231,11 @@ def install_errors(app: FastAPI, *, extra: Mapping[type[Exception], tuple[int, s
         return validation_response(exc.errors())
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 405:  # Allow: every method of the path, not only those of the route that matched
+            allowed = _allowed_methods(app, request.scope)
+            if allowed:
+                exc.headers = {**(exc.headers or {}), "Allow": ", ".join(allowed)}
         return http_exception_response(exc)
 
     @app.exception_handler(OverflowError)
