@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import gc
 from collections.abc import AsyncIterator
+from typing import Any
 
 import orjson
 import psycopg
@@ -118,7 +119,13 @@ def create_app(
             orjson.JSONEncodeError: (422, "a number in the body is out of range (integers are at most 64 bits)"),
         },
     )
-    finish_openapi(app)
+
+    def document_limits(schema: dict[str, Any]) -> None:
+        # the batch limit is a setting: the document says the one in force, not the model's ceiling
+        body = schema["paths"]["/v1/gateways/{gateway_id}/ops"]["post"]["requestBody"]
+        body["content"]["application/json"]["schema"]["properties"]["ops"]["maxItems"] = settings.max_batch
+
+    finish_openapi(app, extra=document_limits)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

@@ -18,7 +18,7 @@ from firmware_sim.modbus.model import RoomModel
 from firmware_sim.modbus.sensors import SimSensor
 
 
-async def serve(lines: int, per_line: int, host: str, rtu: bool, setpoint: float) -> None:
+async def serve(lines: int, per_line: int, host: str, rtu: bool, setpoint: float, port: int = 0) -> None:
     started: list[SensorLine] = []
     out: dict[str, object] = {"tcp": [], "rtu": None}
     cable: PtyNullModem | None = None
@@ -26,7 +26,7 @@ async def serve(lines: int, per_line: int, host: str, rtu: bool, setpoint: float
         sensors = [
             SimSensor(unit=u, model=RoomModel(setpoint=setpoint, seed=i * 1000 + u)) for u in range(1, per_line + 1)
         ]
-        line = await SensorLine(sensors).start_tcp(host)
+        line = await SensorLine(sensors).start_tcp(host, port + i if port else 0)
         started.append(line)
         out["tcp"].append([host, line.port, [s.unit for s in sensors]])  # type: ignore[attr-defined]
         if rtu and i == 0:
@@ -50,13 +50,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lines", type=int, default=1, help="TCP endpoints (one server each)")
     p.add_argument("--sensors-per-line", type=int, default=4)
     p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=0, help="TCP port of the first line, the next lines follow (0: free)")
     p.add_argument("--rtu", action="store_true", help="also serve the first line's sensors over a pty")
     p.add_argument("--setpoint", type=float, default=5.0)
     args = p.parse_args(argv)
     import logging
 
     logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
-    asyncio.run(serve(args.lines, args.sensors_per_line, args.host, args.rtu, args.setpoint))
+    asyncio.run(serve(args.lines, args.sensors_per_line, args.host, args.rtu, args.setpoint, args.port))
     return 0
 
 

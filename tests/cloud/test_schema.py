@@ -25,6 +25,32 @@ def test_committed_openapi_is_current() -> None:
     assert "ops" in body["content"]["application/json"]["schema"]["properties"]
 
 
+def test_the_document_tells_the_truth() -> None:
+    doc = json.loads((ROOT / "docs" / "openapi.json").read_text())
+    assert doc["components"]["securitySchemes"]["bearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": doc["components"]["securitySchemes"]["bearer"]["description"],
+    }
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            answers = op["responses"]
+            if op.get("security"):
+                assert {"401", "403"} <= set(answers), (method, path)
+            if op.get("requestBody"):
+                assert {"413", "422"} <= set(answers), (method, path)
+            for status, answer in answers.items():
+                if status[0] in "45" or status == "default":
+                    assert answer["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorBody")
+    assert doc["paths"]["/v1/work-orders/{work_order_id}/close"]["post"]["responses"].keys() >= {"404", "409"}
+    assert doc["paths"]["/metrics"]["get"]["responses"]["200"]["content"].keys() == {"text/plain"}
+    ops = doc["paths"]["/v1/gateways/{gateway_id}/ops"]["post"]["requestBody"]["content"]["application/json"]
+    assert ops["schema"]["properties"]["ops"]["maxItems"] == 5000  # WIMS_MAX_BATCH, as enforced
+    page = doc["components"]["schemas"]["Page_LocationLine_"]
+    assert set(page["required"]) == {"items", "next_after"}
+    assert "HTTPValidationError" not in doc["components"]["schemas"]
+
+
 def test_migrations_produce_the_schema_in_code(db_url: str) -> None:
     engine = make_engine(db_url, pool_size=1)
     with engine.connect() as conn:
