@@ -33,8 +33,10 @@ from cloud.masterdata.routes import router as skus_router
 from cloud.metrics import CloudMetrics
 from cloud.services import Services
 from cloud.settings import CloudSettings
+from cloud.sites.routes import router as sites_router
 from cloud.stock.routes import router as stock_router
 from cloud.telemetry.routes import router as telemetry_router
+from cloud.web.mount import install_web, web_background
 from sync.clock import Clock, SystemClock
 
 API_VERSION = "0.1.0"
@@ -66,7 +68,8 @@ def create_app(
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(ready.wait(), 10)
         try:
-            yield
+            async with web_background(services):
+                yield
         finally:
             if listener is not None:
                 listener.cancel()
@@ -91,8 +94,10 @@ def create_app(
         audit_router,
         events_router,
         telemetry_router,
+        sites_router,
     ):
         app.include_router(router)
+    install_web(app, services)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

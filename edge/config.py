@@ -152,6 +152,9 @@ class SyncSection(_Strict):
         default=30.0, ge=0, description="Acknowledged ops older than this are compacted (the chain checkpoint stays)."
     )
     compact_every_seconds: float = Field(default=3600.0, gt=0)
+    status_seconds: float = Field(
+        default=15.0, gt=0, description="How often the gateway tells the cloud its backlog and parts' health."
+    )
 
     def resolved_token(self) -> str:
         if self.token:

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from cloud.auth.security import token_hash
 from cloud.db.schema import api_tokens, gateways, users
-from cloud.services import Svc
+from cloud.services import Services, Svc
 from sync.roles import Role
 
 
@@ -47,27 +47,36 @@ def current_principal(request: Request, svc: Svc) -> Principal:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise _unauthorized("missing bearer token")
-    digest = token_hash(token.strip())
+    principal, problem = resolve_token(svc, token.strip())
+    if principal is None:
+        raise _unauthorized(problem)
+    return principal
+
+
+def resolve_token(svc: Services, token: str) -> tuple[Principal | None, str]:
+    """The gateway or user a bearer token stands for, or ``None`` and why (also used by the web session
+    cookie, which carries the same kind of token)."""
+    digest = token_hash(token)
     with _reader(svc.engine) as conn:
         gw = conn.execute(
             sa.select(gateways.c.gateway_id, gateways.c.warehouse).where(gateways.c.token_hash == digest)
         ).first()
         if gw is not None:
-            return Principal("gateway", gw.gateway_id, Role.GATEWAY, gw.warehouse)
+            return Principal("gateway", gw.gateway_id, Role.GATEWAY, gw.warehouse), ""
         user = conn.execute(
             sa.select(users.c.username, users.c.role, users.c.warehouse, api_tokens.c.expires_at)
             .join(api_tokens, api_tokens.c.username == users.c.username)
             .where(api_tokens.c.token_hash == digest)
         ).first()
     if user is None:
-        raise _unauthorized("unknown token")
+        return None, "unknown token"
     expires = user.expires_at
     now = svc.clock.now()
     if expires.tzinfo is None:  # SQLite hands back naive datetimes
         now = now.replace(tzinfo=None)
     if expires <= now:
-        raise _unauthorized("token expired")
-    return Principal("user", user.username, Role(user.role), user.warehouse)
+        return None, "token expired"
+    return Principal("user", user.username, Role(user.role), user.warehouse), ""
 
 
 Caller = Annotated[Principal, Depends(current_principal)]
