@@ -17,8 +17,11 @@ from sync.web.labels import OP_KINDS
 @jinja2.pass_context
 def activity_chart(ctx: jinja2.runtime.Context, table: Table) -> dict[str, Any]:
     """Ops per hour, one stacked series per op kind."""
-    gettext = ctx.resolve("gettext")
     fmt = ctx.resolve("fmt")
+
+    def gettext(msg: str) -> str:
+        return str(ctx.call(ctx.resolve("gettext"), msg))
+
     hours = sorted({r["hour"] for r in table.rows})
     index = {h: i for i, h in enumerate(hours)}
     kinds = sorted({r["kind"] for r in table.rows})
@@ -43,7 +46,10 @@ GLOBALS: dict[str, Any] = {"activity_chart": activity_chart}
 @jinja2.pass_context
 def report_chart(ctx: jinja2.runtime.Context, table: Table, key: str) -> dict[str, Any]:
     """One bar per row of a report: the first column names it, ``key`` is its height."""
-    gettext = ctx.resolve("gettext")
+
+    def gettext(msg: str) -> str:
+        return str(ctx.call(ctx.resolve("gettext"), msg))
+
     first = table.columns[0]
     column = next(c for c in table.columns if c.key == key)
 

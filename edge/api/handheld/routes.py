@@ -90,8 +90,8 @@ class _TwoFolders:
         self.shared = StaticFiles(directory=STATIC_DIR)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope.get("path", "")
-        target = self.shared if path.lstrip("/").startswith("vendor/") else self.own
+        path = str(scope.get("path", ""))
+        target = self.shared if "/static/vendor/" in path else self.own
         await target(scope, receive, send)
 
 

@@ -239,7 +239,7 @@ ZH: dict[str, str] = {
 
 def write(po_path: str) -> list[str]:
     """Fill ``po_path``'s empty translations from ``ZH``; returns the ids still without one."""
-    from babel.messages.pofile import read_po, write_po  # noqa: PLC0415
+    from babel.messages.pofile import read_po, write_po
 
     with open(po_path, "rb") as fh:
         catalog = read_po(fh, locale="zh_Hans")
