@@ -87,7 +87,7 @@ def generate(url: str, warehouses: int, skus: int, days: int, ops_per_day: int) 
             FROM (
               SELECT i, 1 + i % :n AS w, ({KINDS})[1 + (i * 31) % 8] AS k,
                 now() - make_interval(days => (i % :d)) - make_interval(secs => (i * 13) % 28800) AS ts
-              FROM generate_series(1, :total) i
+              FROM generate_series(1::bigint, :total) i
             ) g
             """),
             {"n": warehouses, "s": skus, "d": days, "total": total},
