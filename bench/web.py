@@ -86,7 +86,7 @@ def generate(url: str, warehouses: int, skus: int, days: int, ops_per_day: int) 
                 'location', 'L-1', 'from_location', 'L-1', 'to_location', 'L-2', 'order_id', 'O-' || i))::text, ts
             FROM (
               SELECT i, 1 + i % :n AS w, ({KINDS})[1 + (i * 31) % 8] AS k,
-                now() - make_interval(days => (i % :d)) - make_interval(secs => (i * 13) % 28800) AS ts
+                now() - make_interval(days => (i % :d)::int) - make_interval(secs => ((i * 13) % 28800)::float8) AS ts
               FROM generate_series(1::bigint, :total) i
             ) g
             """),
