@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint typecheck check bench install install-test system-deps openapi clean
+.PHONY: demo test lint typecheck check bench install install-test system-deps openapi clean assets i18n
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,19 @@ bench: $(VENV)/.installed
 	@for b in bench/[!_]*.py; do \
 	  echo "== $$b"; $(PY) -m bench.$$(basename $$b .py) --quick || exit 1; \
 	done
+
+# Re-vendor the browser libraries from npm at the versions pinned in sync/web/vendor.py (needs npm; the
+# committed copies work without it).
+assets: $(VENV)/.installed
+	$(PY) -m sync.web.vendor
+
+# Extract every string a person sees, merge into the Chinese catalog, compile it (the .mo is committed).
+LOCALE_DIR := sync/web/locale
+i18n: $(VENV)/.installed
+	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ --no-location --sort-output -o $(LOCALE_DIR)/messages.pot .
+	$(VENV)/bin/pybabel update -i $(LOCALE_DIR)/messages.pot -d $(LOCALE_DIR) -l zh_Hans --no-fuzzy-matching --ignore-obsolete
+	$(PY) -m sync.web.locale.zh_Hans
+	$(VENV)/bin/pybabel compile -d $(LOCALE_DIR) -l zh_Hans --statistics
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -9,6 +9,8 @@ ls /usr/lib/pcsc/drivers/serial/libifdvpcd.so* >/dev/null 2>&1 || dpkg -s vsmart
 command -v mbpoll >/dev/null 2>&1 || need+=(mbpoll)
 command -v swig >/dev/null 2>&1 || need+=(swig)
 [ -f /usr/include/PCSC/winscard.h ] || need+=(libpcsclite-dev)
+[ -x /usr/bin/chromium ] || need+=(chromium)            # browser tests (Playwright drives Debian's chromium)
+fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)  # Chinese text in screenshots
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

@@ -32,8 +32,10 @@ from cloud.masterdata.routes import router as masterdata_router
 from cloud.metrics import CloudMetrics
 from cloud.services import Services
 from cloud.settings import CloudSettings
+from cloud.sites.routes import router as sites_router
 from cloud.stock.routes import router as stock_router
 from cloud.telemetry.routes import router as telemetry_router
+from cloud.web.mount import install_web, web_background
 from sync.clock import Clock, SystemClock
 from sync.http.errors import install_errors
 from sync.http.limits import RequestGuard
@@ -74,7 +76,8 @@ def create_app(
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(ready.wait(), 10)
         try:
-            yield
+            async with web_background(services):
+                yield
         finally:
             hub.close()
             if listener is not None:
@@ -102,8 +105,10 @@ def create_app(
         audit_router,
         events_router,
         telemetry_router,
+        sites_router,
     ):
         app.include_router(router)
+    install_web(app, services)
 
     db_down = (503, "database unavailable; retry later")
     install_errors(

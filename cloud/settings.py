@@ -43,6 +43,18 @@ class CloudSettings(BaseSettings):
         default=65536, ge=8, le=4 * 1024 * 1024, description="argon2 memory per password hash, in KiB (64 MiB)."
     )
 
+    site_offline_after_s: float = Field(
+        default=60.0, gt=0, description="A site whose gateway has not reported for this long shows as offline."
+    )
+    work_order_sla_h: float = Field(default=24.0, gt=0, description="An open work order older than this is an alert.")
+    display_tz: str = Field(default="UTC", description="Time zone the pages show times in (IANA name).")
+    cookie_secure: bool = Field(
+        default=False, description="Send the browser session cookie over HTTPS only (set it when serving TLS)."
+    )
+    rollup_interval_s: float = Field(
+        default=5.0, gt=0, description="How often a worker rolls new ops up into the report facts (PostgreSQL)."
+    )
+
     def passwords(self) -> Passwords:
         """The password hasher at this deployment's cost."""
         return Passwords(time_cost=self.password_time_cost, memory_kib=self.password_memory_kib)

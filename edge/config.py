@@ -108,7 +108,10 @@ class ApiSection(_Strict):
     )
     token_file: Path | None = Field(default=None, description="Read the token from this file instead.")
     max_body_bytes: int = Field(
-        default=1 << 20, ge=1024, le=1 << 30, description="Largest request body; a larger one gets 413 naming it."
+        default=8 << 20,
+        ge=1024,
+        le=1 << 30,
+        description="Largest request body (a handheld's photo is up to 8 MiB); a larger one gets 413 naming it.",
     )
 
     @model_validator(mode="after")
@@ -155,6 +158,9 @@ class SyncSection(_Strict):
         default=30.0, ge=0, description="Acknowledged ops older than this are compacted (the chain checkpoint stays)."
     )
     compact_every_seconds: float = Field(default=3600.0, gt=0)
+    status_seconds: float = Field(
+        default=15.0, gt=0, description="How often the gateway tells the cloud its backlog and parts' health."
+    )
 
     def resolved_token(self) -> str:
         if self.token:

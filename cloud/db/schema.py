@@ -238,3 +238,124 @@ telemetry_minutes = sa.Table(
     sa.Column("vmax", sa.Float, nullable=False),
     sa.Column("vsum", sa.Float, nullable=False),
 )
+
+# --- The web pages' tables (migration 0003) --------------------------------------------------------
+
+# What each gateway last said of itself (``PUT /v1/gateways/{id}/status``): its journal head and sync
+# backlog as it sees them, and each part's health; the dashboard's site panel reads it.
+gateway_status = sa.Table(
+    "gateway_status",
+    metadata,
+    sa.Column("gateway_id", sa.String(64), sa.ForeignKey("gateways.gateway_id"), primary_key=True),
+    sa.Column("reported_at", TS, nullable=False),
+    sa.Column("head_seq", sa.BigInteger, nullable=False),
+    sa.Column("acked_seq", sa.BigInteger, nullable=False),
+    sa.Column("backlog_ops", sa.BigInteger, nullable=False),
+    sa.Column("backlog_bytes", sa.BigInteger, nullable=False),
+    sa.Column("oldest_unacked_age_s", sa.Float, nullable=True),
+    sa.Column("overall", sa.String(16), nullable=False),
+    sa.Column("health", sa.Text, nullable=False, comment="JSON: part -> {status, detail, since}."),
+    sa.Column("site_hash", sa.String(64), nullable=True),
+)
+
+# A site's zones and locations as its gateway reported them (space utilisation needs capacities).
+site_zones = sa.Table(
+    "site_zones",
+    metadata,
+    sa.Column("warehouse", sa.String(64), primary_key=True),
+    sa.Column("code", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, server_default=""),
+    sa.Column("temperature_class", sa.String(16), nullable=False, server_default="ambient"),
+)
+
+site_locations = sa.Table(
+    "site_locations",
+    metadata,
+    sa.Column("warehouse", sa.String(64), primary_key=True),
+    sa.Column("code", sa.String(64), primary_key=True),
+    sa.Column("zone", sa.String(64), nullable=False),
+    sa.Column("type", sa.String(16), nullable=False),
+    sa.Column("capacity", sa.BigInteger, nullable=False, server_default="0"),
+)
+
+user_prefs = sa.Table(
+    "user_prefs",
+    metadata,
+    sa.Column("username", sa.String(64), sa.ForeignKey("users.username", ondelete="CASCADE"), primary_key=True),
+    sa.Column("locale", sa.String(16), nullable=False),
+)
+
+# Cost rates per warehouse for the BI cost breakdown (labour from operators' active hours, energy per day).
+warehouse_rates = sa.Table(
+    "warehouse_rates",
+    metadata,
+    sa.Column("warehouse", sa.String(64), primary_key=True),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("labour_per_hour", sa.Numeric(18, 4), nullable=False),
+    sa.Column("energy_kwh_per_day", sa.Numeric(18, 4), nullable=False),
+    sa.Column("energy_price_per_kwh", sa.Numeric(18, 4), nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.Column("updated_by", sa.String(80), nullable=False),
+)
+
+# Report facts, rolled up from ``ops`` in SQL (cloud/web/reports/rollup.py): how far each gateway's
+# ops are rolled up, and daily / hourly sums the reports aggregate instead of the ops themselves.
+rollup_state = sa.Table(
+    "rollup_state",
+    metadata,
+    sa.Column("gateway_id", sa.String(64), primary_key=True),
+    sa.Column("seq", sa.BigInteger, nullable=False, server_default="0"),
+)
+
+rollup_actor = sa.Table(
+    "rollup_actor",
+    metadata,
+    sa.Column("warehouse", sa.String(64), primary_key=True),
+    sa.Column("actor", sa.String(64), primary_key=True),
+    sa.Column("last_at", TS, nullable=False, comment="occurred_at of the actor's last task op rolled up."),
+)
+
+fact_stock_daily = sa.Table(
+    "fact_stock_daily",
+    metadata,
+    sa.Column("warehouse", sa.String(64), primary_key=True),
+    sa.Column("sku", sa.String(64), primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("inbound", sa.BigInteger, nullable=False, server_default="0", comment="receive + transfer_in"),
+    sa.Column("outbound", sa.BigInteger, nullable=False, server_default="0", comment="ship + transfer_out"),
+    sa.Column("loss", sa.BigInteger, nullable=False, server_default="0", comment="negative adjust and count"),
+    sa.Column("gain", sa.BigInteger, nullable=False, server_default="0", comment="positive adjust and count"),
+    sa.Column("net", sa.BigInteger, nullable=False, server_default="0", comment="on-hand change"),
+)
+
+fact_operator_daily = sa.Table(
+    "fact_operator_daily",
+    metadata,
+    sa.Column("warehouse", sa.String(64), primary_key=True),
+    sa.Column("actor", sa.String(64), primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("lines", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("pick_lines", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("pick_errors", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("active_s", sa.Float, nullable=False, server_default="0"),
+)
+
+fact_activity_hourly = sa.Table(
+    "fact_activity_hourly",
+    metadata,
+    sa.Column("warehouse", sa.String(64), primary_key=True),
+    sa.Column("hour", TS, primary_key=True),
+    sa.Column("kind", sa.String(32), primary_key=True),
+    sa.Column("ops", sa.BigInteger, nullable=False, server_default="0"),
+)
+
+# The rare kinds the dashboard's alerts read straight from ``ops`` (a partial index: ingest pays only
+# for these rows).
+ALERT_KINDS = ("temp_alarm", "work_order", "exception", "transfer_out")
+sa.Index(
+    "ix_ops_alert_kinds",
+    ops.c.kind,
+    ops.c.occurred_at,
+    postgresql_where=ops.c.kind.in_(ALERT_KINDS),
+    sqlite_where=ops.c.kind.in_(ALERT_KINDS),
+)

@@ -12,6 +12,8 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from edge.api.deps import token_check
+from edge.api.handheld import catalog, photos
+from edge.api.handheld import routes as handheld
 from edge.api.routes import health, ops, stock, zones
 from edge.context import EdgeContext
 from edge.store.errors import JournalClosed, OpRejected
@@ -50,9 +52,11 @@ def create_app(ctx: EdgeContext) -> FastAPI:
 
     app.include_router(health.router)
     guarded = APIRouter(prefix="/v1", dependencies=[Depends(token_check(ctx.config.api.resolved_token()))])
-    for module in (ops, stock, zones):
+    for module in (ops, stock, zones, catalog, photos):
         guarded.include_router(module.router)
     app.include_router(guarded)
+    app.include_router(handheld.router)
+    app.mount("/app/static", handheld.static_files(), name="handheld-static")
     finish_openapi(app)
     return app
 

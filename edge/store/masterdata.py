@@ -1,6 +1,6 @@
 """Master data the gateway holds: SKUs, zones, locations, operators, inbound and outbound orders.
 
-It comes from the site config at start and, later, from cloud commands. It is kept in the edge
+It comes from the site config at start and, later, from the cloud's commands. It is kept in the edge
 database too, so the CLI and a restarted gateway see the same catalogue the journal validated against.
 
 The cloud is the network's master: records it sent (``master_data`` commands) are kept apart in

@@ -13,6 +13,7 @@ from edge.context import EdgeContext
 from edge.health import Status
 from edge.store import sync_state
 from edge.uplink.journal_outbox import JournalOutbox
+from edge.uplink.site_report import SiteReporter
 from edge.uplink.status import backlog_facts
 from sync.agent.agent import Backoff, SyncAgent, SyncStatus
 from sync.agent.client import CloudClient, SyncError
@@ -64,6 +65,7 @@ class SyncRunner:
         )
         self._g_lost = Gauge("wims_sync_lost_ops", "Ops the cloud lost that this gateway no longer holds", registry=reg)
         self._errors_seen = 0
+        self.reporter = SiteReporter(ctx, self.cloud, self.snapshot)
 
     async def run(self) -> None:
         self.ctx.health.refresh_with("sync", lambda: self._changed(self.agent.status))
@@ -72,6 +74,7 @@ class SyncRunner:
                 tg.create_task(self.agent.run(), name="sync-agent-loops")
                 tg.create_task(self._compact_loop(), name="sync-compaction")
                 tg.create_task(self.seed_cloud(), name="sync-masterdata-seed")
+                tg.create_task(self.reporter.run(), name="sync-site-report")
         finally:
             self.ctx.health.refresh_with("sync", None)
 

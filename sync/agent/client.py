@@ -124,6 +124,17 @@ class CloudClient:
         result: dict[str, Any] = r.json()
         return result
 
+    async def put_status(self, status: dict[str, Any]) -> dict[str, Any]:
+        """Report this gateway's state (backlog, parts' health, layout when asked); the cloud's answer."""
+        body = json.dumps(status, separators=(",", ":")).encode()
+        headers = {"Content-Type": "application/json"}
+        if self.compress and len(body) > 4096:
+            body = gzip.compress(body, compresslevel=5)
+            headers["Content-Encoding"] = "gzip"
+        r = await self._request("PUT", f"/v1/gateways/{self.gateway_id}/status", content=body, headers=headers)
+        answer: dict[str, Any] = r.json()
+        return answer
+
     async def head(self) -> int:
         """The cloud's highest contiguous seq for this gateway."""
         r = await self._request("GET", f"/v1/gateways/{self.gateway_id}/head")

@@ -1,7 +1,7 @@
 """master data as sync's models, command outcomes, gateway work orders, admin states
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-01 05:20:00
 
 - skus: the fields of sync.masterdata.Sku (``uom`` becomes ``base_unit``; gtin, dimensions, weight,
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision = '0003'
-down_revision = '0002'
+revision = '0004'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,465 @@
+"""The dashboard's query functions: one per panel, each a few SQL statements returning a ``Table``.
+
+State panels (sites, stock, transfers, alerts) show the present; the time window selects what counts as
+recent (ops per hour, alarms raised, transfers shipped). Everything is computed in the database from
+the ledger's own tables (``stock_balance``, ``transit``, ``ops`` through its partial index on the rare
+kinds) and the sites' reports; nothing is cached, so a refresh after a change shows the change.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from cloud.db.schema import (
+    commands,
+    discrepancies,
+    fact_activity_hourly,
+    gateway_status,
+    gateways,
+    ops,
+    stock_balance,
+    transit,
+    work_orders,
+)
+from cloud.web.filters import Filters
+from cloud.web.table import Column, Table
+from sync.web.i18n import N_
+from sync.web.labels import ALARMS, DISCREPANCY_KINDS, OP_KINDS, STATES, WORK_ORDER_TYPES
+
+sb = stock_balance.c
+
+
+@dataclass(frozen=True)
+class QueryContext:
+    now: datetime
+    offline_after_s: float
+    work_order_sla_h: float
+    postgres: bool
+
+
+def _aware(ts: datetime | None, ref: datetime) -> datetime | None:
+    if ts is None:
+        return None
+    return ts if ts.tzinfo is not None else ts.replace(tzinfo=ref.tzinfo)
+
+
+def _payload(field: str) -> Any:
+    """A text field of an op's payload, extracted in SQL (PostgreSQL ``->>``, SQLite ``json_extract``)."""
+    return sa.cast(ops.c.body, sa.JSON)["payload"][field].as_string()
+
+
+# --- sites ------------------------------------------------------------------------------------------
+
+SITE_COLUMNS = [
+    Column("warehouse", N_("Warehouse"), "code"),
+    Column("gateway_id", N_("Gateway"), "code"),
+    Column("state", N_("State"), "label", labels=STATES),
+    Column("last_seen", N_("Last seen"), "datetime"),
+    Column("backlog_ops", N_("Sync backlog (ops)"), "int"),
+    Column("health", N_("Health"), "label", labels=STATES),
+    Column("parts_down", N_("Parts not OK"), "code"),
+]
+
+
+def sites(conn: Connection, f: Filters, qc: QueryContext) -> Table:
+    g, s = gateways.c, gateway_status.c
+    last_op = (
+        sa.select(ops.c.received_at)
+        .where(ops.c.gateway_id == g.gateway_id)
+        .order_by(ops.c.seq.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    q = (
+        sa.select(
+            g.gateway_id,
+            g.warehouse,
+            g.head_seq.label("cloud_seq"),
+            s.reported_at,
+            s.head_seq,
+            s.overall,
+            s.health,
+            last_op.label("last_op_at"),
+        )
+        .select_from(gateways.outerjoin(gateway_status, s.gateway_id == g.gateway_id))
+        .order_by(g.warehouse, g.gateway_id)
+    )
+    if f.warehouse:
+        q = q.where(g.warehouse == f.warehouse)
+    rows = []
+    online = 0
+    for r in conn.execute(q):
+        seen = [t for t in (_aware(r.reported_at, qc.now), _aware(r.last_op_at, qc.now)) if t is not None]
+        last_seen = max(seen) if seen else None
+        is_online = last_seen is not None and (qc.now - last_seen).total_seconds() <= qc.offline_after_s
+        online += is_online
+        parts = json.loads(r.health) if r.health else {}
+        down = sorted(name for name, p in parts.items() if p.get("status") not in ("ok", None) and name != "sync")
+        rows.append(
+            {
+                "warehouse": r.warehouse,
+                "gateway_id": r.gateway_id,
+                "state": "online" if is_online else ("offline" if last_seen else "never"),
+                "last_seen": last_seen,
+                "backlog_ops": max(0, r.head_seq - r.cloud_seq) if r.head_seq is not None else None,
+                "health": r.overall if is_online and r.overall else "unknown",
+                "parts_down": ", ".join(down),
+                "parts": parts,
+            }
+        )
+    return Table(SITE_COLUMNS, rows, {"online": online, "sites": len(rows)})
+
+
+# --- stock per warehouse -------------------------------------------------------------------------------
+
+STOCK_COLUMNS = [
+    Column("warehouse", N_("Warehouse"), "code"),
+    Column("available", N_("Available"), "int"),
+    Column("reserved", N_("Reserved"), "int"),
+    Column("frozen", N_("Frozen"), "int"),
+    Column("in_transit_in", N_("In transit (inbound)"), "int"),
+    Column("in_transit_out", N_("In transit (outbound)"), "int"),
+    Column("on_hand", N_("On hand"), "int"),
+]
+
+
+def _in_transit(t: Any) -> Any:
+    return sa.case((t.out_qty > t.in_qty, t.out_qty - t.in_qty), else_=0)
+
+
+def stock(conn: Connection, f: Filters, qc: QueryContext) -> Table:
+    t = transit.c
+    zero = sa.literal(0)
+    u = sa.union_all(
+        sa.select(
+            sb.warehouse.label("w"),
+            sa.func.sum(sa.case((sb.status == "available", sb.qty), else_=0)).label("av"),
+            sa.func.sum(sa.case((sb.status == "reserved", sb.qty), else_=0)).label("rs"),
+            sa.func.sum(sa.case((sb.status.in_(("qc_hold", "damaged")), sb.qty), else_=0)).label("fr"),
+            zero.label("ti"),
+            zero.label("to"),
+        ).group_by(sb.warehouse),
+        sa.select(t.to_warehouse, zero, zero, zero, sa.func.sum(_in_transit(t)), zero).group_by(t.to_warehouse),
+        sa.select(t.from_warehouse, zero, zero, zero, zero, sa.func.sum(_in_transit(t))).group_by(t.from_warehouse),
+    ).subquery()
+    q = sa.select(
+        u.c.w,
+        sa.func.sum(u.c.av).label("available"),
+        sa.func.sum(u.c.rs).label("reserved"),
+        sa.func.sum(u.c.fr).label("frozen"),
+        sa.func.sum(u.c.ti).label("tin"),
+        sa.func.sum(u.c.to).label("tout"),
+    ).group_by(u.c.w)
+    if f.warehouse:
+        q = q.where(u.c.w == f.warehouse)
+    rows = []
+    for r in conn.execute(q.order_by(u.c.w)):
+        av, rs, fr, tin, tout = (int(x or 0) for x in (r.available, r.reserved, r.frozen, r.tin, r.tout))
+        rows.append(
+            {
+                "warehouse": r.w,
+                "available": av,
+                "reserved": rs,
+                "frozen": fr,
+                "in_transit_in": tin,
+                "in_transit_out": tout,
+                "on_hand": av + rs + fr,
+            }
+        )
+    totals = {c.key: sum(r[c.key] for r in rows) for c in STOCK_COLUMNS[1:]}
+    return Table(STOCK_COLUMNS, rows, {"totals": totals})
+
+
+# --- alerts ---------------------------------------------------------------------------------------------
+
+ALERT_KINDS = {
+    "temperature": N_("Temperature excursion"),
+    "discrepancy": N_("Stock discrepancy"),
+    "site_offline": N_("Site offline"),
+    "device": N_("Device not OK"),
+    "work_order_sla": N_("Work order past its SLA"),
+}
+WHAT = {**STATES, **ALARMS, **DISCREPANCY_KINDS, **WORK_ORDER_TYPES}
+
+ALERT_COLUMNS = [
+    Column("severity", N_("Severity"), "label", labels=STATES),
+    Column("kind", N_("Alert"), "label", labels=ALERT_KINDS),
+    Column("warehouse", N_("Warehouse"), "code"),
+    Column("subject", N_("Where"), "code"),
+    Column("what", N_("What"), "label", labels=WHAT),
+    Column("detail", N_("Detail"), "code"),
+    Column("since", N_("Since"), "datetime"),
+]
+
+
+def _temperature_alerts(conn: Connection, f: Filters) -> list[dict[str, Any]]:
+    g = gateways.c
+    zone, sensor, alarm, state = (_payload(k) for k in ("zone", "sensor_id", "alarm", "state"))
+    value, limit = _payload("value"), _payload("limit")
+    rank = sa.func.row_number().over(partition_by=(ops.c.gateway_id, zone, sensor, alarm), order_by=ops.c.seq.desc())
+    sub = (
+        sa.select(
+            g.warehouse,
+            zone.label("zone"),
+            sensor.label("sensor"),
+            alarm.label("alarm"),
+            state.label("state"),
+            value.label("value"),
+            limit.label("limit"),
+            ops.c.occurred_at,
+            rank.label("rank"),
+        )
+        .join(gateways, g.gateway_id == ops.c.gateway_id)
+        .where(ops.c.kind == "temp_alarm")
+    )
+    if f.warehouse:
+        sub = sub.where(g.warehouse == f.warehouse)
+    s = sub.subquery()
+    rows = conn.execute(sa.select(s).where(s.c.rank == 1, s.c.state == "raised").order_by(s.c.occurred_at))
+    return [
+        {
+            "severity": "critical",
+            "kind": "temperature",
+            "warehouse": r.warehouse,
+            "subject": f"{r.zone} / {r.sensor}",
+            "what": r.alarm,
+            "detail": f"{r.value} / {r.limit}" if r.value is not None else "",
+            "since": r.occurred_at,
+        }
+        for r in rows
+    ]
+
+
+def _discrepancy_alerts(conn: Connection, f: Filters) -> list[dict[str, Any]]:
+    d = discrepancies.c
+    q = sa.select(discrepancies).where(d.status == "open").order_by(d.created_at.desc()).limit(200)
+    if f.warehouse:
+        q = q.where(d.warehouse == f.warehouse)
+    return [
+        {
+            "severity": "warning",
+            "kind": "discrepancy",
+            "warehouse": r.warehouse,
+            "subject": r.sku or "",
+            "what": r.kind,
+            "detail": "",
+            "since": r.created_at,
+        }
+        for r in conn.execute(q)
+    ]
+
+
+def _work_order_alerts(conn: Connection, f: Filters, qc: QueryContext) -> list[dict[str, Any]]:
+    """Cloud work orders and gateways' own (``work_order`` ops) open longer than the SLA."""
+    cutoff = qc.now - timedelta(hours=qc.work_order_sla_h)
+    w = work_orders.c
+    q = (
+        sa.select(w.id, w.warehouse, w.created_at, discrepancies.c.kind)
+        .join(discrepancies, discrepancies.c.id == w.discrepancy_id)
+        .where(w.status != "closed", w.created_at < cutoff)
+        .order_by(w.created_at)
+        .limit(200)
+    )
+    if f.warehouse:
+        q = q.where(w.warehouse == f.warehouse)
+    out = [
+        {
+            "severity": "warning",
+            "kind": "work_order_sla",
+            "warehouse": r.warehouse,
+            "subject": f"WO-{r.id}",
+            "what": r.kind,
+            "detail": "",
+            "since": r.created_at,
+        }
+        for r in conn.execute(q)
+    ]
+    g = gateways.c
+    wo_id, action = _payload("work_order_id"), _payload("action")
+    first = sa.func.min(ops.c.occurred_at)
+    closed = sa.func.sum(sa.case((action == "close", 1), else_=0))
+    eq = (
+        sa.select(g.warehouse, wo_id.label("wo"), first.label("opened"), sa.func.max(_payload("wo_type")).label("t"))
+        .join(gateways, g.gateway_id == ops.c.gateway_id)
+        .where(ops.c.kind == "work_order")
+        .group_by(g.warehouse, wo_id)
+        .having(closed == 0)
+        .having(first < cutoff)
+    )
+    if f.warehouse:
+        eq = eq.where(g.warehouse == f.warehouse)
+    for r in conn.execute(eq.limit(200)):
+        out.append(
+            {
+                "severity": "warning",
+                "kind": "work_order_sla",
+                "warehouse": r.warehouse,
+                "subject": r.wo,
+                "what": r.t or "",
+                "detail": "",
+                "since": r.opened,
+            }
+        )
+    return out
+
+
+def _site_alerts(site_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for s in site_rows:
+        if s["state"] == "offline":
+            out.append(
+                {
+                    "severity": "critical",
+                    "kind": "site_offline",
+                    "warehouse": s["warehouse"],
+                    "subject": s["gateway_id"],
+                    "what": "offline",
+                    "detail": "",
+                    "since": s["last_seen"],
+                }
+            )
+            continue
+        if s["state"] != "online":
+            continue
+        for name, part in sorted(s["parts"].items()):
+            if name != "sync" and part.get("status") in ("down", "degraded"):
+                out.append(
+                    {
+                        "severity": "critical" if part["status"] == "down" else "warning",
+                        "kind": "device",
+                        "warehouse": s["warehouse"],
+                        "subject": f"{s['gateway_id']} / {name}",
+                        "what": part["status"],
+                        "detail": str(part.get("detail", ""))[:80],
+                        "since": _parse_ts(part.get("since")),
+                    }
+                )
+    return out
+
+
+def _parse_ts(text: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(text)) if text else None
+    except ValueError:
+        return None
+
+
+_SEVERITY_ORDER = {"critical": 0, "warning": 1}
+
+
+def alerts(conn: Connection, f: Filters, qc: QueryContext) -> Table:
+    site_rows = sites(conn, f, qc).rows
+    rows = (
+        _temperature_alerts(conn, f)
+        + _site_alerts(site_rows)
+        + _work_order_alerts(conn, f, qc)
+        + _discrepancy_alerts(conn, f)
+    )
+    for r in rows:
+        r["since"] = _aware(r["since"], qc.now)
+    rows.sort(key=lambda r: (_SEVERITY_ORDER[r["severity"]], r["kind"], r["warehouse"], r["subject"]))
+    counts = {k: sum(1 for r in rows if r["kind"] == k) for k in ALERT_KINDS}
+    return Table(ALERT_COLUMNS, rows, {"counts": counts, "critical": sum(r["severity"] == "critical" for r in rows)})
+
+
+# --- transfers in flight --------------------------------------------------------------------------------
+
+TRANSFER_COLUMNS = [
+    Column("transfer_id", N_("Transfer"), "code"),
+    Column("from_warehouse", N_("From"), "code"),
+    Column("to_warehouse", N_("To"), "code"),
+    Column("sku", N_("SKU"), "code"),
+    Column("shipped", N_("Shipped"), "int"),
+    Column("received", N_("Received"), "int"),
+    Column("in_transit", N_("In transit"), "int"),
+    Column("shipped_at", N_("Shipped at"), "datetime"),
+    Column("eta", N_("ETA"), "datetime"),
+]
+
+
+def transfers(conn: Connection, f: Filters, qc: QueryContext) -> Table:
+    t = transit.c
+    q = sa.select(transit).where(t.out_qty > t.in_qty).order_by(t.transfer_id, t.sku).limit(200)
+    if f.warehouse:
+        q = q.where(sa.or_(t.from_warehouse == f.warehouse, t.to_warehouse == f.warehouse))
+    lines = conn.execute(q).all()
+    ids = sorted({r.transfer_id for r in lines})
+    shipped_at: dict[str, datetime] = {}
+    eta: dict[str, datetime | None] = {}
+    if ids:
+        tid = _payload("transfer_id")
+        for r in conn.execute(
+            sa.select(tid.label("id"), sa.func.min(ops.c.occurred_at).label("at"))
+            .where(ops.c.kind == "transfer_out", tid.in_(ids))
+            .group_by(tid)
+        ):
+            shipped_at[r.id] = r.at
+        body = sa.cast(commands.c.body, sa.JSON)
+        cid = body["transfer_id"].as_string()
+        for r in conn.execute(
+            sa.select(cid.label("id"), body["eta"].as_string().label("eta")).where(
+                commands.c.type == "transfer_order", cid.in_(ids)
+            )
+        ):
+            eta[r.id] = _parse_ts(r.eta)
+    rows = [
+        {
+            "transfer_id": r.transfer_id,
+            "from_warehouse": r.from_warehouse,
+            "to_warehouse": r.to_warehouse,
+            "sku": r.sku,
+            "shipped": r.out_qty,
+            "received": r.in_qty,
+            "in_transit": r.out_qty - r.in_qty,
+            "shipped_at": _aware(shipped_at.get(r.transfer_id), qc.now),
+            "eta": eta.get(r.transfer_id),
+        }
+        for r in lines
+    ]
+    return Table(TRANSFER_COLUMNS, rows, {"open_transfers": len(ids)})
+
+
+# --- activity over the window ----------------------------------------------------------------------------
+
+ACTIVITY_COLUMNS = [
+    Column("hour", N_("Hour"), "datetime"),
+    Column("kind", N_("Operation"), "label", labels=OP_KINDS),
+    Column("ops", N_("Ops"), "int"),
+]
+
+
+def activity(conn: Connection, f: Filters, qc: QueryContext) -> Table:
+    """Ops per hour and kind over the window: from the hourly facts on PostgreSQL (kept by the rollup),
+    straight from ``ops`` on SQLite (a small, single-site deployment)."""
+    since = f.since(qc.now)
+    if qc.postgres:
+        a = fact_activity_hourly.c
+        q = sa.select(a.hour, a.kind, sa.func.sum(a.ops).label("n")).where(a.hour >= since).group_by(a.hour, a.kind)
+        if f.warehouse:
+            q = q.where(a.warehouse == f.warehouse)
+    else:
+        hour = sa.func.strftime("%Y-%m-%dT%H:00:00+00:00", ops.c.occurred_at)
+        q = (
+            sa.select(hour.label("hour"), ops.c.kind, sa.func.count().label("n"))
+            .where(ops.c.occurred_at >= since)
+            .group_by(hour, ops.c.kind)
+        )
+        if f.warehouse:
+            q = q.join(gateways, gateways.c.gateway_id == ops.c.gateway_id).where(gateways.c.warehouse == f.warehouse)
+    rows = []
+    for r in conn.execute(q.order_by("hour")):
+        at: datetime = r.hour if isinstance(r.hour, datetime) else datetime.fromisoformat(r.hour)
+        rows.append({"hour": _aware(at, qc.now), "kind": r.kind, "ops": int(r.n)})
+    return Table(ACTIVITY_COLUMNS, rows, {"ops": sum(r["ops"] for r in rows)})
+
+
+def known_warehouses(conn: Connection) -> list[str]:
+    """Every warehouse the network knows (a gateway's, or one that holds stock) for the filter."""
+    u = sa.union(sa.select(gateways.c.warehouse), sa.select(sb.warehouse).distinct()).subquery()
+    return [r[0] for r in conn.execute(sa.select(u.c[0]).order_by(u.c[0]))]

@@ -1,0 +1,1 @@
+"""BI reports at ``/reports``: SQL aggregates in PostgreSQL over facts rolled up from the ops."""
