@@ -22,7 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
+from starlette.routing import compile_path
 
 log = logging.getLogger("wims.http")
 
@@ -197,13 +197,13 @@ def http_exception_response(exc: StarletteHTTPException) -> JSONResponse:
 
 
 def _allowed_methods(app: FastAPI, scope: Any) -> list[str]:
-    """Every method some route of ``app`` answers for the request's path (FastAPI has a route per method)."""
+    """Every method the app documents for the request's path (FastAPI has a route per method, and nests
+    included routers, so the route table alone does not say)."""
     methods: set[str] = set()
-    for route in app.router.routes:
-        match, _ = route.matches({**scope, "method": "GET"})
-        if match is Match.NONE:
-            continue
-        methods |= set(getattr(route, "methods", None) or ())
+    path = scope.get("path", "")
+    for template, item in app.openapi().get("paths", {}).items():
+        if compile_path(template)[0].match(path):
+            methods |= {m.upper() for m in item if m in ("get", "put", "post", "delete", "patch")}
     return sorted(methods)
 
 

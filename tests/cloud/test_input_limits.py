@@ -61,3 +61,9 @@ def test_boundary_integers_and_nul_bytes_get_422_in_the_error_shape(cloud: Cloud
     r = call(path, headers=cloud.h("admin"), **({"json": {}} if path.endswith("/close") else {}))
     assert r.status_code == 422, r.text
     assert set(r.json()) == SHAPE and r.json()["code"] == "validation_error" and r.json()["errors"]
+
+
+def test_a_405_lists_every_method_of_its_path(cloud: Cloud) -> None:
+    r = cloud.client.delete("/v1/skus/X", headers=cloud.h("admin"))
+    assert r.status_code == 405 and r.headers["allow"] == "GET, PUT" and set(r.json()) == SHAPE
+    assert cloud.client.delete("/v1/commands", headers=cloud.h("admin")).headers["allow"] == "GET, POST"

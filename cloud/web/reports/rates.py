@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.engine import Engine
 
 from cloud.audit.log import append as audit_append
-from cloud.auth.deps import Principal, require
+from cloud.auth.scope import Scope, scope_for
 from cloud.db.engine import dialect_insert
 from cloud.db.schema import warehouse_rates
 from cloud.services import Svc
@@ -21,7 +21,8 @@ from sync.roles import Role
 
 router = APIRouter(prefix="/v1/warehouses", tags=["reports"])
 WarehouseId = Annotated[str, PathParam(min_length=1, max_length=CODE_MAX_LENGTH, pattern=CODE_PATTERN)]
-CostRole = Annotated[Principal, Depends(require(Role.ADMIN, Role.PLANNER))]
+CostRole = Annotated[Scope, Depends(scope_for(Role.ADMIN, Role.PLANNER))]
+"""Admins and planners; one bound to a warehouse sees and sets only its rates (cloud.auth.scope)."""
 
 
 class RatesIn(BaseModel):
@@ -52,12 +53,14 @@ def set_rates(engine: Engine, warehouse: str, rates: RatesIn, *, now: object, ac
 
 @router.put("/{warehouse}/rates", response_model=RatesOut)
 def put_rates(warehouse: WarehouseId, req: RatesIn, svc: Svc, caller: CostRole) -> RatesOut:
-    set_rates(svc.engine, warehouse, req, now=svc.clock.now(), actor=caller.audit_name)
+    caller.check(warehouse)
+    set_rates(svc.engine, warehouse, req, now=svc.clock.now(), actor=caller.principal.audit_name)
     return RatesOut(warehouse=warehouse, **req.model_dump())
 
 
 @router.get("/{warehouse}/rates", response_model=RatesOut)
-def get_rates(warehouse: WarehouseId, svc: Svc, _caller: CostRole) -> RatesOut:
+def get_rates(warehouse: WarehouseId, svc: Svc, caller: CostRole) -> RatesOut:
+    caller.check(warehouse)
     with svc.engine.connect() as conn:
         r = conn.execute(sa.select(warehouse_rates).where(warehouse_rates.c.warehouse == warehouse)).first()
     if r is None:
