@@ -18,7 +18,8 @@ from sync.roles import PersonRole, Role
 class Record(BaseModel):
     """Base of every master-data record: unknown keys are an error, values never change in place."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # as a response every field is present, so the document marks them required (inputs keep their defaults)
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_serialization_defaults_required=True)
 
 
 TemperatureClass = Literal["ambient", "chilled", "frozen", "controlled"]

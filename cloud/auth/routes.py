@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from cloud.auth.deps import Caller, Principal, require
 from cloud.auth.users import UserExists, add_user, login
@@ -24,6 +24,8 @@ class LoginIn(BaseModel):
 
 
 class TokenOut(BaseModel):
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
     access_token: str
     token_type: str = "bearer"
     expires_at: UtcDateTime
