@@ -198,7 +198,7 @@ class GatewayProcess:
     def ops(self) -> list[dict[str, Any]]:
         r = httpx.get(f"{self.url}/v1/ops", params={"limit": 5000}, timeout=10)
         r.raise_for_status()
-        result: list[dict[str, Any]] = r.json()["ops"]
+        result: list[dict[str, Any]] = r.json()["items"]
         return result
 
 
@@ -231,7 +231,7 @@ def start_network(tmp: Path, db_url: str, warehouses: list[str]) -> Network:
     admin = cloud.login("admin", PASSWORD)
     h = {"Authorization": f"Bearer {admin}"}
     for code, name, category, cost, supplier in SKUS:
-        body = {"name": name, "category": category, "cost_price": cost, "supplier": supplier}
+        body = {"code": code, "name": name, "category": category, "cost_price": cost, "supplier": supplier}
         httpx.put(f"{cloud.url}/v1/skus/{code}", json=body, headers=h, timeout=10).raise_for_status()
     for wh in warehouses:
         rates = {

@@ -144,7 +144,7 @@
       before = before.then(function () {
         var p = e.payload;
         return api("GET", "/v1/stock?sku=" + encodeURIComponent(p.sku) + "&location=" + encodeURIComponent(p.location) +
-                   "&status=available").then(function (r) { return r.json(); }).then(function (lines) {
+                   "&status=available").then(function (r) { return r.json(); }).then(stockItems).then(function (lines) {
           var book = lines.filter(function (l) { return (l.lot || "") === (p.lot || ""); })
             .reduce(function (a, l) { return a + l.qty; }, 0);
           p.book_qty = book; p.delta = p.counted_qty - book; e.count_intent = false;
@@ -391,13 +391,17 @@
     return id;
   }
 
+  // GET /v1/stock answers a page ({items, next_after}) like every list; the lines of the first page
+  // (1,000 lines of one SKU) are all the handheld needs
+  function stockItems(page) { return Array.isArray(page) ? page : (page && page.items) || []; }
+
   // Where to put it: the gateway's suggestion when it offers one, else where this SKU already lies
   // (consolidation), else the first rack location. Where it is now: the dock holding it.
   function suggestFor(v) {
     var c = state.catalog;
     return api("GET", "/v1/stock?sku=" + encodeURIComponent(v.sku.code) + "&status=available").then(function (r) {
       return r.ok ? r.json() : [];
-    }).catch(function () { return []; }).then(function (lines) {
+    }).then(stockItems).catch(function () { return []; }).then(function (lines) {
       var isDock = function (code) { var l = location(code); return l && (l.type === "dock" || l.type === "staging"); };
       var at = lines.filter(function (l) { return isDock(l.location) && l.qty >= v.qty; })[0];
       v.from = at ? at.location : (c.docks || [])[0];
@@ -415,7 +419,7 @@
   function targetFor(v) {
     var line = v.order.lines[v.lineIndex];
     return api("GET", "/v1/stock?sku=" + encodeURIComponent(line.sku)).then(function (r) { return r.ok ? r.json() : []; })
-      .catch(function () { return []; }).then(function (lines) {
+      .then(stockItems).catch(function () { return []; }).then(function (lines) {
         var staging = state.catalog.staging;
         var pickable = lines.filter(function (l) {
           var loc = location(l.location);
