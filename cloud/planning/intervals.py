@@ -11,12 +11,18 @@ and use the finite-sample quantile levels that give split conformal its coverage
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 
 def relative_scores(actual: np.ndarray, forecast: np.ndarray) -> np.ndarray:
     """(actual - forecast) / forecast, with the forecast floored at a tenth of its row mean (and 1e-6)."""
-    row_mean = np.nanmean(np.where(forecast > 0, forecast, np.nan), axis=tuple(range(1, forecast.ndim)), keepdims=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a row forecast at zero throughout
+        row_mean = np.nanmean(
+            np.where(forecast > 0, forecast, np.nan), axis=tuple(range(1, forecast.ndim)), keepdims=True
+        )
     floor = np.maximum(np.nan_to_num(row_mean, nan=0.0) * 0.1, 1e-6)
     return np.asarray((actual - forecast) / np.maximum(forecast, floor))
 

@@ -30,15 +30,20 @@ def _input(
 
 def test_surplus_goes_to_the_shortfall() -> None:
     data = _input([[500, 10]], [[10, 10]], [[50, 50]])  # A ends at 360 (surplus 310); B at -130 (short 180)
-    plan = rebalance(
-        data,
-        _net([Lane(origin="A", destination="B", transit_days=2, cost_per_unit=0.5, cost_per_shipment=100)], ("A", "B")),
+    net = _net(
+        [Lane(origin="A", destination="B", transit_days=2, cost_per_unit=0.5, cost_per_shipment=100)], ("A", "B")
     )
+    plan = rebalance(data, net)
+    # the 130 units short of zero are worth a transfer; the 50 of buffer are not at 0.5 a unit: bought
     (t,) = plan.transfers
-    assert (t.origin, t.destination, t.qty) == ("A", "B", 180) and not plan.purchases
-    assert t.why["destination_shortfall"] == 180 and t.why["origin_surplus"] == 310
-    assert t.why["destination_lowest_projection"] == -130 and t.why["destination_safety_stock"] == 50
-    assert plan.transfer_cost == 100 + 180 * 0.5
+    assert (t.origin, t.destination, t.qty) == ("A", "B", 130)
+    assert [(p.warehouse, p.qty) for p in plan.purchases] == [("B", 50)]
+    assert t.why["destination_shortfall"] == 180 and t.why["destination_stockout"] == 130
+    assert t.why["origin_surplus"] == 310 and t.why["destination_lowest_projection"] == -130
+    assert t.why["destination_safety_stock"] == 50
+    assert plan.transfer_cost == 100 + 130 * 0.5
+    plan = rebalance(data, net, buffer_cost=1.0)
+    assert plan.transfers[0].qty == 180 and not plan.purchases
 
 
 def test_what_lanes_cannot_bring_is_bought() -> None:
@@ -57,10 +62,20 @@ def test_urgent_shortfalls_take_the_fast_lane() -> None:
         Lane(origin="A", destination="C", transit_days=6, cost_per_unit=0.2),
         Lane(origin="B", destination="C", transit_days=1, cost_per_unit=1.0),
     ]
-    plan = rebalance(data, _net(lanes, ("A", "B", "C")))
-    assert {t.origin for t in plan.transfers} == {"B"}
-    plan = rebalance(data, _net(lanes, ("A", "B", "C")), late_penalty=0.0)
-    assert {t.origin for t in plan.transfers} == {"A"}
+    plan = rebalance(data, _net(lanes, ("A", "B", "C")), buffer_cost=1.0)
+    # the 135 units short of zero come by the fast lane, the 30 of thinner buffer by the cheap one
+    assert sorted((t.origin, t.qty) for t in plan.transfers) == [("A", 30), ("B", 135)]
+    plan = rebalance(data, _net(lanes, ("A", "B", "C")), late_penalty=0.0, buffer_cost=1.0)
+    assert [(t.origin, t.qty) for t in plan.transfers] == [("A", 165)]
+
+
+def test_a_dear_lane_only_prevents_stockouts() -> None:
+    data = _input([[300, 20]], [[1, 1]], [[10, 30]])  # B: 20 on hand, 14 days of 1: lowest 6, short 24, none below 0
+    air = [Lane(origin="A", destination="B", transit_days=1, cost_per_unit=4.0)]
+    plan = rebalance(data, _net(air, ("A", "B")))
+    assert not plan.transfers and plan.purchases[0].qty == 24  # a thinner buffer is not worth 4 a unit
+    plan = rebalance(data, _net(air, ("A", "B")), buffer_cost=5.0)
+    assert plan.transfers[0].qty == 24
 
 
 def test_a_lane_below_its_minimum_is_closed() -> None:
@@ -69,7 +84,7 @@ def test_a_lane_below_its_minimum_is_closed() -> None:
         Lane(origin="A", destination="B", transit_days=1, cost_per_unit=0.1, min_shipment=50),
         Lane(origin="C", destination="B", transit_days=2, cost_per_unit=0.3, min_shipment=10),
     ]
-    plan = rebalance(data, _net(lanes, ("A", "B", "C")))
+    plan = rebalance(data, _net(lanes, ("A", "B", "C")), buffer_cost=1.0)
     assert [(t.origin, t.qty) for t in plan.transfers] == [("C", 34)]
     assert ("A", "B") in plan.closed_lanes
 
