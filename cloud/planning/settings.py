@@ -69,6 +69,20 @@ def _known(value: tuple[str, ...], allowed: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(value))
 
 
+class RebalanceSettings(_Settings):
+    """Arguments of ``rebalance.rebalance`` (see its docstring for the economics)."""
+
+    projection_days: int = Field(default=21, ge=1, le=90, description="Days projected; lanes slower are unused.")
+    stockout_cost: float = Field(default=50.0, ge=0, description="Cost of a unit projected short of zero.")
+    buffer_cost: float = Field(default=0.25, ge=0, description="Cost of a unit short of safety stock only.")
+    late_penalty: float = Field(default=5.0, ge=0, description="Cost a unit a day it lands after a stock-out starts.")
+    trigger: float = Field(default=0.5, ge=0, le=1, description="Ask for stock below this share of safety stock.")
+    max_rounds: int = Field(default=20, ge=1, description="Re-solves after closing under-filled lanes.")
+
+    def arguments(self) -> dict[str, float | int]:
+        return self.model_dump(exclude={"projection_days"})
+
+
 class PlanningSettings(_Settings):
     engine: Literal["local", "dask"] = Field(
         default="local", description="`local`: in this process (one worker process a core); `dask`: a Dask cluster."
@@ -80,6 +94,8 @@ class PlanningSettings(_Settings):
         default=Path("var/numba-cache"), description="Where compiled numba functions are cached (NUMBA_CACHE_DIR)."
     )
     forecast: ForecastSettings = ForecastSettings()
+    rebalance: RebalanceSettings = RebalanceSettings()
+    anomaly_threshold: float = Field(default=3.5, gt=0, description="Robust z-score above which a rate is flagged.")
     service_levels: dict[str, float] = Field(
         default={"A": 0.98, "B": 0.95, "C": 0.90}, description="Cycle service level per SKU class."
     )

@@ -145,3 +145,14 @@ def test_flow_invariants(case: tuple[RebalanceInput, Network]) -> None:
             assert out_of[(sku, wh)] <= proj.surplus[s, w]  # only surplus leaves
             # every unit short arrives by transfer or is bought, exactly
             assert into[(sku, wh)] + bought.get((sku, wh), 0) == proj.shortfall[s, w]
+
+
+def test_settings_are_the_arguments() -> None:
+    from cloud.planning.settings import RebalanceSettings
+
+    data = _input([[500, 10]], [[10, 10]], [[50, 50]])
+    net = _net([Lane(origin="A", destination="B", transit_days=2, cost_per_unit=0.5)], ("A", "B"))
+    default = rebalance(data, net, **RebalanceSettings().arguments())
+    assert [t.qty for t in default.transfers] == [t.qty for t in rebalance(data, net).transfers] == [130]
+    plan = rebalance(data, net, **RebalanceSettings(buffer_cost=1.0).arguments())
+    assert plan.transfers[0].qty == 180
