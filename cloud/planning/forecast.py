@@ -178,10 +178,11 @@ def _long_frame(x: np.ndarray, keep_days: int, h: int) -> pd.DataFrame:
     )
 
 
-def _run(engine: Engine, job: CrossValidation, frame: pd.DataFrame, n: int, name: str) -> pd.DataFrame:
+def _run(engine: Engine, job: CrossValidation, frame: pd.DataFrame, n: int) -> pd.DataFrame:
     got = engine.run(job, frame).sort_values(["unique_id", "cutoff", "ds"], kind="stable")
     if len(got) != n * job.windows * job.h:
-        raise ForecastError(f"{name}: cross-validation returned {len(got)} rows, expected {n * job.windows * job.h}")
+        names = ", ".join(repr(m) for m in job.models)
+        raise ForecastError(f"{names}: cross-validation returned {len(got)} rows, expected {n * job.windows * job.h}")
     return got.reset_index(drop=True)
 
 
@@ -217,9 +218,9 @@ def _run_family(
     bt_factor = prep.factor[fam.rows][:, bt_days].reshape(n, W, h)
     actual = prep.values[fam.rows][:, T - W * h : T].reshape(n, W, h)
     fcst = np.empty((len(fam.models), n, W, h))
+    cv = _run(engine, CrossValidation(make_models(fam.models), h, W, fam.fit_days, fam.refit, None), history, n)
     for m_i, name in enumerate(fam.models):
-        job = CrossValidation(make_models((name,)), h, W, fam.fit_days, fam.refit, None)
-        fcst[m_i] = np.maximum(_cube(_run(engine, job, history, n, name), name, n, W, h) * bt_factor, 0.0)
+        fcst[m_i] = np.maximum(_cube(cv, name, n, W, h) * bt_factor, 0.0)
     err = actual[None] - fcst
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -235,16 +236,28 @@ def _run_family(
     lower = {lv: np.zeros((n, h)) for lv in s.levels}
     upper = {lv: np.zeros((n, h)) for lv in s.levels}
     native = np.zeros(n, dtype=bool)
-    for m_i, name in enumerate(fam.models):
-        rows = np.flatnonzero(best == m_i)
+    # final fits: one call per model with its own intervals (on the series that chose it), one call
+    # for all the others together (the Croston family is cheap enough to fit every member)
+    with_pi = [m for m in fam.models if m in NATIVE_INTERVALS]
+    rest = tuple(m for m in fam.models if m not in NATIVE_INTERVALS)
+    calls: list[tuple[tuple[str, ...], np.ndarray]] = [((m,), best == fam.models.index(m)) for m in with_pi]
+    if rest:
+        calls.append((rest, np.isin(best, [fam.models.index(m) for m in rest])))
+    for names, chose in calls:
+        rows = np.flatnonzero(chose)
         if len(rows) == 0:
             continue
-        has_pi = name in NATIVE_INTERVALS
-        job = CrossValidation(make_models((name,)), h, 1, fam.fit_days, True, list(s.levels) if has_pi else None)
-        got = _run(engine, job, _long_frame(x[rows], fam.fit_days, h), len(rows), name)
+        has_pi = names[0] in NATIVE_INTERVALS
+        job = CrossValidation(make_models(names), h, 1, fam.fit_days, True, list(s.levels) if has_pi else None)
+        got = _run(engine, job, _long_frame(x[rows], fam.fit_days, h), len(rows))
         fac = future[rows]
-        mean[rows] = np.maximum(_cube(got, name, len(rows), 1, h)[:, 0] * fac, 0.0)
+        picked = np.empty((len(rows), h))
+        for m in names:
+            mine = best[rows] == fam.models.index(m)
+            picked[mine] = _cube(got, m, len(rows), 1, h)[mine, 0]
+        mean[rows] = np.maximum(picked * fac, 0.0)
         if has_pi:
+            name = names[0]
             native[rows] = True
             for lv in s.levels:
                 lo = np.maximum(_cube(got, f"{name}-lo-{lv}", len(rows), 1, h)[:, 0] * fac, 0.0)
