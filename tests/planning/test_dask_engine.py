@@ -7,6 +7,9 @@ gave wrong numbers before ``cloud.planning.models`` fitted a copy per call.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -61,12 +64,28 @@ def test_threads_sharing_a_model_do_not_mix_series() -> None:
             np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
 
 
-def test_settings_pick_the_engine(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_settings_pick_the_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from cloud.planning.engine import make_engine
     from cloud.planning.settings import PlanningSettings
 
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    monkeypatch.delenv("NIXTLA_NUMBA_CACHE", raising=False)
     assert isinstance(make_engine(PlanningSettings(numba_cache_dir=tmp_path / "c")), LocalEngine)
     engine = make_engine(PlanningSettings(engine="dask", dask_scheduler="tcp://127.0.0.1:1", numba_cache_dir=tmp_path))
     assert isinstance(engine, DaskEngine) and engine.address == "tcp://127.0.0.1:1"
     with pytest.raises(ValueError, match="dask_scheduler"):
         PlanningSettings(engine="dask")
+
+
+def test_compile_cache_goes_where_configured_unless_the_environment_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cloud.planning.engine import configure_compile_cache
+
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    monkeypatch.delenv("NIXTLA_NUMBA_CACHE", raising=False)
+    assert configure_compile_cache(tmp_path / "numba") == tmp_path / "numba"
+    assert (tmp_path / "numba").is_dir()
+    assert os.environ["NIXTLA_NUMBA_CACHE"] == "1" and os.environ["NUMBA_CACHE_DIR"] == str(tmp_path / "numba")
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "ops-choice"))
+    assert configure_compile_cache(tmp_path / "numba") == tmp_path / "ops-choice"
