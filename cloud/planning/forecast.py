@@ -343,6 +343,16 @@ def forecast_demand(
         for r in new:
             model[r] = NEW_MODEL
             method[r] = "pooled-conformal"
+    broken = ~np.isfinite(mean).all(axis=1)
+    if broken.any():  # a model that failed on a degenerate series: forecast nothing rather than NaN
+        for r in np.flatnonzero(broken):
+            model[r], method[r] = ZERO_MODEL, "none"
+        mean[broken] = 0.0
+        for lv in s.levels:
+            lower[lv][broken] = upper[lv][broken] = 0.0
+    for lv in s.levels:
+        lower[lv] = np.nan_to_num(lower[lv])
+        upper[lv] = np.maximum(np.nan_to_num(upper[lv]), mean)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # new and inactive series have no backtest
         mae = np.nanmean(np.abs(residuals), axis=(1, 2))

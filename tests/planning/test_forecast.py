@@ -92,3 +92,21 @@ def test_a_warehouse_without_calendar_is_refused(case: Case) -> None:
     panel = DemandPanel((("X", "NOWHERE"),), case.panel.start, case.panel.values[:1])
     with pytest.raises(ForecastError, match="NOWHERE"):
         forecast_demand(panel, case.tags, case.settings)
+
+
+def test_odd_series_get_finite_forecasts(case: Case) -> None:
+    T = case.panel.days
+    odd = np.zeros((5, T))
+    odd[0] = 5.0  # perfectly flat
+    odd[1, T - 100] = 40.0  # one sale, long ago
+    odd[2, : T - 10] = np.nan  # listed ten days ago
+    odd[2, T - 10 :] = [3, 0, 4, 5, 0, 2, 6, 1, 0, 3]
+    odd[3, ::30] = 1.0  # a sale a month
+    odd[4, T - 200 :] = np.arange(200) % 2 * 7.0  # every other day, exactly
+    panel = DemandPanel(tuple((f"ODD-{i}", "SH") for i in range(5)), case.panel.start, odd)
+    result = forecast_demand(panel, case.tags, case.settings)
+    assert np.isfinite(result.mean).all() and (result.mean >= 0).all()
+    for level in result.lower:
+        assert np.isfinite(result.lower[level]).all() and np.isfinite(result.upper[level]).all()
+    assert result.mean[0].mean() == pytest.approx(5.0, rel=0.3)  # events aside, a flat series stays flat
+    assert result.model[2] == NEW_MODEL
