@@ -213,14 +213,23 @@ def _run_family(
     h, W = s.horizon, s.backtest_windows
     n = len(fam.rows)
     x = fam.model_input[fam.rows]
-    history = _long_frame(x, fam.fit_days + W * h, 0)
+    # rolled forward (refit=False) the candidates can forecast the future in the same call: an extra
+    # window over `h` empty days; otherwise the chosen model is fitted again below
+    roll = not s.final_refit and not fam.refit
+    extra = 1 if roll else 0
+    history = _long_frame(x, fam.fit_days + W * h, h * extra)
     bt_days = np.arange(T - W * h, T)
     bt_factor = prep.factor[fam.rows][:, bt_days].reshape(n, W, h)
     actual = prep.values[fam.rows][:, T - W * h : T].reshape(n, W, h)
     fcst = np.empty((len(fam.models), n, W, h))
-    cv = _run(engine, CrossValidation(make_models(fam.models), h, W, fam.fit_days, fam.refit, None), history, n)
+    job = CrossValidation(make_models(fam.models), h, W + extra, fam.fit_days, fam.refit, None)
+    cv = _run(engine, job, history, n)
+    rolled = {}
     for m_i, name in enumerate(fam.models):
-        fcst[m_i] = np.maximum(_cube(cv, name, n, W, h) * bt_factor, 0.0)
+        cube = _cube(cv, name, n, W + extra, h)
+        fcst[m_i] = np.maximum(cube[:, :W] * bt_factor, 0.0)
+        if roll:
+            rolled[name] = cube[:, W]
     err = actual[None] - fcst
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -238,11 +247,16 @@ def _run_family(
     native = np.zeros(n, dtype=bool)
     # final fits: one call per model with its own intervals (on the series that chose it), one call
     # for all the others together (the Croston family is cheap enough to fit every member)
-    with_pi = [m for m in fam.models if m in NATIVE_INTERVALS]
-    rest = tuple(m for m in fam.models if m not in NATIVE_INTERVALS)
+    with_pi = [m for m in fam.models if m in NATIVE_INTERVALS and not roll]
+    rest = tuple(m for m in fam.models if m not in with_pi)
     calls: list[tuple[tuple[str, ...], np.ndarray]] = [((m,), best == fam.models.index(m)) for m in with_pi]
     if rest:
         calls.append((rest, np.isin(best, [fam.models.index(m) for m in rest])))
+    if roll:
+        calls = []
+        for m_i, name in enumerate(fam.models):
+            mine = best == m_i
+            mean[mine] = np.maximum(rolled[name][mine] * future[mine], 0.0)
     for names, chose in calls:
         rows = np.flatnonzero(chose)
         if len(rows) == 0:

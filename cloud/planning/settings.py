@@ -40,6 +40,11 @@ class ForecastSettings(_Settings):
         description="Candidates for smooth and erratic series; also AutoTheta, AutoCES, AutoARIMA.",
     )
     intermittent_models: tuple[str, ...] = Field(default=INTERMITTENT_MODELS, min_length=1)
+    final_refit: bool = Field(
+        default=True,
+        description="Fit the chosen model again on the latest data (its own intervals); false: roll the "
+        "backtest fit forward, conformal intervals, about a third less CPU.",
+    )
     selection_metric: Literal["rmse", "mae"] = Field(
         default="rmse", description="Backtest error that picks the model (rmse keeps forecasts unbiased)."
     )

@@ -110,3 +110,14 @@ def test_odd_series_get_finite_forecasts(case: Case) -> None:
         assert np.isfinite(result.lower[level]).all() and np.isfinite(result.upper[level]).all()
     assert result.mean[0].mean() == pytest.approx(5.0, rel=0.3)  # events aside, a flat series stays flat
     assert result.model[2] == NEW_MODEL
+
+
+def test_rolling_the_backtest_fit_forward(case: Case, forecast: ForecastResult) -> None:
+    """final_refit=false: no last fit, conformal intervals for all; as accurate on this sample."""
+    fast = forecast_demand(case.panel, case.tags, case.settings.model_copy(update={"final_refit": False}))
+    assert fast.model == forecast.model  # the same backtest chose the same models
+    assert set(fast.interval_method) <= {"conformal", "pooled-conformal", "none"}
+    err = np.abs(case.actual - fast.mean).mean()
+    assert err <= 1.05 * np.abs(case.actual - forecast.mean).mean()
+    inside = (case.actual >= fast.lower[80] - 1e-9) & (case.actual <= fast.upper[80] + 1e-9)
+    assert 0.72 <= inside.mean() <= 0.95
