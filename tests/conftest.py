@@ -19,8 +19,9 @@ import psutil
 import pytest
 
 _GRACE_S = 2.5
-_IGNORED_THREADS = ("asyncio_", "ThreadPoolExecutor", "pydevd", "pytest_timeout")
-"""Pools that outlive a test by design (asyncio's default executor, a reused thread pool) and tools."""
+_IGNORED_THREADS = ("asyncio_", "ThreadPoolExecutor", "pydevd", "pytest_timeout", "Dask-Offload", "tqdm_monitor")
+"""Threads that outlive a test by design: pools a library keeps for the process (asyncio's default
+executor, a reused thread pool, dask's offload pool, tqdm's progress monitor) and tools."""
 
 
 def _threads() -> dict[int, str]:
