@@ -150,9 +150,13 @@ def catch_up(engine: Any, *, chunk: int = CHUNK, wait: bool = False) -> int:
 async def rollup_loop(services: Services) -> None:
     every = services.settings.rollup_interval_s
     while True:
+        # The thread cannot be interrupted: on cancel, wait for it, so that its connection goes back to the
+        # pool before the engine is disposed (a connection still checked out then stays open until gc).
+        step = asyncio.ensure_future(asyncio.to_thread(catch_up, services.engine))
         try:
-            await asyncio.to_thread(catch_up, services.engine)
+            await asyncio.shield(step)
         except asyncio.CancelledError:
+            await asyncio.wait({step})
             raise
         except Exception as exc:  # a database outage: the next tick tries again
             log.warning("report rollup failed: %s", exc)
