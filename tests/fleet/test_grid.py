@@ -67,6 +67,7 @@ def test_a_layout_that_strands_a_node_is_refused() -> None:
 def test_a_site_adds_nodes_to_a_grid_and_the_fleet_config_takes_it() -> None:
     cfg = FleetConfig.model_validate(
         {
+            "traffic": "reservations",
             "layout": {
                 "grid": {"aisles": 4, "bays": 4, "cross_aisles": 2, "parks": 2},
                 "nodes": [{"id": "QC", "x": -3.0, "y": 0.0}],
@@ -77,6 +78,8 @@ def test_a_site_adds_nodes_to_a_grid_and_the_fleet_config_takes_it() -> None:
     )
     g = LayoutGraph(cfg.layout)
     assert g.route("QC", "A04.B004") is not None and g.stations["BOND-01"].node == "QC"
+    with pytest.raises(ValidationError, match="traffic"):
+        FleetConfig.model_validate({"traffic": "telepathy", "layout": cfg.layout.model_dump()})
 
 
 def test_the_benchmark_floor_fits_a_hundred_agvs() -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
+
 from edge.fleet.examples import loop_layout
 from edge.fleet.tasks import TaskStatus
 from firmware_sim.agv.clock import VirtualTimeLoop
@@ -46,10 +48,11 @@ def test_virtual_time_jumps_and_a_broker_delivers_wills() -> None:
     run(main())
 
 
-def test_an_hour_of_five_agvs_in_virtual_time() -> None:
+@pytest.mark.parametrize("traffic", ["reservations", "timed"])
+def test_an_hour_of_five_agvs_in_virtual_time(traffic: str) -> None:
     async def main() -> None:
         layout = loop_layout()
-        async with virtual_fleet(layout, tap=True) as fleet:
+        async with virtual_fleet(layout, tap=True, traffic=traffic) as fleet:
             fleet.spread(5)
             tasks = transport_tasks(layout, 60, seed=3)
             await fleet.until(lambda: len(fleet.master.control.vehicles) == 5, 10, "five AGVs online")
