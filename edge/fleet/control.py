@@ -92,8 +92,10 @@ class FleetControl:
     """The timed planner (``traffic = "timed"``); None runs the reservation scheme alone."""
     _orders: int = 0
     _last_cycle: frozenset[str] = frozenset()
+    _spots: dict[str, set[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self._spots = {k: {s.node for s in self.graph.stations_of(k)} for k in ("park", "charger")}
         if self.config.traffic == "timed":
             self.planner = TimedPlanner(self.graph, self.config, self.now)
             self.res.promise_to_first_waiter = False  # the plan's order of entry decides instead
@@ -151,7 +153,7 @@ class FleetControl:
             self.res.keep_only(v.key, [st.lastNodeId])
             self._stand(v)
         self._retry_waiting()
-        if self._idle(v):  # only an idle vehicle's state can change what dispatch decides; ticks do the rest
+        if self._wants_dispatch(v):  # only an idle vehicle's state can change what dispatch decides; ticks do the rest
             self.dispatch()
 
     def tick(self) -> None:
@@ -443,6 +445,15 @@ class FleetControl:
         for v in free:
             if self._idle(v) and v.node not in parks and not (v.charging and v.node in chargers):
                 self._park(v)
+
+    def _wants_dispatch(self, v: Vehicle) -> bool:
+        if not self._idle(v):
+            return False
+        if self.queue:
+            return True
+        parks = self._spots.get("park", set())
+        at_rest = v.node in parks or (v.charging and v.node in self._spots.get("charger", set()))
+        return not at_rest or (not v.charging and v.battery < self.config.charge_ahead)
 
     def _can_work(self, v: Vehicle) -> bool:
         if v.charging:  # topped up ahead of need: back to work once past charge_ahead
