@@ -413,7 +413,10 @@ class FleetControl:
         for v in sorted(free, key=lambda v: v.battery):
             if v.charging:
                 continue
-            if v.battery < self.config.min_charge or (v.battery < self.config.charge_ahead and not self.queue):
+            too_low_to_work = v.battery < self.config.task_charge
+            if v.battery < self.config.min_charge or (
+                v.battery < self.config.charge_ahead and (too_low_to_work or not self.queue)
+            ):
                 spot = nearest_free(self.graph, v.node or "", chargers, self._taken())
                 if spot is not None:
                     self._start(v, "charge", [(spot, [vda.start_charging()])])

@@ -136,6 +136,10 @@ class FleetMaster:
                 self.tap("in", str(message.topic), payload)
             self.handle(str(message.topic), payload)
             self._wake.set()
+            if self.control.outbox:
+                # a backlog of states is read without a pause (the iterator does not yield while it has
+                # messages): let the sender publish what is decided first, orders for new tasks above all
+                await asyncio.sleep(0)
 
     def handle(self, topic: str, payload: bytes) -> None:
         """Apply one inbound message; malformed ones are counted and logged, not raised."""
@@ -174,18 +178,23 @@ class FleetMaster:
             await self._wake.wait()
             self._wake.clear()
             out, self.control.outbox = self.control.outbox, []
+            t0 = time.process_time()
+            wire = []
             for item in out:
-                t0 = time.process_time()
                 name = vda.topic(self.config.interface, item.vehicle, item.topic)
                 body = {**vda.header(self.header_ids, name, item.vehicle, self.clock.now()), **item.body}
-                payload = orjson.dumps(body)
-                self.cpu_seconds += time.process_time() - t0
-                await client.publish(name, payload)
+                wire.append((name, orjson.dumps(body)))
+            self.cpu_seconds += time.process_time() - t0
+            # handed to the client together (in order), not one round trip each: a new task's order must
+            # not wait behind a hundred order updates
+            await asyncio.gather(*(client.publish(name, payload) for name, payload in wire))
+            sent = time.perf_counter()
+            for item, (name, payload) in zip(out, wire, strict=True):
                 if self.tap is not None:
                     self.tap("out", name, payload)
                 if item.task is not None and item.task.ordered_perf is None:
-                    item.task.ordered_perf = time.perf_counter()  # the latency metric, not business time
-                    self.latencies.append(item.task.ordered_perf - item.task.created_perf)
+                    item.task.ordered_perf = sent  # the latency metric, not business time
+                    self.latencies.append(sent - item.task.created_perf)
             ops, self.control.ops = self.control.ops, []
             for serial, draft in ops:
                 try:
