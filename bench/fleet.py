@@ -180,10 +180,13 @@ async def floor_run(agvs: int, traffic: str, sim_seconds: float, warmup: float) 
     }
 
 
-def floor_runs(quick: bool) -> list[dict[str, Any]]:
+def floor_runs(quick: bool, window: float | None = None) -> list[dict[str, Any]]:
     # quick: 100 simulated seconds from a standing start (tasks finish at every size, the figures are
-    # not steady-state); full: 20 minutes, counted after 5 minutes of warm-up
+    # not steady-state); full: 20 minutes, counted after 5 minutes of warm-up; --window: its own length,
+    # a quarter of it warm-up
     sim_seconds, warmup = (100.0, 0.0) if quick else (1200.0, 300.0)
+    if window is not None:
+        sim_seconds, warmup = window, window / 4
     results = []
     for agvs in SIZES:
         for traffic in POLICIES:
@@ -323,9 +326,13 @@ def figures(floor: list[dict[str, Any]], wire: list[dict[str, Any]]) -> dict[str
 def main() -> None:
     from bench._common import parser
 
-    args = parser(__doc__ or "").parse_args()
+    p = parser(__doc__ or "")
+    p.add_argument(
+        "--window", type=float, default=None, help="simulated seconds per throughput run (a quarter warm-up)"
+    )
+    args = p.parse_args()
     t0 = time.monotonic()
-    floor = floor_runs(args.quick)
+    floor = floor_runs(args.quick, args.window)
     wire = asyncio.run(wire_runs(args.quick))
     print("\nThroughput on one fixed grid (virtual time, in-process broker, same task stream):")
     print(
