@@ -1,24 +1,35 @@
-"""Fleet benchmark: transport tasks per simulated hour with 10, 30 and 50 AGVs, the master's CPU per AGV,
-and the time from task creation to the order on the wire.
+"""Fleet benchmark: AGV throughput on one fixed warehouse grid with 10, 25, 50 and 100 AGVs, the timed
+traffic planner against the earlier reservation scheme, the master's CPU and the task -> order latency.
 
-    .venv/bin/python bench/fleet.py [--quick] [--json]
+    .venv/bin/python -m bench.fleet [--quick] [--json]
 
-Each run starts its own mosquitto on a free port, the simulated AGVs in a separate process (so their
-CPU is not the master's), and the master in this process on a sped-up clock shared in scale with the
-vehicles. Tasks are kept topped up (one waiting per AGV), so the figure is the floor's capacity. The
-baseline, measured in the same run, is the naive "first idle AGV" assignment instead of the nearest.
-The last stdout line with ``--json`` is one JSON object of all figures.
+The floor is ``edge.fleet.examples.warehouse_grid(two_way_aisles=True)``: 24 two-way rack aisles of 20
+positions, three one-way cross-aisles and a one-way wall ring, 8 docks, 8 goods-to-person stations,
+chargers and a park spot for every AGV in wall bays (757 nodes). Two-way aisles make trips short and
+are where traffic control earns its keep: two vehicles meeting head-on in an aisle is what a policy
+without time has to undo after the fact.
+Every size runs on that same floor, from park spots spread over the walls, with the same task stream:
+one outstanding task per AGV, alternately dock -> random rack slot (putaway) and random rack slot ->
+pick station (goods to person), from one seed. Both policies (``[fleet] traffic``) run in the same run.
 
-``--quick`` windows are short: at 50 AGVs the loop is long enough that no task finishes inside it, so
-quick mode gives latency, CPU and RSS there, and the full run (30 simulated minutes each) the throughput.
-Latency counts tasks an idle AGV could take at once (queueing behind busy vehicles is not the master's).
+Throughput runs in virtual time: the real master (``FleetMaster``, the VDA 5050 JSON on every message
+both ways) and the real simulated vehicles (``AgvSim``/``AgvLink``) on an in-process broker, under an
+event loop whose clock jumps when nothing is due. A figure then depends on the planner, not on what
+else the machine is doing, and the same seed gives the same run. Tasks per hour count tasks finished
+after a warm-up (vehicles start parked), over the rest of the window (``--quick``: 100 seconds from the
+start, so its figures show the run works, not the floor's capacity). "cpu" is the master's own CPU
+(inbound handling, decisions, outbound encoding) per AGV per simulated second.
+
+Latency is measured on the wire as well: 100 AGVs in a process of their own on a private mosquitto,
+the master in this process on a sped-up clock, task -> order p95 over tasks an idle AGV could take at
+once (queueing behind busy vehicles is not the master's latency), and the master's CPU there.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import random
 import resource
@@ -29,20 +40,170 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from bench._common import current_rss_mb
 from edge.fleet.config import FleetConfig
-from edge.fleet.examples import fleet_layout
+from edge.fleet.examples import warehouse_grid
+from edge.fleet.layout import Layout
 from edge.fleet.master import FleetMaster
 from edge.fleet.tasks import TaskStatus, TransportTask
 from firmware_sim.agv import ScaledClock
+from firmware_sim.agv.clock import LoopClock, VirtualTimeLoop
+from firmware_sim.agv.world import World
 from firmware_sim.ports import free_port
 from sync.ops import OpDraft
 
+SIZES = (10, 25, 50, 100)
+POLICIES = ("timed", "reservations")
+SEED = 16
+TWO_WAY = True
+"""Two-way rack aisles (one-way cross-aisles and ring): the floor where traffic control matters."""
+
+
+class _Quiet:
+    """A logger that drops everything: the benchmark prints its own table."""
+
+    def __getattr__(self, _: str) -> Any:
+        return lambda *a, **k: None
+
+
+def start_nodes(layout: Layout, agvs: int) -> list[str]:
+    """Park spots spread over the walls, the same choice for both policies."""
+    parks = [s.node for s in layout.stations if s.kind == "park"]
+    step = len(parks) / agvs
+    return [parks[int(i * step)] for i in range(agvs)]
+
+
+class TaskStream:
+    """One outstanding task per AGV: putaways (dock -> slot) and goods-to-person (slot -> pick), alternately."""
+
+    def __init__(self, layout: Layout, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.docks = [s.location for s in layout.stations if s.kind == "dock"]
+        self.slots = [s.location for s in layout.stations if s.kind == "slot"]
+        self.picks = [s.location for s in layout.stations if s.kind == "pick"]
+        self.tasks: list[TransportTask] = []
+
+    async def top_up(self, master: FleetMaster, outstanding: int) -> list[TransportTask]:
+        """Submit tasks until ``outstanding`` are unfinished; returns those an idle AGV took at once.
+
+        Tasks arrive one after another (the loop runs between two), as a host system sends them: the
+        latency of one is the master's work for it, not a queue of a hundred submitted in one go."""
+        immediate = []
+        while sum(not t.finished for t in self.tasks[-4 * outstanding :]) < outstanding:
+            i = len(self.tasks)
+            if i % 2:
+                src, dst = self.rng.choice(self.docks), self.rng.choice(self.slots)
+            else:
+                src, dst = self.rng.choice(self.slots), self.rng.choice(self.picks)
+            task = TransportTask(
+                task_id=f"B{i:06d}", handling_unit=f"HU{i:06d}", sku="SKU-1", qty=1, from_location=src, to_location=dst
+            )
+            self.tasks.append(task)
+            master.submit(task)
+            if task.vehicle is not None:
+                immediate.append(task)
+            await asyncio.sleep(0)
+        return immediate
+
+
+def p95_ms(values: list[float]) -> float | None:
+    if not values:
+        return None
+    values = sorted(values)
+    return round(1000 * values[int(0.95 * (len(values) - 1))], 2)
+
+
+# ---- throughput: virtual time, in process ---------------------------------------------------------
+
+
+async def floor_run(agvs: int, traffic: str, sim_seconds: float, warmup: float) -> dict[str, Any]:
+    layout = warehouse_grid(agvs=max(SIZES), two_way_aisles=TWO_WAY)
+    config = FleetConfig(layout=layout, traffic=traffic, client_id=f"bench-{traffic}-{agvs}")
+    clock = LoopClock()
+    world = World(clock=clock, map_id=layout.map_id)
+    recorded = 0
+
+    async def record(_: OpDraft) -> None:
+        nonlocal recorded
+        recorded += 1
+
+    master = FleetMaster(
+        config, clock=clock, record=record, log=_Quiet(), client_factory=lambda: world.broker.client(config.client_id)
+    )
+    runner = asyncio.create_task(master.run())
+    await master.connected.wait()
+    nodes = {n.id: n for n in layout.nodes}
+    for i, node in enumerate(start_nodes(layout, agvs)):
+        world.add_agv(f"AGV-{i:03d}", node, nodes[node].x, nodes[node].y)
+    while sum(v.state is not None for v in master.control.vehicles.values()) < agvs:
+        await clock.sleep(0.1)
+    stream = TaskStream(layout, SEED)
+    immediate: list[TransportTask] = []
+    t0 = clock.monotonic()
+    cpu0 = master.cpu_seconds
+    wall0 = time.perf_counter()
+    while clock.monotonic() - t0 < sim_seconds:
+        immediate += await stream.top_up(master, agvs)
+        await clock.sleep(1.0)
+    wall = time.perf_counter() - wall0
+    cpu = master.cpu_seconds - cpu0
+    stats = dict(master.control.stats)
+    counted = [
+        t for t in stream.tasks if t.status == TaskStatus.DONE and t.done_at is not None and t.done_at >= t0 + warmup
+    ]
+    window = sim_seconds - warmup
+    durations = [t.done_at - t.created_at for t in counted if t.done_at is not None]
+    collisions = len(world.floor.collisions)
+    failed = sum(t.status == TaskStatus.FAILED for t in stream.tasks)
+    await world.close()
+    runner.cancel()
+    await asyncio.gather(runner, return_exceptions=True)
+    return {
+        "agvs": agvs,
+        "policy": traffic,
+        "sim_seconds": round(sim_seconds),
+        "tasks_done": len(counted),
+        "tasks_per_hour": round(len(counted) * 3600 / window, 1),
+        "tasks_per_agv_hour": round(len(counted) * 3600 / window / agvs, 2),
+        "mean_task_s": round(statistics.fmean(durations), 1) if durations else None,
+        "cpu_ms_per_agv_per_sim_s": round(1000 * cpu / (agvs * sim_seconds), 3),
+        "task_to_order_p95_ms": p95_ms([t.ordered_perf - t.created_perf for t in immediate if t.ordered_perf]),
+        "collisions": collisions,
+        "failed": failed,
+        "wall_s": round(wall, 1),
+        "ops_recorded": recorded,
+        **{k: stats[k] for k in ("detours", "replans", "charges") if k in stats},
+    }
+
+
+def floor_runs(quick: bool, window: float | None = None) -> list[dict[str, Any]]:
+    # quick: 100 simulated seconds from a standing start (tasks finish at every size, the figures are
+    # not steady-state); full: 20 minutes, counted after 5 minutes of warm-up; --window: its own length,
+    # a quarter of it warm-up
+    sim_seconds, warmup = (100.0, 0.0) if quick else (1200.0, 300.0)
+    if window is not None:
+        sim_seconds, warmup = window, window / 4
+    results = []
+    for agvs in SIZES:
+        for traffic in POLICIES:
+            with asyncio.Runner(loop_factory=VirtualTimeLoop) as runner:
+                results.append(runner.run(floor_run(agvs, traffic, sim_seconds, warmup)))
+            r = results[-1]
+            print(
+                f"  {agvs:>3} AGVs {traffic:>12}: {r['tasks_per_hour']:>7} tasks/h ({r['wall_s']} s)", file=sys.stderr
+            )
+    return results
+
+
+# ---- latency: real mosquitto, vehicles in their own process ------------------------------------------
+
 
 @contextlib.contextmanager
-def mosquitto() -> Any:
+def mosquitto() -> Iterator[int]:
     exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
@@ -65,31 +226,19 @@ def cpu_seconds() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def rss_mb() -> float:
-    try:
-        import psutil
-
-        return float(psutil.Process().memory_info().rss) / 2**20
-    except ImportError:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-async def run_one(port: int, agvs: int, policy: str, sim_seconds: float, scale: float) -> dict[str, Any]:
-    layout = fleet_layout(agvs)
-    config = FleetConfig(broker_port=port, layout=layout, assignment=policy, client_id=f"bench-{policy}-{agvs}")
+async def wire_run(port: int, agvs: int, traffic: str, sim_seconds: float, scale: float) -> dict[str, Any]:
+    layout = warehouse_grid(agvs=max(SIZES))
+    config = FleetConfig(broker_port=port, layout=layout, traffic=traffic, client_id=f"bench-wire-{traffic}")
     clock = ScaledClock(scale)
-    recorded = 0
 
     async def record(_: OpDraft) -> None:
-        nonlocal recorded
-        recorded += 1
+        return None
 
     master = FleetMaster(config, clock=clock, record=record, log=_Quiet())
     runner = asyncio.create_task(master.run())
     await master.connected.wait()
-    parks = [s.node for s in layout.stations if s.kind == "park"]
     nodes = {n.id: n for n in layout.nodes}
-    args = [f"AGV-{i:03d}@{n}:{nodes[n].x}:{nodes[n].y}" for i, n in enumerate(parks[:agvs])]
+    specs = [f"AGV-{i:03d}@{n}:{nodes[n].x}:{nodes[n].y}" for i, n in enumerate(start_nodes(layout, agvs))]
     sims = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -98,37 +247,20 @@ async def run_one(port: int, agvs: int, policy: str, sim_seconds: float, scale: 
         str(port),
         "--scale",
         str(scale),
-        *[a for spec in args for a in ("--agv", spec)],
+        *[a for spec in specs for a in ("--agv", spec)],
         stdout=asyncio.subprocess.PIPE,
     )
     assert sims.stdout is not None
     await asyncio.wait_for(sims.stdout.readline(), 60)
     while sum(v.state is not None for v in master.control.vehicles.values()) < agvs:
         await asyncio.sleep(0.01)
-    rng = random.Random(agvs)
-    docks = [s.location for s in layout.stations if s.kind == "dock"]
-    slots = [s.location for s in layout.stations if s.kind == "slot"]
-    picks = [s.location for s in layout.stations if s.kind == "pick"]
-    tasks: list[TransportTask] = []
+    stream = TaskStream(layout, SEED)
     immediate: list[TransportTask] = []
     cpu0, sim0 = cpu_seconds(), clock.monotonic()
     while clock.monotonic() - sim0 < sim_seconds:
-        if sum(not t.finished for t in tasks) < agvs:  # one task per AGV outstanding: the floor is busy
-            i = len(tasks)
-            src, dst = (rng.choice(docks), rng.choice(slots)) if i % 2 else (rng.choice(slots), rng.choice(picks))
-            task = TransportTask(
-                task_id=f"B{i:05d}", handling_unit=f"HU{i:05d}", sku="SKU-1", qty=1, from_location=src, to_location=dst
-            )
-            tasks.append(task)
-            master.submit(task)
-            if task.vehicle is not None:
-                immediate.append(task)  # latency counts only tasks an idle AGV could take at once
-        await asyncio.sleep(0.005)
-    cpu = cpu_seconds() - cpu0
-    stats = dict(master.control.stats)  # before the vehicles go OFFLINE at the end
-    elapsed = clock.monotonic() - sim0
-    done = sum(t.status == TaskStatus.DONE for t in tasks)
-    lat = sorted(t.ordered_perf - t.created_perf for t in immediate if t.ordered_perf is not None)
+        immediate += await stream.top_up(master, agvs)
+        await asyncio.sleep(0.02)
+    cpu, elapsed = cpu_seconds() - cpu0, clock.monotonic() - sim0
     sims.terminate()
     try:
         await asyncio.wait_for(sims.wait(), 10)
@@ -137,79 +269,119 @@ async def run_one(port: int, agvs: int, policy: str, sim_seconds: float, scale: 
         await sims.wait()
     runner.cancel()
     await asyncio.gather(runner, return_exceptions=True)
+    lat = [t.ordered_perf - t.created_perf for t in immediate if t.ordered_perf is not None]
     return {
         "agvs": agvs,
-        "policy": policy,
+        "policy": traffic,
         "scale": scale,
         "sim_seconds": round(elapsed, 1),
-        "tasks_done": done,
-        "tasks_per_sim_hour": round(done * 3600 / elapsed, 1),
+        "orders_timed": len(lat),
+        "task_to_order_p50_ms": round(1000 * statistics.median(lat), 2) if lat else None,
+        "task_to_order_p95_ms": p95_ms(lat),
         "cpu_ms_per_agv_per_sim_s": round(1000 * cpu / (agvs * elapsed), 3),
-        "latency_p50_ms": round(1000 * statistics.median(lat), 2) if lat else None,
-        "latency_p95_ms": round(1000 * lat[int(0.95 * (len(lat) - 1))], 2) if lat else None,
-        "ops_recorded": recorded,
-        "rss_mb": round(rss_mb(), 1),
-        **stats,
+        "tasks_done": sum(t.status == TaskStatus.DONE for t in stream.tasks),
+        "rss_mb": round(current_rss_mb(), 1),
     }
 
 
-class _Quiet:
-    """A logger that drops everything: the benchmark prints its own table."""
-
-    def __getattr__(self, _: str) -> Any:
-        return lambda *a, **k: None
-
-
-async def main_async(quick: bool) -> list[dict[str, Any]]:
-    plan = {10: (40.0, 200.0), 30: (16.0, 160.0), 50: (12.0, 120.0)}  # scale, quick simulated seconds
-    results = []
+async def wire_runs(quick: bool) -> list[dict[str, Any]]:
+    sim_seconds, scale = (12.0, 4.0) if quick else (120.0, 4.0)
     with mosquitto() as port:
-        for agvs, (scale, quick_seconds) in plan.items():
-            # the scale keeps the vehicles' process under one core; the window covers several tasks
-            sim_seconds = quick_seconds if quick else 1800.0
-            for policy in ("nearest", "first_idle"):
-                if quick and policy == "first_idle" and agvs != 10:
-                    continue  # the baseline once in quick mode, to stay under a minute
-                results.append(await run_one(port, agvs, policy, sim_seconds, scale))
-    return results
+        return [await wire_run(port, max(SIZES), "timed", sim_seconds, scale)]
 
 
-def table(results: list[dict[str, Any]]) -> str:
-    cols = [
-        "agvs",
-        "policy",
-        "sim_seconds",
-        "tasks_done",
-        "tasks_per_sim_hour",
-        "cpu_ms_per_agv_per_sim_s",
-        "latency_p50_ms",
-        "latency_p95_ms",
-        "rss_mb",
-    ]
-    rows = [cols] + [[str(r[c]) for c in cols] for r in results]
+# ---- report -------------------------------------------------------------------------------------------
+
+
+def table(results: list[dict[str, Any]], cols: list[str]) -> str:
+    rows = [cols] + [[str(r.get(c)) for c in cols] for r in results]
     widths = [max(len(row[i]) for row in rows) for i in range(len(cols))]
     return "\n".join("  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=True)) for row in rows)
 
 
+def figures(floor: list[dict[str, Any]], wire: list[dict[str, Any]]) -> dict[str, Any]:
+    per = {(r["policy"], r["agvs"]): r for r in floor}
+    tph = {p: {str(n): per[(p, n)]["tasks_per_hour"] for n in SIZES} for p in POLICIES}
+    timed = tph["timed"]
+    out: dict[str, Any] = {
+        "tasks_per_hour": tph,
+        "tasks_per_agv_hour": {p: {str(n): per[(p, n)]["tasks_per_agv_hour"] for n in SIZES} for p in POLICIES},
+        "mean_task_s": {p: {str(n): per[(p, n)]["mean_task_s"] for n in SIZES} for p in POLICIES},
+        "cpu_ms_per_agv_per_sim_s": {
+            p: {str(n): per[(p, n)]["cpu_ms_per_agv_per_sim_s"] for n in SIZES} for p in POLICIES
+        },
+        "scaling_50_over_10": round(timed["50"] / timed["10"], 2) if timed["10"] else None,
+        "never_lower_when_larger": all(timed[str(a)] <= timed[str(b)] for a, b in itertools.pairwise(SIZES)),
+        "timed_ahead_at_every_size": all(tph["timed"][str(n)] > tph["reservations"][str(n)] for n in SIZES),
+        "collisions": sum(r["collisions"] for r in floor),
+    }
+    if wire:
+        out["task_to_order_p95_ms"] = wire[0]["task_to_order_p95_ms"]
+        out["wire_cpu_ms_per_agv_per_sim_s"] = wire[0]["cpu_ms_per_agv_per_sim_s"]
+        out["wire"] = wire
+    out["floor"] = floor
+    return out
+
+
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--quick", action="store_true", help="short runs (under a minute in all)")
-    p.add_argument("--json", action="store_true", help="end with one JSON line of every figure")
+    from bench._common import parser
+
+    p = parser(__doc__ or "")
+    p.add_argument(
+        "--window", type=float, default=None, help="simulated seconds per throughput run (a quarter warm-up)"
+    )
     args = p.parse_args()
     t0 = time.monotonic()
-    results = asyncio.run(main_async(args.quick))
-    print(table(results))
-    base = {r["agvs"]: r for r in results if r["policy"] == "first_idle"}
-    for r in results:
-        if r["policy"] == "nearest" and r["agvs"] in base and base[r["agvs"]]["tasks_per_sim_hour"]:
-            gain = r["tasks_per_sim_hour"] / base[r["agvs"]]["tasks_per_sim_hour"]
-            print(f"{r['agvs']} AGVs: nearest-AGV assignment does {gain:.2f}x the tasks of first-idle")
-    at50 = [r for r in results if r["agvs"] == 50 and r["policy"] == "nearest"]
-    if at50:
-        print(f"task -> order p95 at 50 AGVs: {at50[0]['latency_p95_ms']} ms (goal < 50 ms)")
+    floor = floor_runs(args.quick, args.window)
+    wire = asyncio.run(wire_runs(args.quick))
+    print("\nThroughput on one fixed grid (virtual time, in-process broker, same task stream):")
+    print(
+        table(
+            floor,
+            [
+                "agvs",
+                "policy",
+                "sim_seconds",
+                "tasks_done",
+                "tasks_per_hour",
+                "tasks_per_agv_hour",
+                "mean_task_s",
+                "cpu_ms_per_agv_per_sim_s",
+                "task_to_order_p95_ms",
+                "collisions",
+            ],
+        )
+    )
+    print("\nOn the wire (mosquitto, AGVs in their own process, sped-up clock):")
+    print(
+        table(
+            wire,
+            [
+                "agvs",
+                "policy",
+                "scale",
+                "sim_seconds",
+                "orders_timed",
+                "task_to_order_p50_ms",
+                "task_to_order_p95_ms",
+                "cpu_ms_per_agv_per_sim_s",
+                "rss_mb",
+            ],
+        )
+    )
+    f = figures(floor, wire)
+    timed = f["tasks_per_hour"]["timed"]
+    print(
+        f"\ntimed planner: 50 AGVs do {f['scaling_50_over_10']}x the tasks of 10 (goal >= 3.5); "
+        f"never lower at a larger fleet: {f['never_lower_when_larger']}; "
+        f"ahead of reservations at every size: {f['timed_ahead_at_every_size']}"
+    )
+    print(f"tasks per hour (timed): {timed}")
+    print(f"task -> order p95 at {max(SIZES)} AGVs on the wire: {f.get('task_to_order_p95_ms')} ms (goal < 50 ms)")
     print(f"wall time {time.monotonic() - t0:.1f} s")
     if args.json:
-        print(json.dumps({"results": results, "wall_seconds": round(time.monotonic() - t0, 1)}))
+        f["wall_seconds"] = round(time.monotonic() - t0, 1)
+        print(json.dumps(f))
 
 
 if __name__ == "__main__":

@@ -245,7 +245,7 @@ class SiteConfig(_Strict):
                 problems.append(f"devices[{i}].location: unknown location {dev.location!r}")
         if self.fleet is not None:
             for i, station in enumerate(self.fleet.layout.stations):
-                if station.location not in locations:
+                if station.location not in locations and station.kind != "park":  # a park spot holds no stock
                     problems.append(f"fleet.layout.stations[{i}].location: unknown location {station.location!r}")
         if problems:
             raise ValueError("; ".join(problems))

@@ -1,13 +1,15 @@
 """Choosing a vehicle for a task, and where idle or low vehicles should go.
 
 "Nearest" is travel time on the layout from where the vehicle stands to the pick station, at the edges'
-speed limits, so a vehicle just past the station on a one-way loop is correctly far. ``first_idle`` is the
-naive baseline the benchmark compares against.
+speed limits, so a vehicle just past the station on a one-way loop is correctly far. With the timed
+planner it also weighs congestion: among the few nearest, each pays ``congestion_seconds`` for every
+vehicle already planned through the nodes of its way there, so a vehicle a little further off on an
+empty aisle beats one behind a queue. ``first_idle`` is the naive baseline.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from edge.fleet.layout import LayoutGraph
@@ -24,14 +26,41 @@ class Candidate(Protocol):
     def battery(self) -> float: ...
 
 
-def choose(graph: LayoutGraph, policy: str, candidates: Sequence[Candidate], target: str) -> Candidate | None:
+def choose(
+    graph: LayoutGraph,
+    policy: str,
+    candidates: Sequence[Candidate],
+    target: str,
+    *,
+    heat: Mapping[str, float] | None = None,
+    congestion_seconds: float = 0.0,
+    shortlist: int = 5,
+) -> Candidate | None:
     """The vehicle to send to ``target``, or None when no candidate can reach it."""
-    reachable = [c for c in candidates if c.node is not None and graph.travel_time(c.node, target) < float("inf")]
+    to = graph.time_to(target)
+    reachable = [c for c in candidates if c.node is not None and c.node in to]
     if not reachable:
         return None
     if policy == "first_idle":
         return reachable[0]
-    return min(reachable, key=lambda c: (graph.travel_time(c.node or "", target), -c.battery, c.key))
+    ranked = sorted(reachable, key=lambda c: (to[c.node or ""], -c.battery, c.key))
+    if not heat or congestion_seconds <= 0:
+        return ranked[0]
+    return min(
+        ranked[:shortlist],
+        key=lambda c: (to[c.node or ""] + congestion_seconds * crowding(graph, c.node or "", target, heat), c.key),
+    )
+
+
+def crowding(graph: LayoutGraph, start: str, goal: str, heat: Mapping[str, float]) -> float:
+    """Vehicles planned through the nodes of the fastest way from ``start`` to ``goal``, added up."""
+    to = graph.time_to(goal)
+    total, node, hops = 0.0, start, 0
+    while node != goal and hops < len(graph.nodes):
+        arc = min(graph.out[node], key=lambda a: a.seconds + to.get(a.end, float("inf")))
+        node, hops = arc.end, hops + 1
+        total += heat.get(node, 0.0)
+    return total
 
 
 def nearest_free(graph: LayoutGraph, start: str, nodes: Sequence[str], taken: set[str]) -> str | None:

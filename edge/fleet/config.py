@@ -1,4 +1,4 @@
-"""The ``[fleet]`` section of a site config: broker, charging thresholds, release window and layout.
+"""The ``[fleet]`` section of a site config: broker, traffic policy, charging thresholds, release window, layout.
 
 Kept here so the fleet owns its settings; ``edge.config.SiteConfig`` gains ``fleet: FleetConfig | None``.
 """
@@ -22,10 +22,30 @@ class FleetConfig(BaseModel):
     charge_until: float = Field(default=90.0, ge=0, le=100, description="A charging AGV is released here.")
     release_ahead: int = Field(default=2, ge=1, le=20, description="Released nodes beyond the AGV's position.")
     assignment: str = Field(default="nearest", pattern="^(nearest|first_idle)$")
+    traffic: str = Field(
+        default="timed",
+        pattern="^(timed|reservations)$",
+        description="timed: paths planned in time over a rolling horizon (edge.fleet.planner); "
+        "reservations: first come first served node reservations with wait-cycle detours (the earlier scheme).",
+    )
+    horizon_seconds: float = Field(default=30.0, ge=5, le=600, description="How far ahead paths are timed.")
+    action_seconds: float = Field(default=4.0, ge=0, le=600, description="Expected time of a pick or drop.")
+    congestion_seconds: float = Field(
+        default=1.0, ge=0, le=60, description="Extra cost a route pays per vehicle already planned through a node."
+    )
+    late_seconds: float = Field(default=6.0, ge=1, le=600, description="Behind plan by this much: re-plan.")
+    replans_per_tick: int = Field(
+        default=25, ge=1, le=10000, description="Vehicles re-planned per tick (a second) at most; the rest wait."
+    )
+    charge_ahead: float = Field(
+        default=50.0, ge=0, le=100, description="Below this an idle AGV charges when a charger is free anyway."
+    )
     layout: Layout
 
     @model_validator(mode="after")
     def _thresholds_ordered(self) -> FleetConfig:
         if not self.min_charge <= self.task_charge <= self.charge_until:
             raise ValueError("need min_charge <= task_charge <= charge_until")
+        if not self.min_charge <= self.charge_ahead <= self.charge_until:
+            raise ValueError("charge_ahead: need min_charge <= charge_ahead <= charge_until")
         return self

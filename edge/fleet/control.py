@@ -19,7 +19,8 @@ from edge.fleet import vda
 from edge.fleet.assign import choose, nearest_free
 from edge.fleet.config import FleetConfig
 from edge.fleet.layout import LayoutGraph
-from edge.fleet.orders import OrderPlan, RouteError, steps_for
+from edge.fleet.orders import OrderPlan, RouteError, Step, steps_for
+from edge.fleet.planner import Priority, Stop, TimedPlanner
 from edge.fleet.tasks import TaskStatus, TransportTask
 from edge.fleet.traffic import Reservations, break_cycle
 from sync.ops import OpDraft
@@ -40,6 +41,8 @@ class Vehicle:
     cancel_sent_for: str | None = None
     removed: bool = False
     position: tuple[float, float] | None = None
+    since: float = 0.0
+    """When its current order started (the planner's priority among non-task trips)."""
 
     @property
     def key(self) -> str:
@@ -82,10 +85,20 @@ class FleetControl:
     ops: list[tuple[str, OpDraft]] = field(default_factory=list)
     stats: dict[str, int] = field(
         default_factory=lambda: dict.fromkeys(
-            ("orders", "updates", "detours", "redispatched", "failed", "done", "cancels", "charges"), 0
+            ("orders", "updates", "detours", "redispatched", "failed", "done", "cancels", "charges", "replans"), 0
         )
     )
+    planner: TimedPlanner | None = None
+    """The timed planner (``traffic = "timed"``); None runs the reservation scheme alone."""
     _orders: int = 0
+    _last_cycle: frozenset[str] = frozenset()
+    _spots: dict[str, set[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._spots = {k: {s.node for s in self.graph.stations_of(k)} for k in ("park", "charger")}
+        if self.config.traffic == "timed":
+            self.planner = TimedPlanner(self.graph, self.config, self.now)
+            self.res.promise_to_first_waiter = False  # the plan's order of entry decides instead
 
     # ---- inputs ---------------------------------------------------------------------------------
 
@@ -109,6 +122,8 @@ class FleetControl:
 
     def on_factsheet(self, vid: vda.VehicleId, msg: vda.FactsheetIn) -> None:
         self._vehicle(vid).speed_max = msg.speed_max
+        if self.planner is not None:
+            self.planner.speed[vid.serial] = msg.speed_max
 
     def on_visualization(self, vid: vda.VehicleId, x: float, y: float) -> None:
         self._vehicle(vid).position = (x, y)
@@ -136,11 +151,15 @@ class FleetControl:
             self._hold_where_it_is(v, st)
         else:
             self.res.keep_only(v.key, [st.lastNodeId])
+            self._stand(v)
         self._retry_waiting()
-        self.dispatch()
+        if self._wants_dispatch(v):  # only an idle vehicle's state can change what dispatch decides; ticks do the rest
+            self.dispatch()
 
     def tick(self) -> None:
-        self._retry_waiting()
+        if self.planner is not None:
+            self._replan_due()
+        self._retry_waiting(resolve=True)
         self.dispatch()
 
     # ---- operator commands ----------------------------------------------------------------------
@@ -157,6 +176,8 @@ class FleetControl:
         self._abandon(v, "removed from the floor")
         v.removed = True
         self.res.remove(serial)
+        if self.planner is not None:
+            self.planner.forget(serial)
         self._retry_waiting()
         self.dispatch()
 
@@ -168,6 +189,11 @@ class FleetControl:
     def _progress(self, v: Vehicle, plan: OrderPlan, st: vda.StateIn) -> None:
         at = min(st.lastNodeSequenceId // 2, plan.last_index)
         self.res.keep_only(v.key, [s.node for s in plan.steps[at : plan.released + 1]])
+        if self.planner is not None:
+            if st.paused:  # stopped by an operator: an obstacle until it goes on, then planned afresh
+                self._stand(v)
+            else:
+                self.planner.passed(v.key, at)
         task = v.task
         if task is not None:
             pick, drop = st.action_status(task.pick_action), st.action_status(task.drop_action)
@@ -182,11 +208,15 @@ class FleetControl:
                 task.note(self.now(), f"dropped by {v.key}")
                 self.stats["done"] += 1
                 self.ops.append((v.key, task.move_op(v.key, self.wall())))
-        ids = [a["actionId"] for s in plan.steps for a in s.actions]
-        if at >= plan.last_index and not st.nodeStates and all(st.action_status(i) in _DONE for i in ids):
+        if (
+            at >= plan.last_index
+            and not st.nodeStates
+            and all(st.action_status(a["actionId"]) in _DONE for s in plan.steps for a in s.actions)
+        ):
             v.plan, v.purpose = None, ""
             self.res.keep_only(v.key, [st.lastNodeId])
             self.res.clear_wait(v.key)
+            self._stand(v)
             return
         self._extend(v)
 
@@ -204,8 +234,13 @@ class FleetControl:
             ):
                 break
             nxt = plan.steps[r + 1].node
+            if self._timed_blocker(v, plan, r + 1) is not None:
+                self.res.wait_for(v.key, nxt)  # another is planned onto it first: keep the planned order
+                break
             if not self.res.try_reserve(v.key, nxt, (plan.steps[r].node, nxt)):
                 break
+            if self.planner is not None:
+                self.planner.taken(v.key, r + 1)
             plan.release_next()
         if plan.released == plan.last_index:
             self.res.clear_wait(v.key)
@@ -214,11 +249,31 @@ class FleetControl:
             self._send(v, "order", plan.message(), v.task if first else None)
             self.stats["orders" if first else "updates"] += 1
 
-    def _retry_waiting(self) -> None:
+    def _retry_waiting(self, *, resolve: bool = False) -> None:
+        """Try every waiting vehicle again; then look for a cycle of waits and break it.
+
+        With the timed planner cycles are looked for on the tick only: re-planning on every state
+        could chase its own tail within one instant."""
         for key in list(self.res.waiting):
             self._extend(self.vehicles[key])
-        cycle = self.res.find_cycle()
+        if self.planner is not None and not resolve:
+            return
+        cycle = self.res.find_cycle(self._blocker if self.planner is not None else None)
         if cycle is None:
+            self._last_cycle = frozenset()
+            return
+        seen_before, self._last_cycle = self._last_cycle == frozenset(cycle), frozenset(cycle)
+        if (
+            self.planner is not None
+            and not seen_before
+            and any(self.res.holder(self.res.waiting[k]) is None for k in cycle)
+        ):
+            # the planned order of entry is part of the cycle: plan its members again, most important first
+            for k in cycle:
+                self.planner.unplan(k)
+            for k in sorted(cycle, key=lambda k: self._priority(self.vehicles[k])):
+                self._replan(self.vehicles[k])
+            self.stats["cycle_replans"] = self.stats.get("cycle_replans", 0) + 1
             return
         plans = {k: p for k in cycle if (p := self.vehicles[k].plan) is not None}
         if len(plans) != len(cycle):
@@ -236,39 +291,176 @@ class FleetControl:
         plans[detour.vehicle].replace_tail(detour.path)
         self.res.clear_wait(detour.vehicle)
         self.stats["detours"] += 1
+        if self.planner is not None:
+            self.planner.unplan(detour.vehicle)  # its claims were for the old tail; planned again next tick
         self._extend(self.vehicles[detour.vehicle])
+
+    # ---- timed planning (traffic = "timed") -----------------------------------------------------
+
+    def _timed_blocker(self, v: Vehicle, plan: OrderPlan, step: int) -> str | None:
+        """Who must go onto step ``step`` of the plan before this vehicle: whoever is planned there earlier."""
+        if self.planner is None:
+            return None
+        return self.planner.blocker(v.key, step, plan.steps[step].node)
+
+    def _blocker(self, node: str, vehicle: str) -> str | None:
+        """Who keeps ``vehicle`` off ``node``: its holder, or whoever is planned onto it first."""
+        holder = self.res.holder(node)
+        if holder is not None and holder != vehicle:
+            return holder
+        v = self.vehicles[vehicle]
+        if v.plan is None:
+            return None
+        return self._timed_blocker(v, v.plan, v.plan.released + 1) or None
+
+    def _priority(self, v: Vehicle) -> Priority:
+        if v.task is not None:
+            return (0 if v.task.status == TaskStatus.PICKED else 1, v.task.created_at)
+        return (2 if v.purpose == "charge" else 3, v.since)
+
+    def _dwell(self, actions: list[dict[str, Any]]) -> float:
+        return self.config.action_seconds * sum(a["actionType"] in ("pick", "drop") for a in actions)
+
+    def _stand(self, v: Vehicle) -> None:
+        if self.planner is not None:
+            self.planner.stand(v.key, self.res.held(v.key) or ([v.node] if v.node else []))
+
+    def _timed_steps(
+        self, v: Vehicle, purpose: str, stops: list[tuple[str, list[dict[str, Any]]]]
+    ) -> list[Step] | None:
+        """The route as planned in time from where the vehicle stands; None if no timed path was found."""
+        assert self.planner is not None
+        start, here, t = v.node or "", Step(v.node or ""), self.now()
+        rest = list(stops)
+        while rest and rest[0][0] == start:  # already there: act on the spot
+            here.actions.extend(rest[0][1])
+            t += self._dwell(rest.pop(0)[1])
+        if not rest:
+            return [here]
+        planned = self.planner.route(
+            v.key,
+            start,
+            t,
+            [Stop(node, self._dwell(acts)) for node, acts in rest],
+            stay=purpose in ("park", "charge"),
+            priority=self._priority(v),
+        )
+        if planned is None:
+            return None
+        visits, ends = planned
+        steps = [here] + [Step(x.node) for x in visits[1:]]
+        for (_, acts), i in zip(rest, ends, strict=True):
+            steps[i].actions.extend(acts)
+        return steps
+
+    def _replan(self, v: Vehicle) -> None:
+        """Plan the unreleased rest of the vehicle's route again, from the end of its released base."""
+        plan, st = v.plan, v.state
+        if self.planner is None or plan is None or st is None or st.orderId != plan.order_id:
+            return
+        r = plan.released
+        stops = [i for i in range(r + 1, plan.last_index + 1) if plan.steps[i].actions or i == plan.last_index]
+        if not stops or plan.steps[stops[0]].node == plan.steps[r].node:
+            return
+        t = max(self.now(), self.planner.expected(v.key, r) or 0.0)
+        if any(st.action_status(a["actionId"]) not in _DONE for a in plan.steps[r].actions):
+            t += self.config.action_seconds
+        self.stats["replans"] += 1
+        planned = self.planner.route(
+            v.key,
+            plan.steps[r].node,
+            t,
+            [Stop(plan.steps[i].node, self._dwell(plan.steps[i].actions)) for i in stops],
+            stay=v.purpose in ("park", "charge"),
+            priority=self._priority(v),
+            first_step=r,
+        )
+        if planned is None:
+            return
+        visits, ends = planned
+        tail = [Step(x.node) for x in visits[1:]]
+        for i, end in zip(stops, ends, strict=True):
+            tail[end - 1].actions.extend(plan.steps[i].actions)
+        plan.replace_from(r, tail)
+        self._extend(v)
+
+    def _replan_due(self) -> None:
+        assert self.planner is not None
+        at: dict[str, int] = {}
+        for k, v in self.vehicles.items():
+            st = v.state
+            if v.plan is not None and st is not None and st.orderId == v.plan.order_id and not st.paused:
+                at[k] = st.lastNodeSequenceId // 2
+                if k not in self.planner.lines:
+                    self.planner.dirty.add(k)  # going on after a pause or a failed search
+        due = [k for k in self.planner.due(at) if k in at]
+        # bounded (so that a new task's order never waits long behind re-planning) and counted, not
+        # timed, so that a run in virtual time is the same run on any machine
+        for k in due[: self.config.replans_per_tick]:
+            self._replan(self.vehicles[k])
+        self.planner.dirty.update(due[self.config.replans_per_tick :])
 
     # ---- dispatch -------------------------------------------------------------------------------
 
     def dispatch(self) -> None:
-        """Charge the low, give waiting tasks to the nearest able vehicle, park the idle."""
+        """Charge the low (and, ahead of need, the lowish when a charger is free and no task waits), give
+        waiting tasks to the nearest able vehicle, park the idle out of the aisles."""
         free = [v for v in self.vehicles.values() if self._idle(v)]
+        if not free:
+            return
         chargers = [s.node for s in self.graph.stations_of("charger")]
-        for v in free:
-            if v.battery < self.config.min_charge and not v.charging:
+        waiting_for_charger = 0
+        for v in sorted(free, key=lambda v: v.battery):
+            if v.charging:
+                continue
+            too_low_to_work = v.battery < self.config.task_charge
+            if v.battery < self.config.min_charge or (
+                v.battery < self.config.charge_ahead and (too_low_to_work or not self.queue)
+            ):
                 spot = nearest_free(self.graph, v.node or "", chargers, self._taken())
                 if spot is not None:
                     self._start(v, "charge", [(spot, [vda.start_charging()])])
                     self.stats["charges"] += 1
-                elif (full := self._full_charger()) is not None:
-                    self._park(full)
-        while self.queue:
+                elif v.battery < self.config.min_charge:
+                    waiting_for_charger += 1
+                    if (full := self._full_charger()) is not None:
+                        self._park(full)
+        self.stats["charger_queue_max"] = max(self.stats.get("charger_queue_max", 0), waiting_for_charger)
+        able = [v for v in free if self._idle(v) and self._can_work(v)]
+        heat = self.planner.heat if self.planner is not None else None
+        while self.queue and able:
             task = self.queue[0]
-            able = [v for v in self.vehicles.values() if self._idle(v) and self._can_work(v)]
             src = self.graph.stations[task.from_location].node
-            chosen = choose(self.graph, self.config.assignment, able, src)
+            chosen = choose(
+                self.graph,
+                self.config.assignment,
+                able,
+                src,
+                heat=heat,
+                congestion_seconds=self.config.congestion_seconds,
+            )
             if chosen is None:
                 break
             self.queue.popleft()
             self._assign(task, self.vehicles[chosen.key])
+            able = [v for v in able if v.key != chosen.key]
         parks = {s.node for s in self.graph.stations_of("park")}
-        for v in self.vehicles.values():
+        for v in free:
             if self._idle(v) and v.node not in parks and not (v.charging and v.node in chargers):
                 self._park(v)
 
+    def _wants_dispatch(self, v: Vehicle) -> bool:
+        if not self._idle(v):
+            return False
+        if self.queue:
+            return True
+        parks = self._spots.get("park", set())
+        at_rest = v.node in parks or (v.charging and v.node in self._spots.get("charger", set()))
+        return not at_rest or (not v.charging and v.battery < self.config.charge_ahead)
+
     def _can_work(self, v: Vehicle) -> bool:
-        if v.charging:
-            return v.battery >= self.config.charge_until
+        if v.charging:  # topped up ahead of need: back to work once past charge_ahead
+            return v.battery >= max(self.config.charge_ahead, self.config.task_charge)
         return v.battery >= self.config.task_charge
 
     def _assign(self, task: TransportTask, v: Vehicle) -> None:
@@ -290,7 +482,9 @@ class FleetControl:
         if v.charging:
             self._send(v, "instantActions", {"actions": [vda.stop_charging()]})
         try:
-            steps = steps_for(self.graph, v.node or "", stops)
+            steps = self._timed_steps(v, purpose, stops) if self.planner is not None else None
+            if steps is None:
+                steps = steps_for(self.graph, v.node or "", stops)
         except RouteError as exc:
             if v.task is not None:
                 self._fail(v.task, str(exc))
@@ -298,7 +492,7 @@ class FleetControl:
             return
         self._orders += 1
         v.plan = OrderPlan(self.graph, f"{v.key}-{self._orders}", steps)
-        v.purpose, v.target, v.cancel_sent_for = purpose, steps[-1].node, None
+        v.purpose, v.target, v.cancel_sent_for, v.since = purpose, steps[-1].node, None, self.now()
         self._extend(v)
 
     # ---- failures -------------------------------------------------------------------------------
@@ -322,6 +516,7 @@ class FleetControl:
                 self.stats["cancels"] += 1
             v.plan, v.purpose, v.target = None, "", None
         self.res.clear_wait(v.key)
+        self._stand(v)
 
     def _fail(self, task: TransportTask, reason: str) -> None:
         task.status = TaskStatus.FAILED
@@ -335,6 +530,7 @@ class FleetControl:
             if n.released:
                 self.res.try_reserve(v.key, n.nodeId)
         self.res.clear_wait(v.key)
+        self._stand(v)
 
     # ---- helpers --------------------------------------------------------------------------------
 

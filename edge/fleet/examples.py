@@ -79,3 +79,32 @@ def fleet_layout(agvs: int) -> Layout:
         slots=max(20, agvs),
         min_lane=max(30, 3 * agvs),
     )
+
+
+def warehouse_grid(*, agvs: int = 100, two_way_aisles: bool = False, map_id: str = "floor-1") -> Layout:
+    """The benchmark's fixed floor, sized for up to ``agvs`` vehicles: 24 rack aisles of 20 positions,
+    three cross-aisles, one-way highways, 8 docks on the south wall, 8 goods-to-person stations on the
+    north wall, a charger per five AGVs on the side walls and a park spot for every AGV.
+
+    Every aisle position is a rack slot (``R-aa-bbb``): 92 m by 44 m, 750-odd nodes, so 100 AGVs cover
+    about an eighth of the floor's nodes (dense enough to need traffic planning, not gridlocked).
+    """
+    return Layout.model_validate(
+        {
+            "map_id": map_id,
+            "grid": {
+                "aisles": 24,
+                "bays": 20,
+                "aisle_pitch": 4.0,
+                "spacing": 2.0,
+                "cross_aisles": 3,
+                "one_way": True,
+                "two_way_aisles": two_way_aisles,
+                "docks": [f"DOCK-{i + 1:02d}" for i in range(8)],
+                "picks": [f"PICK-{i + 1:02d}" for i in range(8)],
+                "chargers": [f"CHG-{i + 1:02d}" for i in range(max(2, agvs // 5))],
+                "parks": agvs,
+                "slot_pattern": "R-{aisle:02d}-{bay:03d}",
+            },
+        }
+    )

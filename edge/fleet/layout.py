@@ -1,9 +1,11 @@
 """The site's layout graph: where AGVs may drive, how fast, and which nodes are stations and chargers.
 
-The layout comes from the site config (``[fleet.layout]``), is validated once at start with errors that
-name the key, and is then an immutable directed graph. Edges are directed because most AGV floors run
-one-way lanes; ``both_ways = true`` adds the reverse edge. Travel times (length / speed limit) drive both
-routing and the "nearest AGV" of assignment, so a slow spur counts for what it costs on the floor.
+The layout comes from the site config (``[fleet.layout]``), node by node or compactly as a grid of
+aisles (``[fleet.layout.grid]``, see ``edge.fleet.grid``; the two may be combined), is validated once at
+start with errors that name the key, and is then an immutable directed graph. Edges are directed
+because most AGV floors run one-way lanes; ``both_ways = true`` adds the reverse edge. Travel times
+(length / speed limit) drive both routing and the "nearest AGV" of assignment, so a slow spur counts
+for what it costs on the floor.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from edge.fleet.grid import GridSpec, build, strongly_connected
 from sync.codes import Code
 
 NodeId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
@@ -56,6 +59,25 @@ class Layout(_Strict):
     edges: list[LayoutEdge] = Field(min_length=1)
     stations: list[Station] = Field(default_factory=list)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _expand_grid(cls, data: Any) -> Any:
+        """A ``grid`` table becomes nodes, edges and stations, ahead of any listed node by node."""
+        if not isinstance(data, dict) or "grid" not in data:
+            return data
+        data = dict(data)
+        try:
+            spec = GridSpec.model_validate(data.pop("grid"))
+        except ValidationError as exc:
+            where = [".".join(str(p) for p in e["loc"]) for e in exc.errors()]
+            msgs = [e["msg"].removeprefix("Value error, ") for e in exc.errors()]
+            text = "; ".join(m if not w else f"grid.{w}: {m}" for w, m in zip(where, msgs, strict=True))
+            raise ValueError(text) from None
+        grid = build(spec)
+        for key in ("nodes", "edges", "stations"):
+            data[key] = grid[key] + list(data.get(key) or [])
+        return data
+
     @model_validator(mode="after")
     def _references_resolve(self) -> Layout:
         problems: list[str] = []
@@ -77,6 +99,11 @@ class Layout(_Strict):
             if s.location in locations:
                 problems.append(f"stations[{i}].location: duplicate {s.location!r}")
             locations.add(s.location)
+        if not problems:
+            arcs = [(e.start, e.end) for e in self.edges] + [(e.end, e.start) for e in self.edges if e.both_ways]
+            cut_off = strongly_connected([n.id for n in self.nodes], arcs)
+            if cut_off:
+                problems.append(f"edges: not every node can reach every other, e.g. {', '.join(cut_off[:5])}")
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -114,15 +141,22 @@ class LayoutGraph:
                 self.arcs[(a, b)] = arc
                 self.out[a].append(arc)
         self.stations = {s.location: s for s in layout.stations}
+        self._of_kind: dict[str, list[Station]] = {}
+        for s in layout.stations:
+            self._of_kind.setdefault(s.kind, []).append(s)
         self.station_nodes = {s.node: s for s in layout.stations}
+        self.into: dict[str, list[Arc]] = {n: [] for n in self.nodes}
+        for arc in self.arcs.values():
+            self.into[arc.end].append(arc)
         self._from = lru_cache(maxsize=4096)(self._dijkstra_all)
+        self._to = lru_cache(maxsize=4096)(self._dijkstra_to)
 
     def distance(self, a: str, b: str) -> float:
         na, nb = self.nodes[a], self.nodes[b]
         return math.hypot(nb.x - na.x, nb.y - na.y)
 
     def stations_of(self, kind: StationKind) -> list[Station]:
-        return [s for s in self.layout.stations if s.kind == kind]
+        return list(self._of_kind.get(kind, ()))
 
     def _dijkstra_all(self, source: str) -> dict[str, float]:
         dist = {source: 0.0}
@@ -137,6 +171,24 @@ class LayoutGraph:
                     dist[arc.end] = nd
                     heapq.heappush(heap, (nd, arc.end))
         return dist
+
+    def _dijkstra_to(self, goal: str) -> dict[str, float]:
+        dist = {goal: 0.0}
+        heap = [(0.0, goal)]
+        while heap:
+            d, n = heapq.heappop(heap)
+            if d > dist.get(n, math.inf):
+                continue
+            for arc in self.into[n]:
+                nd = d + arc.seconds
+                if nd < dist.get(arc.start, math.inf):
+                    dist[arc.start] = nd
+                    heapq.heappush(heap, (nd, arc.start))
+        return dist
+
+    def time_to(self, goal: str) -> dict[str, float]:
+        """Seconds from every node that can reach ``goal`` to it, at the speed limits (cached per goal)."""
+        return self._to(goal)
 
     def travel_time(self, a: str, b: str) -> float:
         """Seconds from ``a`` to ``b`` at the speed limits; ``inf`` when unreachable. Cached per source."""

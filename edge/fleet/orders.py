@@ -40,6 +40,12 @@ def steps_for(graph: LayoutGraph, start: str, stops: list[tuple[str, list[dict[s
     return steps
 
 
+HORIZON_NODES = 8
+"""Unreleased nodes sent after the base: enough for the vehicle to plan its speed; the spec lets the
+horizon be any part of the route, and a whole route in every update (50-odd nodes on a large floor,
+one update per node driven) was most of the fleet's MQTT bytes and of the master's encoding time."""
+
+
 class OrderPlan:
     """One order's route and how much of it is released; builds the order and update messages."""
 
@@ -57,6 +63,10 @@ class OrderPlan:
         return self._sent_base_end is None or self._sent_base_end != self.released or self._tail_changed
 
     _tail_changed = False
+
+    @property
+    def nodes(self) -> list[str]:
+        return [s.node for s in self.steps]
 
     def release_next(self) -> None:
         self.released += 1
@@ -78,6 +88,15 @@ class OrderPlan:
         if not path or path[0] != self.steps[self.released].node or path[-1] != self.steps[stop].node:
             raise RouteError(f"detour {path} does not join base end and stop")
         self.steps = self.steps[: self.released + 1] + [Step(n) for n in path[1:-1]] + self.steps[stop:]
+        self._tail_changed = True
+
+    def replace_from(self, index: int, tail: list[Step]) -> None:
+        """Swap every step after ``index`` (the released base end, kept) for ``tail``: a re-planned horizon."""
+        if index < self.released:
+            raise RouteError("a released step cannot be re-planned")
+        if tail and self.graph.arcs.get((self.steps[index].node, tail[0].node)) is None:
+            raise RouteError(f"re-planned tail does not start next to {self.steps[index].node}")
+        self.steps = self.steps[: index + 1] + tail
         self._tail_changed = True
 
     def _node(self, i: int) -> dict[str, Any]:
@@ -111,12 +130,13 @@ class OrderPlan:
         work on a node that is not yet its to drive to.
         """
         start = self._sent_base_end or 0
+        end = min(len(self.steps), self.released + 1 + HORIZON_NODES)
         self.update_id += 1
         body = {
             "orderId": self.order_id,
             "orderUpdateId": self.update_id,
-            "nodes": [self._node(i) for i in range(start, len(self.steps))],
-            "edges": [self._edge(i) for i in range(start, len(self.steps) - 1)],
+            "nodes": [self._node(i) for i in range(start, end)],
+            "edges": [self._edge(i) for i in range(start, end - 1)],
         }
         self._sent_base_end = self.released
         self._tail_changed = False

@@ -10,7 +10,7 @@ neighbour that no other member of the cycle still needs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from edge.fleet.layout import LayoutGraph
@@ -25,6 +25,8 @@ class Reservations:
         self._edge_holder: dict[tuple[str, str], str] = {}
         self.waiting: dict[str, str] = {}
         """vehicle -> the node it waits for."""
+        self.promise_to_first_waiter = True
+        """A freed node goes to whoever waited for it first (off when a planner orders entries itself)."""
 
     def holder(self, node: str) -> str | None:
         return self._node_holder.get(node)
@@ -38,7 +40,7 @@ class Reservations:
     def try_reserve(self, vehicle: str, node: str, edge: tuple[str, str] | None = None) -> bool:
         """Take ``node`` (and the edge leading to it) for ``vehicle``; False, and a recorded wait, if held."""
         other = self._node_holder.get(node)
-        first = next((w for w, n in self.waiting.items() if n == node), None)
+        first = next((w for w, n in self.waiting.items() if n == node), None) if self.promise_to_first_waiter else None
         if (other is not None and other != vehicle) or (other is None and first not in (None, vehicle)):
             # held, or free but promised to whoever waited first: without that a vehicle that stepped
             # aside to let another pass would take the node straight back, and round it would go
@@ -77,6 +79,12 @@ class Reservations:
                     self._node_holder[node] = vehicle
                     self._held[vehicle].append(node)
 
+    def wait_for(self, vehicle: str, node: str) -> None:
+        """Record that ``vehicle`` waits for ``node`` (for the wait-for graph), keeping its place if it did."""
+        if self.waiting.get(vehicle) != node:
+            self.waiting.pop(vehicle, None)
+            self.waiting[vehicle] = node
+
     def clear_wait(self, vehicle: str) -> None:
         self.waiting.pop(vehicle, None)
 
@@ -91,18 +99,23 @@ class Reservations:
         holder = self._node_holder.get(node)
         if holder is not None:
             return holder
+        if not self.promise_to_first_waiter:
+            return None
         first = next((w for w, n in self.waiting.items() if n == node), None)
         return None if first == vehicle else first
 
-    def find_cycle(self) -> list[str] | None:
-        """A cycle in the wait-for graph (vehicle -> holder of the node it waits for), or None."""
+    def find_cycle(self, blocker: Callable[[str, str], str | None] | None = None) -> list[str] | None:
+        """A cycle in the wait-for graph (vehicle -> who keeps it off the node it waits for), or None.
+
+        ``blocker(node, vehicle)`` replaces ``self.blocker`` when a planner adds its own reasons to wait."""
+        who = blocker or self.blocker
         for start in self.waiting:
             seen: list[str] = []
             v: str | None = start
             while v is not None and v not in seen:
                 seen.append(v)
                 node = self.waiting.get(v)
-                v = self.blocker(node, v) if node is not None else None
+                v = who(node, v) if node is not None else None
             if v is not None:
                 return seen[seen.index(v) :]
         return None

@@ -6,6 +6,9 @@ within one loop turn, so a burst of changes is one message) and at least every `
 simulated seconds. ``cut(seconds)`` drops the TCP connection without a DISCONNECT packet, as a radio
 dropout does, so the broker delivers the will; the vehicle halts while it has no link (a common
 safety setting) and reconnects after the outage.
+
+The MQTT client comes from ``client_factory`` (``aiomqtt.Client`` by default): ``LocalBroker.client``
+runs the same link in process, under virtual time, for soaks and the throughput benchmark.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import asyncio
 import contextlib
 import json
 import socket
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -40,14 +44,18 @@ class AgvLink:
         interface: str = "uagv",
         state_interval: float = 1.0,
         visualization_interval: float = 5.0,
+        client_factory: Callable[..., Any] | None = None,
     ) -> None:
+        self.client_factory = client_factory or (lambda identifier, will: aiomqtt.Client(
+            host, port, identifier=identifier, will=will, keepalive=10))  # fmt: skip
         self.sim, self.host, self.port, self.clock = sim, host, port, clock
         self.manufacturer, self.state_interval = manufacturer, state_interval
         self.visualization_interval = visualization_interval
         self.prefix = f"{interface}/v2/{manufacturer}/{sim.serial}"
         self._header_ids: dict[str, int] = {}
-        self._client: aiomqtt.Client | None = None
+        self._client: Any = None
         self._dirty = False
+        self._last_state = 0.0
         self._outage: float = 0.0
         self._cut = asyncio.Event()
         self._t0 = datetime.now(UTC)
@@ -82,9 +90,7 @@ class AgvLink:
                 f"{self.prefix}/connection", json.dumps(self.connection_msg("CONNECTIONBROKEN")), qos=1, retain=True
             )
             try:
-                async with aiomqtt.Client(
-                    self.host, self.port, identifier=f"agv-{self.sim.serial}", will=will, keepalive=10
-                ) as client:
+                async with self.client_factory(f"agv-{self.sim.serial}", will) as client:
                     attempt = 0
                     await self._session(client)
             except aiomqtt.MqttError:
@@ -95,7 +101,7 @@ class AgvLink:
             await self.clock.sleep(self._outage or min(5.0, 0.2 * 1.5**attempt))
             self._outage = 0.0
 
-    async def _session(self, client: aiomqtt.Client) -> None:
+    async def _session(self, client: Any) -> None:
         await client.subscribe(f"{self.prefix}/order")
         await client.subscribe(f"{self.prefix}/instantActions")
         await client.publish(f"{self.prefix}/connection", json.dumps(self.connection_msg("ONLINE")), qos=1, retain=True)
@@ -124,7 +130,7 @@ class AgvLink:
             self._abort(client)
             raise aiomqtt.MqttError("link cut on command")
 
-    async def _read(self, client: aiomqtt.Client) -> None:
+    async def _read(self, client: Any) -> None:
         async for message in client.messages:
             try:
                 body = json.loads(bytes(message.payload))  # type: ignore[arg-type]
@@ -142,18 +148,14 @@ class AgvLink:
                 self.sim.inject_error("validationError", "WARNING", f"bad {name}: {exc}")
 
     async def _tick(self) -> None:
-        since_state = since_vis = 0.0
-        step = min(self.state_interval, self.visualization_interval) / 4
+        """State at least every ``state_interval`` (events send their own at once), visualization every
+        ``visualization_interval``; one wake a state interval, which matters with hundreds of vehicles."""
+        since_vis = 0.0
         while True:
-            await asyncio.sleep(0)
-            if self._dirty:
+            await self.clock.sleep(self.state_interval)
+            if self.clock.monotonic() - self._last_state >= 0.999 * self.state_interval:
                 await self._publish_state()
-                since_state = 0.0
-            await self.clock.sleep(step)
-            since_state += step
-            since_vis += step
-            if since_state >= self.state_interval:
-                self._dirty = True
+            since_vis += self.state_interval
             if since_vis >= self.visualization_interval:
                 since_vis = 0.0
                 x, y = self.sim.position()
@@ -182,6 +184,7 @@ class AgvLink:
 
     async def _publish_state(self) -> None:
         self._dirty = False
+        self._last_state = self.clock.monotonic()
         await self._publish("state", self.sim.state_body())
 
     async def _publish(self, name: str, body: dict[str, Any], *, qos: int = 0, retain: bool = False) -> None:
@@ -210,8 +213,20 @@ class AgvLink:
         self.sim.set_halted(True)
         self._cut.set()
 
+    def kill(self) -> None:
+        """Die as a SIGKILL would: no OFFLINE, the broker publishes the will (in process: ``LocalBroker``)."""
+        client = self._client
+        if client is not None and hasattr(client, "kill"):
+            client.kill()
+        self.sim.set_halted(True)
+        for task in list(self._tasks):
+            task.cancel()
+
     @staticmethod
-    def _abort(client: aiomqtt.Client) -> None:
+    def _abort(client: Any) -> None:
+        if hasattr(client, "kill"):  # the in-process broker's client
+            client.kill()
+            return
         sock = client._client.socket()  # paho's socket; aiomqtt 2.x has no public abort
         if isinstance(sock, socket.socket):
             with contextlib.suppress(OSError):

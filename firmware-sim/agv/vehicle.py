@@ -302,7 +302,7 @@ class AgvSim:
             return self._result(state, "FAILED", "cannot handle a load between nodes")
         self._result(state, "RUNNING")
         left = self.action_seconds
-        while left > 0:
+        while left > 1e-6:  # not 0: a float remainder must not spin (it would, under virtual time)
             t0 = self.clock.monotonic()
             await self._wait(left)
             if not self.paused:  # a paused action stays RUNNING (see module docstring) and resumes

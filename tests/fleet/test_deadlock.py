@@ -1,4 +1,5 @@
-"""Two AGVs meeting head-on in a two-way corridor: the wait cycle is found and one steps into the bay."""
+"""Two AGVs meeting head-on in a two-way corridor: the reservation scheme finds the wait cycle and one
+steps into the bay; the timed planner plans them past each other without a cycle to break."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from tests.fleet.test_layout import corridor
 pytestmark = pytest.mark.mqtt
 
 
-async def test_head_on_cycle_is_broken(broker: Broker) -> None:
+@pytest.mark.parametrize("traffic", ["reservations", "timed"])
+async def test_head_on_cycle_is_broken(broker: Broker, traffic: str) -> None:
     layout: Layout = corridor().layout
-    async with running_fleet(broker, layout, scale=30.0, release_ahead=1) as fleet:
+    async with running_fleet(broker, layout, scale=30.0, release_ahead=1, traffic=traffic) as fleet:
         control = fleet.master.control
         east = TransportTask(
             task_id="T-E", handling_unit="HU-E", sku="SKU-1", qty=1, from_location="DOCK-1", to_location="SLOT-1"
@@ -29,6 +31,9 @@ async def test_head_on_cycle_is_broken(broker: Broker) -> None:
         fleet.add_agv("AGV-E", "D", action_seconds=1.0)
         await fleet.until(lambda: west.vehicle == "AGV-E", 10, "AGV-E on the westbound task")
         await fleet.until(lambda: east.status == west.status == TaskStatus.DONE, 30, "both tasks")
-        assert control.stats["detours"] >= 1
+        if traffic == "reservations":
+            assert control.stats["detours"] >= 1
+        else:
+            assert control.stats["replans"] >= 1 and control.stats.get("cycle_replans", 0) == 0
         assert fleet.floor.collisions == []
         assert fleet.tap.check() == []

@@ -28,7 +28,7 @@ async def test_daemon_starts_the_fleet_of_the_example_site(broker: Broker, tmp_p
         "--map-id",
         "la-g2p",
         "--agv",
-        "AGV-LA1@N-CHG:30.0:14.0",
+        "AGV-LA1@W.CHG-1:-1.5:13.0",
         stdout=asyncio.subprocess.PIPE,
     )
     try:
