@@ -41,3 +41,13 @@ def test_an_edge_module_importing_the_cloud_breaks_a_contract(tmp_path: Path) ->
     health.write_text(health.read_text() + "\nimport cloud.settings  # the wrong way round\n")
     r = _lint(tree)
     assert r.returncode != 0 and "BROKEN" in r.stdout, r.stdout + r.stderr
+
+
+def test_the_gateway_loads_no_data_science_stack() -> None:
+    """pandas, numpy and pyarrow are installed beside the cloud's planning; a gateway that imported them
+    (sqlite-utils did, whenever pandas was present) would spend over 100 MB of its 200 MB budget on them."""
+    heavy = ("pandas", "numpy", "pyarrow", "statsforecast", "dask", "ortools")
+    probe = f"import sys, edge.daemon, edge.cli; print(sorted(m for m in {heavy!r} if m in sys.modules))"
+    r = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[]", f"the gateway imports {r.stdout.strip()}"

@@ -1,8 +1,9 @@
 """Versioned schema of the edge database, kept in ``PRAGMA user_version``.
 
 Each migration moves the schema one version forward and runs in its own transaction, so a gateway that
-was upgraded while stopped at any version catches up at start. Tables are declared with sqlite-utils;
-the hot path (the journal writer) uses plain ``sqlite3``.
+was upgraded while stopped at any version catches up at start. Tables are declared in plain SQL: not
+with sqlite-utils, which imports pandas whenever it is installed (as it is beside the cloud's planning),
+and pandas alone would cost a gateway over 100 MB of its 200 MB budget.
 """
 
 from __future__ import annotations
@@ -10,57 +11,42 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-import sqlite_utils
-
-
-def _v1(db: sqlite_utils.Database) -> None:
+def _v1(conn: sqlite3.Connection) -> None:
     """The journal, the stock projection and master data."""
-    db.create_table(
-        "journal",
-        {
-            "seq": int,
-            "op_id": str,
-            "kind": str,
-            "occurred_at": str,
-            "recorded_at": str,
-            "actor": str,
-            "device_id": str,
-            "body": str,
-            "hash": str,
-            "prev_hash": str,
-            "flags": str,
-        },
-        pk="seq",
-        not_null={"op_id", "kind", "body", "hash", "prev_hash", "recorded_at"},
+    conn.execute(
+        """CREATE TABLE journal (
+            seq INTEGER PRIMARY KEY, op_id TEXT NOT NULL, kind TEXT NOT NULL, occurred_at TEXT,
+            recorded_at TEXT NOT NULL, actor TEXT, device_id TEXT, body TEXT NOT NULL, hash TEXT NOT NULL,
+            prev_hash TEXT NOT NULL, flags TEXT)"""
     )
-    db["journal"].create_index(["op_id"], unique=True)  # type: ignore[union-attr]
-    db["journal"].create_index(["kind"])  # type: ignore[union-attr]
-    db.execute(
+    conn.execute("CREATE UNIQUE INDEX idx_journal_op_id ON journal (op_id)")
+    conn.execute("CREATE INDEX idx_journal_kind ON journal (kind)")
+    conn.execute(
         """CREATE TABLE stock (
             warehouse TEXT NOT NULL, sku TEXT NOT NULL, lot TEXT NOT NULL, location TEXT NOT NULL,
             status TEXT NOT NULL, qty INTEGER NOT NULL,
             PRIMARY KEY (warehouse, sku, lot, location, status)) WITHOUT ROWID"""
     )
     for table in ("skus", "zones", "locations", "operators", "inbound_orders", "outbound_orders"):
-        db.create_table(table, {"code": str, "data": str}, pk="code", not_null={"data"})
-    db.create_table("meta", {"key": str, "value": str}, pk="key")
+        conn.execute(f"CREATE TABLE {table} (code TEXT PRIMARY KEY, data TEXT NOT NULL)")
+    conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
 
 
-def _v2(db: sqlite_utils.Database) -> None:
+def _v2(conn: sqlite3.Connection) -> None:
     """Telemetry buffer (raw readings and 1-minute aggregates) and the sync agent's durable state."""
-    db.create_table("telemetry_raw", {"id": int, "sensor_id": str, "ts": float, "value": float}, pk="id")
-    db.execute(
+    conn.execute("CREATE TABLE telemetry_raw (id INTEGER PRIMARY KEY, sensor_id TEXT, ts FLOAT, value FLOAT)")
+    conn.execute(
         """CREATE TABLE telemetry_agg (
             sensor_id TEXT NOT NULL, minute INTEGER NOT NULL, n INTEGER NOT NULL, vmin REAL NOT NULL,
             vmax REAL NOT NULL, vsum REAL NOT NULL, synced INTEGER NOT NULL DEFAULT 0,
             PRIMARY KEY (sensor_id, minute)) WITHOUT ROWID"""
     )
-    db.create_table("sync_state", {"key": str, "value": str}, pk="key")
+    conn.execute("CREATE TABLE sync_state (key TEXT PRIMARY KEY, value TEXT)")
 
 
-def _v3(db: sqlite_utils.Database) -> None:
+def _v3(conn: sqlite3.Connection) -> None:
     """Compaction: the stock that compacted ops amount to, so the projection stays checkable."""
-    db.execute(
+    conn.execute(
         """CREATE TABLE stock_checkpoint (
             warehouse TEXT NOT NULL, sku TEXT NOT NULL, lot TEXT NOT NULL, location TEXT NOT NULL,
             status TEXT NOT NULL, qty INTEGER NOT NULL,
@@ -68,17 +54,17 @@ def _v3(db: sqlite_utils.Database) -> None:
     )
 
 
-def _v4(db: sqlite_utils.Database) -> None:
+def _v4(conn: sqlite3.Connection) -> None:
     """Master data records received from the cloud (the network's master): they win over the site file's
     at every start (``edge.store.masterdata.overlay_cloud``)."""
-    db.execute(
+    conn.execute(
         """CREATE TABLE cloud_master (
             kind TEXT NOT NULL, code TEXT NOT NULL, data TEXT NOT NULL,
             PRIMARY KEY (kind, code)) WITHOUT ROWID"""
     )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -96,11 +82,10 @@ def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> list[int]
     if current > SCHEMA_VERSION:
         raise SchemaTooNew(f"database schema v{current} is newer than this WIMS (v{SCHEMA_VERSION})")
     applied = []
-    db = sqlite_utils.Database(conn)
     for version in range(current + 1, target + 1):
         conn.execute("BEGIN IMMEDIATE")
         try:
-            MIGRATIONS[version - 1](db)
+            MIGRATIONS[version - 1](conn)
             conn.execute(f"PRAGMA user_version = {version}")
             conn.execute("COMMIT")
         except BaseException:
