@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
+
 def _v1(conn: sqlite3.Connection) -> None:
     """The journal, the stock projection and master data."""
     conn.execute(
