@@ -66,6 +66,10 @@ class Caller:
         ``api`` when it names none)."""
         return self.operator_id or body_actor or "api"
 
+    def roles_of(self, who: str) -> frozenset[str]:
+        """The roles of ``who``: the session's, or (another operator, no session) from master data."""
+        return self.roles if who == self.operator_id else _roles_of(self.master, who)
+
     def require(self, roles: Iterable[str], what: str, body_actor: str | None = None) -> str:
         """The acting operator, if they hold one of ``roles``; 403 otherwise. Without a session the
         operator is the body's ``actor``, looked up in master data (as the API has always checked)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 from edge.floor.tasks import (
@@ -24,7 +25,8 @@ from edge.floor.tasks import (
     effective_roles,
     step,
 )
-from edge.store.floor import TaskRow, get_task, next_open_tasks, query_tasks
+from edge.floor.workorders import WorkOrders
+from edge.store.floor import TaskRow, WorkOrderRow, get_task, next_open_tasks, query_tasks
 from edge.store.journal import Journal
 from sync.clock import Clock
 from sync.masterdata import Operator
@@ -53,6 +55,32 @@ class FloorService:
         self.journal = journal
         self.clock = clock
         self._lock = asyncio.Lock()
+        self.work_orders = WorkOrders(journal, clock)
+        """Exception work orders (``edge.floor.workorders``); ``open_work_order`` and ``close_work_order``
+        below are the short way in."""
+
+    # ---- exception work orders ---------------------------------------------------------------
+
+    async def open_work_order(
+        self,
+        fact_key: str,
+        kind: str,
+        role: str | None = None,
+        sla: timedelta | float | None = None,
+        **fields: Any,
+    ) -> WorkOrderRow:
+        """The one work order for ``fact_key`` (opened now if the fact has none): ``kind`` is its type
+        (short_pick, damaged_goods, wrong_item, qc_reject, temp_excursion, failed_handoff, ...),
+        ``role`` who answers it and ``sla`` how long they have (a timedelta or seconds; both default by
+        type). ``fields``: actor, device_id, description, zone, location, ref, photo, ref_op_id."""
+        row, _ = await self.work_orders.open(fact_key, kind, role=role, sla=sla, **fields)
+        return row
+
+    async def close_work_order(
+        self, work_order_id: str, reason: str, *, actor: str, roles: Iterable[str], device_id: str | None = None
+    ) -> WorkOrderRow:
+        """Close with a reason, by someone holding the work order's role, or a supervisor or admin."""
+        return await self.work_orders.close(work_order_id, reason, actor=actor, roles=roles, device_id=device_id)
 
     # ---- reading -----------------------------------------------------------------------------
 
