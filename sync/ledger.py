@@ -24,6 +24,7 @@ from sync.ops import (
     QcReleasePayload,
     ReceivePayload,
     ReservePayload,
+    RuleFiredPayload,
     SessionPayload,
     ShipPayload,
     StockStatus,
@@ -211,7 +212,15 @@ Exact classes (not ``isinstance``) so that a new subclass is not silently given 
 ``stock_legs`` refuses a class it has no rule for."""
 
 NO_STOCK_KINDS: frozenset[type] = frozenset(
-    {PackPayload, TempAlarmPayload, WorkOrderPayload, CommandAppliedPayload, SessionPayload, ExceptionPayload}
+    {
+        PackPayload,
+        TempAlarmPayload,
+        WorkOrderPayload,
+        CommandAppliedPayload,
+        SessionPayload,
+        ExceptionPayload,
+        RuleFiredPayload,
+    }
 )
 """Payload classes that move no stock (``effect_of`` gives ``NO_EFFECT``)."""
 
