@@ -30,7 +30,7 @@ import collections
 import hashlib
 import uuid
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -45,6 +45,8 @@ from edge.rules.coldchain import HoldLine
 from edge.rules.engine import ActiveRules, Firing, RuleSet, evaluate_all
 from edge.rules.events import Event
 from edge.store.errors import JournalClosed, OpRejected
+from edge.store.journal import StockLine
+from edge.store.masterdata import MasterData
 from sync.canonical import body_from_stored
 from sync.ops import (
     ExceptionPayload,
@@ -493,41 +495,51 @@ class StockView(Protocol):
     def supervisor(self, zone: str | None) -> str | None: ...
 
 
-class JournalStock:
-    """The journal's stock projection and the site's master data, as a ``StockView``."""
+class SiteStock:
+    """A site's master data and a stock reader (the journal's projection, live or read-only), as a
+    ``StockView``: the gateway's runner and ``wims edge rules test`` read stock the same way."""
 
-    def __init__(self, ctx: EdgeContext) -> None:
-        self.ctx = ctx
+    def __init__(self, master: MasterData, read: Callable[[str, str], list[StockLine]]) -> None:
+        self.master = master
+        self.read = read  # (location, status) -> stock lines
 
     def lines(
         self, scope: str, zone: str | None, location: str | None, line: dict[str, Any] | None, status: StockStatus
     ) -> list[HoldLine]:
-        """The stock lines an action of ``scope`` acts on, in ``status``, from the journal's projection."""
-        ctx = self.ctx
+        """The stock lines an action of ``scope`` acts on, in ``status``."""
         if scope == "op":
             if line is None:
                 raise ActionRefused("scope 'op' needs a subject with a stock line (sku, location, qty)")
-            have = ctx.journal.book_qty(line["sku"], line["location"], line["lot"], status)
+            have = sum(
+                s.qty for s in self.read(line["location"], status.value) if (s.sku, s.lot) == (line["sku"], line["lot"])
+            )
             qty = min(int(line["qty"]), have)
             return [HoldLine(line["sku"], line["lot"], line["location"], qty)] if qty > 0 else []
         if scope == "zone":
-            if not zone or zone not in ctx.master.zones:
+            if not zone or zone not in self.master.zones:
                 raise ActionRefused(f"unknown zone {zone!r}")
-            locations = [loc.code for loc in ctx.master.locations_in_zone(zone)]
+            locations = [loc.code for loc in self.master.locations_in_zone(zone)]
         else:
-            if not location or location not in ctx.master.locations:
+            if not location or location not in self.master.locations:
                 raise ActionRefused(f"unknown location {location!r}")
             locations = [location]
-        out = []
-        for loc in locations:
-            for s in ctx.journal.stock(warehouse=ctx.warehouse, location=loc, status=status.value):
-                if s.qty > 0:
-                    out.append(HoldLine(s.sku, s.lot, s.location, s.qty))
-        return out
+        return [
+            HoldLine(s.sku, s.lot, s.location, s.qty)
+            for loc in locations
+            for s in self.read(loc, status.value)
+            if s.qty > 0
+        ]
 
     def supervisor(self, zone: str | None) -> str | None:
-        z = self.ctx.master.zones.get(zone) if zone else None
+        z = self.master.zones.get(zone) if zone else None
         return z.supervisor if z is not None else None
+
+
+def JournalStock(ctx: EdgeContext) -> SiteStock:
+    """The running gateway's stock view."""
+    return SiteStock(
+        ctx.master, lambda loc, status: ctx.journal.stock(warehouse=ctx.warehouse, location=loc, status=status)
+    )
 
 
 def effect_id(fc: FiringContext, what: str, *parts: str) -> uuid.UUID:
