@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from edge.api.deps import token_check
 from edge.api.handheld import catalog, photos
 from edge.api.handheld import routes as handheld
-from edge.api.routes import health, ops, stock, tasks, work_orders, zones
+from edge.api.routes import health, ops, rules, stock, tasks, work_orders, zones
 from edge.context import EdgeContext
 from edge.floor.tasks import TaskError
 from edge.floor.workorders import WorkOrderError
@@ -65,7 +65,7 @@ def create_app(ctx: EdgeContext) -> FastAPI:
 
     app.include_router(health.router)
     guarded = APIRouter(prefix="/v1", dependencies=[Depends(token_check(ctx.config.api.resolved_token()))])
-    for module in (ops, stock, zones, tasks, work_orders, catalog, photos):
+    for module in (ops, stock, zones, tasks, work_orders, rules, catalog, photos):
         guarded.include_router(module.router)
     app.include_router(guarded)
     app.include_router(handheld.router)
