@@ -8,6 +8,7 @@ journal and runs the real logic.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import structlog
 from prometheus_client import CollectorRegistry
@@ -20,6 +21,9 @@ from edge.store.journal import Journal
 from edge.store.masterdata import MasterData
 from edge.store.telemetry import TelemetryBuffer
 from sync.clock import Clock
+
+if TYPE_CHECKING:
+    from edge.floor.handoff import WebhookOutbox
 
 
 @dataclass
@@ -34,9 +38,27 @@ class EdgeContext:
     sessions: StationSessions = field(default_factory=StationSessions)
     floods: FloodGate = field(init=False)
     """Where device exceptions go instead of straight to the journal (``edge.capture.floods``)."""
+    webhooks: WebhookOutbox | None = field(default=None, init=False)
+    """The carrier hand-off's outbox when ``[handoff]`` is configured (``edge.floor.handoff``); the rules
+    runner's ``Notifier``. Set by ``open_webhooks``, imported lazily (httpx stays out of a plain gateway)."""
 
     def __post_init__(self) -> None:
         self.floods = FloodGate(self.journal, self.clock, self.registry)
+
+    def open_webhooks(self) -> WebhookOutbox | None:
+        """Build the outbox from ``[handoff]`` (a bad secret raises ``ValueError`` naming the key)."""
+        if self.config.handoff is not None and self.webhooks is None:
+            from edge.floor.handoff import WebhookOutbox
+
+            self.webhooks = WebhookOutbox(
+                self.journal,
+                self.config.handoff,
+                clock=self.clock,
+                registry=self.registry,
+                health=self.health,
+                gateway_id=self.gateway_id,
+            )
+        return self.webhooks
 
     @property
     def master(self) -> MasterData:

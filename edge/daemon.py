@@ -111,6 +111,7 @@ class Gateway:
             self.registry,
             get_logger("wims.edge").bind(gateway_id=cfg.site.gateway_id),
         )
+        self.ctx.open_webhooks()  # a bad [handoff] secret stops the start here, naming the key
         Gauge("wims_edge_up", "1 while the gateway runs", registry=self.registry).set(1)
         self.health.set("journal", "ok", f"head seq {self._journal.head()[0]}", self.clock.now())
         log.info(
@@ -160,6 +161,11 @@ class Gateway:
 
                 ctx = self.ctx
                 parts.append(self._start_part(self._supervise("fleet", lambda: run_fleet(ctx), kind="fleet"), "fleet"))
+            outbox = self.ctx.webhooks
+            if outbox is not None:
+                parts.append(
+                    self._start_part(self._supervise("handoff", outbox.run, kind="handoff"), "handoff-webhooks")
+                )
             if self.config.sync.url:
                 from edge.uplink.runner import SyncRunner
 
