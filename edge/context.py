@@ -23,6 +23,7 @@ from edge.store.telemetry import TelemetryBuffer
 from sync.clock import Clock
 
 if TYPE_CHECKING:
+    from edge.floor.flow import FloorFlow
     from edge.floor.handoff import WebhookOutbox
 
 
@@ -41,6 +42,8 @@ class EdgeContext:
     webhooks: WebhookOutbox | None = field(default=None, init=False)
     """The carrier hand-off's outbox when ``[handoff]`` is configured (``edge.floor.handoff``); the rules
     runner's ``Notifier``. Set by ``open_webhooks``, imported lazily (httpx stays out of a plain gateway)."""
+    flow: FloorFlow | None = field(default=None, init=False)
+    """Inbound and outbound state (``edge.floor.flow.floor_flow`` makes it on first use)."""
 
     def __post_init__(self) -> None:
         self.floods = FloodGate(self.journal, self.clock, self.registry)

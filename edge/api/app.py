@@ -14,8 +14,9 @@ from fastapi.responses import JSONResponse
 from edge.api.deps import token_check
 from edge.api.handheld import catalog, photos
 from edge.api.handheld import routes as handheld
-from edge.api.routes import health, ops, stock, zones
+from edge.api.routes import handoff, health, inbound, ops, orders, stock, zones
 from edge.context import EdgeContext
+from edge.floor.flow import FloorError
 from edge.store.errors import JournalClosed, OpRejected
 from sync.http.errors import FieldError, error_response, install_errors
 from sync.http.limits import RequestGuard
@@ -46,13 +47,18 @@ def create_app(ctx: EdgeContext) -> FastAPI:
     async def _rejected(_: Request, exc: OpRejected) -> JSONResponse:
         return error_response(_STATUS_OF.get(exc.code, 422), exc.message, code=exc.code, errors=rejected_fields(exc))
 
+    @app.exception_handler(FloorError)
+    async def _floor(_: Request, exc: FloorError) -> JSONResponse:
+        errors = [FieldError(loc=["body", *exc.field.split(".")], msg=exc.message, type=exc.code)] if exc.field else []
+        return error_response(exc.status, exc.message, code=exc.code, errors=errors)
+
     @app.exception_handler(JournalClosed)
     async def _closed(_: Request, exc: JournalClosed) -> JSONResponse:
         return error_response(503, str(exc), code="closed")
 
     app.include_router(health.router)
     guarded = APIRouter(prefix="/v1", dependencies=[Depends(token_check(ctx.config.api.resolved_token()))])
-    for module in (ops, stock, zones, catalog, photos):
+    for module in (ops, stock, zones, inbound, orders, handoff, catalog, photos):
         guarded.include_router(module.router)
     app.include_router(guarded)
     app.include_router(handheld.router)

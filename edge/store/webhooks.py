@@ -218,3 +218,15 @@ def list_docs(
     sql += " ORDER BY id LIMIT ?"
     args.append(limit)
     return [(str(i), str(s), orjson.loads(d)) for i, s, d in conn.execute(sql, args)]
+
+
+def next_serial(conn: sqlite3.Connection, name: str, now: str) -> int:
+    """The next number of a named counter (SSCC serials, document ids): 1, 2, ... never reused."""
+    with _tx(conn):
+        row = conn.execute("SELECT data FROM floor_docs WHERE kind = 'counter' AND id = ?", (name,)).fetchone()
+        value = int(orjson.loads(row[0])["value"]) + 1 if row else 1
+        conn.execute(
+            "INSERT OR REPLACE INTO floor_docs (kind, id, status, data, updated_at) VALUES ('counter', ?, 'n', ?, ?)",
+            (name, orjson.dumps({"value": value}).decode(), now),
+        )
+    return value
