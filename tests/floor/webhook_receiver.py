@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,10 +47,13 @@ class Receiver:
     port: int = field(default_factory=free_port)
     secret: str = SECRET
     answer: int = 204
+    fail_next: int = 0
+    """Answer 503 to this many requests first (a receiver up but not ready)."""
     seen: list[Seen] = field(default_factory=list)
     accepted: Counter[str] = field(default_factory=Counter)
     _server: uvicorn.Server | None = None
     _task: asyncio.Task[None] | None = None
+    _thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
@@ -63,10 +68,14 @@ class Receiver:
             except WebhookVerificationError as exc:
                 self.seen.append(Seen(msg_id, 401, False, None, str(exc)))
                 return JSONResponse({"error": str(exc)}, status_code=401)
-            self.seen.append(Seen(msg_id, self.answer, True, body))
-            if 200 <= self.answer < 300:
+            answer = self.answer
+            if self.fail_next > 0:
+                self.fail_next -= 1
+                answer = 503
+            self.seen.append(Seen(msg_id, answer, True, body))
+            if 200 <= answer < 300:
                 self.accepted[msg_id] += 1
-            return Response(status_code=self.answer)
+            return Response(status_code=answer)
 
         return Starlette(routes=[Route("/hooks/tms", hook, methods=["POST"])])
 
@@ -86,6 +95,25 @@ class Receiver:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         self._server = self._task = None
+
+    def start_in_thread(self) -> None:
+        """Serve from a thread of its own (for tests that block on a gateway process meanwhile)."""
+        config = uvicorn.Config(self.app(), host="127.0.0.1", port=self.port, log_config=None, lifespan="off")
+        server = self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=server.run, name="webhook-receiver", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("receiver did not start")
+            time.sleep(0.01)
+
+    def stop_thread(self) -> None:
+        if self._server is not None and self._thread is not None:
+            self._server.should_exit = True
+            self._thread.join(10)
+        self._server = None
+        self._thread = None
 
 
 async def wait_until(check: Any, timeout: float = 20.0) -> None:
