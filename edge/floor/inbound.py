@@ -385,6 +385,7 @@ async def confirm_putaway(flow: FloorFlow, task_id: str, req: PutawayConfirmIn) 
                     location=location,
                     ref=task_id,
                 )
+        was_empty = ctx.journal.book_qty(task["sku"], location, task["lot"]) <= 0
         op = await flow.record(
             PutawayPayload(
                 sku=task["sku"],
@@ -411,9 +412,13 @@ async def confirm_putaway(flow: FloorFlow, task_id: str, req: PutawayConfirmIn) 
         if engine.held(task_id):
             engine.done(task_id, location, qty)
         task["done_qty"] = int(task["done_qty"]) + qty
+        docs: list[tuple[str, str, str, dict[str, Any]]] = []
+        if was_empty:  # the stock at this slot is as old as this putaway (FIFO between slots of one lot)
+            slot = f"{task['sku']}|{task['lot']}|{location}"
+            docs.append(("slot_age", slot, "known", {"seq": op.seq, "at": op.occurred_at.isoformat()}))
         task.setdefault("ops", []).append(str(op.op_id))
         status = "done" if task["done_qty"] >= int(task["qty"]) else "open"
         if status == "done" and engine.held(task_id):
             engine.release(task_id)
-        await flow.save(("putaway", task_id, status, task))
+        await flow.save(("putaway", task_id, status, task), *docs)
     return {**task, "status": status}

@@ -4,7 +4,9 @@
   order again is a no-op, another body under its id a conflict), or from the site file's
   ``[[outbound_orders]]``.
 - **Reservation** holds available stock in storage locations as ``reserve`` ops: FEFO (earliest expiry
-  first) for lot-tracked chilled and frozen goods, FIFO (the lot received first) otherwise. A line
+  first) for lot-tracked chilled and frozen goods, FIFO otherwise (the lot received first, then, within
+  a lot, the slot whose stock was put away first; stock that came by other ops than this flow's
+  putaways comes after, by location code). A line
   that cannot be covered leaves the order ``short`` (reserve again when stock arrives).
 - **Waves** (``edge.floor.waves``) release reserved orders in batches with sequenced pick lists.
 - **Pick confirmation**: the picker scans the location, then the item (GTIN or code) and its lot. The
@@ -172,11 +174,13 @@ def _candidates(flow: FloorFlow, sku: str, lot: str, exclude: set[str]) -> list[
     item = master.skus[sku]
     fefo = item.lot_tracked and item.temperature_class in FEFO_CLASSES
 
-    def key(s: Any) -> tuple[str, int, str]:
+    def key(s: Any) -> tuple[str, int, int, str]:
         info = lots.get(s.lot, {})
         first = int(info.get("first_seq") or 10**18)
         expiry = str(info.get("expiry") or "9999-12-31") if fefo else ""
-        return (expiry, first, s.location)
+        slot = flow.doc("slot_age", f"{sku}|{s.lot}|{s.location}")
+        age = int(slot[1]["seq"]) if slot else 10**18
+        return (expiry, first, age, s.location)
 
     return [(s.location, s.lot, s.qty) for s in sorted(lines, key=key)]
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+from edge.config import parse_config
 from edge.floor.flow import floor_flow
 from sync.clock import ManualClock
+from sync.commands import TransportTaskCommand
 from sync.ops import OpKind, StockStatus
 from tests.floor.floor_site import ASN, MILK_GTIN, YOG_GTIN, floor, receive_and_pass, site_config
+from tests.support.edge import site_dict
 
 
 async def test_receive_qc_and_putaway_to_the_suggested_location(tmp_path: Path) -> None:
@@ -118,3 +122,32 @@ async def test_an_asn_from_the_local_api(tmp_path: Path) -> None:
         assert rcv["location"] == "DOCK-IN-1"
         view = (await f.http.get("/v1/inbound/asns/ASN-LOCAL-1")).json()
         assert view["received"] == [{"line": 1, "qty": 50, "expected": 50}]
+
+
+async def test_goods_to_person_putaways_go_to_the_fleet(tmp_path: Path) -> None:
+    data = site_dict(tmp_path)
+    data["zones"] = [{"code": "Z", "temperature_class": "ambient"}]
+    data["locations"] = [{"code": "DOCK", "zone": "Z", "type": "dock"}, {"code": "G2P-1", "zone": "Z", "capacity": 50}]
+    data["floor"] = {"goods_to_person": True}
+    sent: list[TransportTaskCommand] = []
+
+    async def fleet(command: TransportTaskCommand, task: dict[str, Any]) -> None:
+        sent.append(command)
+
+    async with floor(parse_config(data), ManualClock()) as f:
+        await f.post("/v1/inbound/asns", {"id": "ASN-G", "lines": [{"line": 1, "sku": "SKU-2", "qty": 20}]}, 201)
+        rcvs = [
+            await f.post(
+                "/v1/inbound/receipts", {"asn_id": "ASN-G", "line": 1, "qty": 10, "item": "SKU-2", "actor": "op1"}, 201
+            )
+            for _ in range(2)
+        ]
+        qc = await f.post(f"/v1/inbound/receipts/{rcvs[0]['id']}/qc", {"result": "pass", "actor": "sup1"})
+        [task] = qc["putaway_tasks"]
+        assert task["mode"] == "agv" and task["transport"] == "waiting_for_fleet"  # no fleet hook installed
+        floor_flow(f.ctx).transport = fleet
+        qc = await f.post(f"/v1/inbound/receipts/{rcvs[1]['id']}/qc", {"result": "pass", "actor": "sup1"})
+        [task] = qc["putaway_tasks"]
+        assert task["transport"] == "submitted"
+        [command] = sent
+        assert (command.from_location, command.to_location, command.qty) == ("DOCK", "G2P-1", 10)

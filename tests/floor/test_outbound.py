@@ -10,11 +10,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from edge.config import parse_config
 from edge.uplink.commands import apply_command
 from sync.clock import ManualClock
 from sync.ops import OpKind
 from tests.floor.floor_site import MILK_GTIN, YOG_GTIN, Floor, floor, site_config
 from tests.floor.webhook_receiver import SECRET, Receiver, wait_until
+from tests.support.edge import site_dict
 
 ASN_T = {
     "id": "ASN-T",
@@ -109,7 +111,8 @@ async def _order_to_ship(f: Floor) -> None:
     milk = [r for r in reserved["reservations"] if r["sku"] == "MILK-1L"]
     # FEFO: the lot that expires first, although it was received after the other
     assert {r["lot"] for r in milk} == {"L-EARLY"} and sum(r["qty"] for r in milk) == 250
-    assert [(r["location"], r["qty"]) for r in milk] == [("CHL-A01-03", 100), ("CHL-A02-02", 150)]
+    # within the lot, the slot put away first (FIFO between slots of one lot)
+    assert [(r["location"], r["qty"]) for r in milk] == [("CHL-A02-02", 200), ("CHL-A01-03", 50)]
     assert sum(p["qty"] for p in f.kinds(OpKind.RESERVE)) == 280
 
     [wave] = await f.post("/v1/waves", {"actor": "sup-li"}, 201)
@@ -138,7 +141,7 @@ async def _order_to_ship(f: Floor) -> None:
     assert {"wrong_location", "wrong_item", "wrong_lot"} <= set(refused)
     assert f.kinds(OpKind.PICK) == []
 
-    # walk the route; the pick at CHL-A01-03 is short: 60 of 100 there
+    # walk the route; the pick at CHL-A01-03 is short: 20 of 50 there, the rest comes from another lot
     short_seen = False
     for _ in range(10):
         got = (await f.http.get("/v1/orders/SO-T1")).json()
@@ -149,8 +152,8 @@ async def _order_to_ship(f: Floor) -> None:
         scan: dict[str, Any] = {"location": pick["location"], "item": gtin, "lot": pick["lot"], "actor": "op-chen"}
         if pick["location"] == "CHL-A01-03" and not short_seen:
             short_seen = True
-            res = await f.post("/v1/orders/SO-T1/picks", {**scan, "qty": 60, "short": True})
-            assert res["result"]["work_order_id"] and res["result"]["replanned"] == ["CHL-A02-02"]
+            res = await f.post("/v1/orders/SO-T1/picks", {**scan, "qty": 20, "short": True})
+            assert res["result"]["work_order_id"] and res["result"]["replanned"] == ["CHL-A01-01"]
             assert res["result"]["still_missing"] == 0
         else:
             await f.post("/v1/orders/SO-T1/picks", {**scan, "qty": pick["qty"] - pick["picked"]})
@@ -158,14 +161,18 @@ async def _order_to_ship(f: Floor) -> None:
     [wo] = f.kinds(OpKind.WORK_ORDER)
     assert wo["wo_type"] == "short_pick" and wo["location"] == "CHL-A01-03"
     [unreserve] = f.kinds(OpKind.UNRESERVE)
-    assert unreserve["qty"] == 40 and unreserve["location"] == "CHL-A01-03"
+    assert unreserve["qty"] == 30 and unreserve["location"] == "CHL-A01-03"
     picked: Counter[tuple[str, str]] = Counter()
     for p in f.kinds(OpKind.PICK):
         picked[(p["sku"], p["lot"])] += p["qty"]
         assert p["to_location"] == "STAGE-OUT-1"
-    assert picked == {("MILK-1L", "L-EARLY"): 250, ("YOG-200G", "Y1"): 30}
+    assert picked == {("MILK-1L", "L-EARLY"): 220, ("MILK-1L", "L-LATE"): 30, ("YOG-200G", "Y1"): 30}
 
-    lines = [{"sku": "MILK-1L", "lot": "L-EARLY", "qty": 250}, {"sku": "YOG-200G", "lot": "Y1", "qty": 30}]
+    lines = [
+        {"sku": "MILK-1L", "lot": "L-EARLY", "qty": 220},
+        {"sku": "MILK-1L", "lot": "L-LATE", "qty": 30},
+        {"sku": "YOG-200G", "lot": "Y1", "qty": 30},
+    ]
     r = await f.http.post(
         "/v1/orders/SO-T1/pack", json={"cartons": [{"weight_g": 1, "lines": lines[:1]}], "actor": "op-chen"}
     )
@@ -177,7 +184,8 @@ async def _order_to_ship(f: Floor) -> None:
     [pack] = f.kinds(OpKind.PACK)
     assert pack["sscc"] == packed["cartons"][0]["sscc"]
 
-    units = [{"item": MILK_GTIN}] * 250 + [{"item": YOG_GTIN, "lot": "Y1"}] * 29  # one yoghurt missing
+    units = [{"item": MILK_GTIN, "lot": "L-EARLY"}] * 220 + [{"item": MILK_GTIN, "lot": "L-LATE"}] * 30
+    units += [{"item": YOG_GTIN, "lot": "Y1"}] * 29  # one yoghurt missing
     r = await f.http.post("/v1/orders/SO-T1/check", json={"units": units, "actor": "sup-li"})
     assert r.status_code == 409 and r.json()["code"] == "check_mismatch" and "YOG-200G" in r.json()["detail"]
     r = await f.http.post("/v1/orders/SO-T1/ship", json={"actor": "sup-li"})
@@ -189,7 +197,7 @@ async def _order_to_ship(f: Floor) -> None:
     shipped = await f.post("/v1/orders/SO-T1/ship", {"actor": "sup-li"})
     assert shipped["status"] == "shipped" and shipped["webhook_id"].startswith("msg_")
     ships = f.kinds(OpKind.SHIP)
-    assert sorted((s["sku"], s["qty"]) for s in ships) == [("MILK-1L", 250), ("YOG-200G", 30)]
+    assert sorted((s["sku"], s["qty"]) for s in ships) == [("MILK-1L", 30), ("MILK-1L", 220), ("YOG-200G", 30)]
     assert all(s["sscc"] == pack["sscc"] and s["carrier"] == "SF Cold Chain" for s in ships)
     assert [s for s in f.ctx.journal.stock(location="STAGE-OUT-1") if s.qty] == []
     r = await f.http.post("/v1/orders/SO-T1/ship", json={"actor": "sup-li"})
@@ -224,3 +232,37 @@ async def test_orders_from_cloud_commands(tmp_path: Path) -> None:
         # nothing in stock: the order stays short, and nothing was reserved
         short = await f.post("/v1/orders/SO-C1/reserve", {"actor": "op-zhang"})
         assert short["status"] == "short" and short["shortfall"] == [{"line": 1, "sku": "MILK-1L", "missing": 5}]
+
+
+def ambient_site(tmp_path: Path, **floor_settings: Any) -> dict[str, Any]:
+    """A small ambient site: goods not lot-tracked, so reservation is FIFO."""
+    data = site_dict(tmp_path)
+    data["zones"] = [{"code": "Z", "temperature_class": "ambient"}]
+    data["locations"] = [
+        {"code": "DOCK", "zone": "Z", "type": "dock"},
+        {"code": "A-01", "zone": "Z", "capacity": 100},
+        {"code": "A-02", "zone": "Z", "capacity": 100},
+        {"code": "STAGE", "zone": "Z", "type": "staging"},
+    ]
+    data["floor"] = floor_settings
+    return data
+
+
+async def test_fifo_takes_the_slot_filled_first(tmp_path: Path) -> None:
+    async with floor(parse_config(ambient_site(tmp_path)), ManualClock()) as f:
+        asn = {"id": "ASN-A", "lines": [{"line": 1, "sku": "SKU-1", "qty": 20}]}
+        await f.post("/v1/inbound/asns", asn, 201)
+        for slot in ("A-02", "A-01"):  # the later code first: FIFO, not the alphabet, must decide
+            rcv = await f.post(
+                "/v1/inbound/receipts", {"asn_id": "ASN-A", "line": 1, "qty": 10, "item": "SKU-1", "actor": "op1"}, 201
+            )
+            qc = await f.post(f"/v1/inbound/receipts/{rcv['id']}/qc", {"result": "pass", "actor": "sup1"})
+            [task] = qc["putaway_tasks"]
+            await f.post(
+                f"/v1/inbound/putaways/{task['id']}/confirm", {"location": slot, "reason": "other", "actor": "op1"}
+            )
+        await f.post("/v1/orders", {"id": "SO-A", "lines": [{"line": 1, "sku": "SKU-1", "qty": 15}]}, 201)
+        reserved = await f.post("/v1/orders/SO-A/reserve", {"actor": "op1"})
+        assert [(r["location"], r["qty"]) for r in reserved["reservations"]] == [("A-02", 10), ("A-01", 5)]
+        [wave] = await f.post("/v1/waves", {"actor": "sup1"}, 201)
+        assert wave["batches"][0]["route"]["planner"] == "none"  # no [layout] on this site: by code
