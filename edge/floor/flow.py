@@ -77,6 +77,25 @@ class FloorFlow:
     async def save(self, *docs: tuple[str, str, str, dict[str, Any]]) -> None:
         await self.ctx.journal.write(store.put_docs, list(docs), iso_utc(self.ctx.clock.now()))
 
+    def replay(self, request_id: uuid.UUID | None) -> dict[str, Any] | None:
+        """The answer already given to a request with this idempotency key (``None``: not seen)."""
+        if request_id is None:
+            return None
+        found = self.doc("request", str(request_id))
+        return found[1]["response"] if found else None
+
+    @staticmethod
+    def answered(request_id: uuid.UUID | None, response: dict[str, Any]) -> list[tuple[str, str, str, dict[str, Any]]]:
+        """The document that remembers a request's answer (saved with the request's other documents)."""
+        return [] if request_id is None else [("request", str(request_id), "done", {"response": response})]
+
+    @staticmethod
+    def fact(request_id: uuid.UUID | None, role: str) -> str | None:
+        """The once-only fact of one op of a request: a request retried after a crash (its op journaled,
+        its documents not yet saved) records the same op again, which the journal answers with the
+        stored one."""
+        return None if request_id is None else f"req:{request_id}:{role}"
+
     async def next_serial(self, name: str) -> int:
         return int(await self.ctx.journal.write(store.next_serial, name, iso_utc(self.ctx.clock.now())))
 

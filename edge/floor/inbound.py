@@ -20,6 +20,7 @@ API (``register_asn``, kept as a floor document).
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Any, Literal
 
@@ -59,6 +60,10 @@ class ReceiveIn(_In):
     source: Literal["scan", "rfid", "manual"] = "scan"
     device_id: str | None = Field(default=None, max_length=64)
     actor: str = Field(min_length=1, max_length=64)
+    request_id: uuid.UUID | None = Field(
+        default=None,
+        description="Idempotency key: a retry with it is answered as the first time, its ops recorded once.",
+    )
 
     @field_validator("expiry")
     @classmethod
@@ -82,6 +87,10 @@ class PutawayConfirmIn(_In):
     qty: Qty | None = Field(default=None, description="Default: all of the task's quantity.")
     reason: str | None = Field(default=None, max_length=64, description="Reason code for another location.")
     actor: str = Field(min_length=1, max_length=64)
+    request_id: uuid.UUID | None = Field(
+        default=None,
+        description="Idempotency key: a retry with it is answered as the first time, its ops recorded once.",
+    )
 
 
 def find_asn(flow: FloorFlow, asn_id: str) -> InboundOrder:
@@ -138,6 +147,8 @@ async def receive(flow: FloorFlow, req: ReceiveIn) -> dict[str, Any]:
         raise FloorError(422, "unknown_line", f"ASN {asn.id} has no line {req.line}", "line")
     ref = f"{asn.id}/{line.line}"
     async with flow.lock:
+        if (done := flow.replay(req.request_id)) is not None:
+            return done
         location = req.location or asn.dock or flow.location_of_type(ctx.config.floor.receiving_location, "dock")
         if location not in ctx.master.locations:
             raise await flow.refused(
@@ -192,6 +203,7 @@ async def receive(flow: FloorFlow, req: ReceiveIn) -> dict[str, Any]:
             ),
             req.actor,
             device_id=req.device_id,
+            fact=flow.fact(req.request_id, "receive"),
         )
         receipt_id = await flow.new_id("RCV")
         receipt = {
@@ -215,8 +227,9 @@ async def receive(flow: FloorFlow, req: ReceiveIn) -> dict[str, Any]:
             docs.append(
                 ("lot", lot_key, "known", {"sku": sku.code, "lot": lot, "expiry": req.expiry, "first_seq": op.seq})
             )
-        await flow.save(*docs)
-    return {**receipt, "status": "awaiting_qc"}
+        answer = {**receipt, "status": "awaiting_qc"}
+        await flow.save(*docs, *flow.answered(req.request_id, answer))
+    return answer
 
 
 def receipt(flow: FloorFlow, receipt_id: str) -> tuple[str, dict[str, Any]]:
@@ -345,6 +358,8 @@ async def confirm_putaway(flow: FloorFlow, task_id: str, req: PutawayConfirmIn) 
 
     ctx = flow.ctx
     async with flow.lock:
+        if (done := flow.replay(req.request_id)) is not None:
+            return done
         status, task = putaway_task(flow, task_id)
         if status != "open":
             raise FloorError(409, "task_done", f"putaway {task_id} is {status}")
@@ -396,6 +411,7 @@ async def confirm_putaway(flow: FloorFlow, task_id: str, req: PutawayConfirmIn) 
                 task_id=task_id,
             ),
             req.actor,
+            fact=flow.fact(req.request_id, "putaway"),
         )
         if override:
             await flow.record(
@@ -406,6 +422,7 @@ async def confirm_putaway(flow: FloorFlow, task_id: str, req: PutawayConfirmIn) 
                     ref=task_id,
                 ),
                 req.actor,
+                fact=flow.fact(req.request_id, "override"),
             )
             task.setdefault("overrides", []).append({"location": location, "qty": qty, "reason": req.reason})
         engine = flow.putaway()
@@ -420,5 +437,6 @@ async def confirm_putaway(flow: FloorFlow, task_id: str, req: PutawayConfirmIn) 
         status = "done" if task["done_qty"] >= int(task["qty"]) else "open"
         if status == "done" and engine.held(task_id):
             engine.release(task_id)
-        await flow.save(("putaway", task_id, status, task), *docs)
-    return {**task, "status": status}
+        answer = {**task, "status": status}
+        await flow.save(("putaway", task_id, status, task), *docs, *flow.answered(req.request_id, answer))
+    return answer

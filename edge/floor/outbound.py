@@ -24,6 +24,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from datetime import datetime
 from typing import Any, Literal
@@ -72,6 +73,10 @@ class PickIn(_In):
     short: bool = Field(default=False, description="Fewer than expected were there: pick qty, find the rest.")
     device_id: str | None = Field(default=None, max_length=64)
     actor: str = Field(min_length=1, max_length=64)
+    request_id: uuid.UUID | None = Field(
+        default=None,
+        description="Idempotency key: a retry with it is answered as the first time, its ops recorded once.",
+    )
 
 
 class CartonIn(_In):
@@ -186,7 +191,13 @@ def _candidates(flow: FloorFlow, sku: str, lot: str, exclude: set[str]) -> list[
 
 
 async def _reserve_line(
-    flow: FloorFlow, order: dict[str, Any], line: dict[str, Any], qty: int, actor: str, exclude: set[str]
+    flow: FloorFlow,
+    order: dict[str, Any],
+    line: dict[str, Any],
+    qty: int,
+    actor: str,
+    exclude: set[str],
+    request_id: uuid.UUID | None = None,
 ) -> list[dict[str, Any]]:
     made = []
     for location, lot, available in _candidates(flow, line["sku"], line.get("lot", ""), exclude):
@@ -194,7 +205,9 @@ async def _reserve_line(
             break
         take = min(qty, available)
         await flow.record(
-            ReservePayload(sku=line["sku"], lot=lot, location=location, qty=take, order_id=order["id"]), actor
+            ReservePayload(sku=line["sku"], lot=lot, location=location, qty=take, order_id=order["id"]),
+            actor,
+            fact=flow.fact(request_id, f"reserve:{line['line']}:{location}:{lot}"),
         )
         made.append({"line": line["line"], "sku": line["sku"], "lot": lot, "location": location, "qty": take})
         qty -= take
@@ -230,6 +243,8 @@ async def confirm_pick(flow: FloorFlow, order_id: str, req: PickIn) -> dict[str,
     """Check the scans against the order's next pick and record it (see the module's notes)."""
     ctx = flow.ctx
     async with flow.lock:
+        if (done := flow.replay(req.request_id)) is not None:
+            return done
         status, order = find_order(flow, order_id)
         if status != "released":
             raise FloorError(409, "order_state", f"order {order_id} is {status}, not released for picking")
@@ -278,20 +293,29 @@ async def confirm_pick(flow: FloorFlow, order_id: str, req: PickIn) -> dict[str,
             ),
             req.actor,
             device_id=req.device_id,
+            fact=flow.fact(req.request_id, "pick"),
         )
         pick["picked"] = int(pick["picked"]) + req.qty
         result: dict[str, Any] = {"pick": pick["id"], "picked": req.qty}
         if pick["picked"] >= int(pick["qty"]):
             pick["status"] = "done"
         elif req.short:
-            await _short(flow, order, pick, req.actor, result)
+            await _short(flow, order, pick, req.actor, result, req.request_id)
         if not any(p["status"] == "open" for p in order["picks"]):
             status = "picked"
-        await flow.save(("order", order_id, status, order))
-    return {**view(status, order), "result": result}
+        answer = {**view(status, order), "result": result}
+        await flow.save(("order", order_id, status, order), *flow.answered(req.request_id, answer))
+    return answer
 
 
-async def _short(flow: FloorFlow, order: dict[str, Any], pick: dict[str, Any], actor: str, out: dict[str, Any]) -> None:
+async def _short(
+    flow: FloorFlow,
+    order: dict[str, Any],
+    pick: dict[str, Any],
+    actor: str,
+    out: dict[str, Any],
+    request_id: uuid.UUID | None,
+) -> None:
     """A short pick: unreserve what is not there, one work order, and the rest reserved elsewhere."""
     missing = int(pick["qty"]) - int(pick["picked"])
     await flow.record(
@@ -299,6 +323,7 @@ async def _short(flow: FloorFlow, order: dict[str, Any], pick: dict[str, Any], a
             sku=pick["sku"], lot=pick["lot"], location=pick["location"], qty=missing, order_id=order["id"]
         ),
         actor,
+        fact=flow.fact(request_id, "unreserve"),
     )
     pick["status"] = "short"
     out["work_order_id"] = await flow.open_work_order(
@@ -311,7 +336,7 @@ async def _short(flow: FloorFlow, order: dict[str, Any], pick: dict[str, Any], a
     )
     line = next(ln for ln in order["lines"] if ln["line"] == pick["line"])
     tried = {p["location"] for p in order["picks"] if p["status"] == "short"}
-    made = await _reserve_line(flow, order, {**line, "lot": line.get("lot", "")}, missing, actor, tried)
+    made = await _reserve_line(flow, order, {**line, "lot": line.get("lot", "")}, missing, actor, tried, request_id)
     order["reservations"] += made
     n = len(order["picks"])
     for i, r in enumerate(made, 1):

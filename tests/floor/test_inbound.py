@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,7 @@ from edge.config import parse_config
 from edge.floor.flow import floor_flow
 from sync.clock import ManualClock
 from sync.commands import TransportTaskCommand
-from sync.ops import OpKind, StockStatus
+from sync.ops import OpKind, ReceivePayload, StockStatus
 from tests.floor.floor_site import ASN, MILK_GTIN, YOG_GTIN, floor, receive_and_pass, site_config
 from tests.support.edge import site_dict
 
@@ -151,3 +152,33 @@ async def test_goods_to_person_putaways_go_to_the_fleet(tmp_path: Path) -> None:
         assert task["transport"] == "submitted"
         [command] = sent
         assert (command.from_location, command.to_location, command.qty) == ("DOCK", "G2P-1", 10)
+
+
+async def test_a_retried_request_is_answered_once_even_after_a_crash(tmp_path: Path) -> None:
+    async with floor(site_config(tmp_path), ManualClock()) as f:
+        body = {"asn_id": ASN, "line": 1, "qty": 10, "item": MILK_GTIN, "lot": "L261120", "actor": "op-zhang"}
+        rid = str(uuid.uuid4())
+        first = await f.post("/v1/inbound/receipts", {**body, "request_id": rid}, 201)
+        again = await f.post("/v1/inbound/receipts", {**body, "request_id": rid}, 201)
+        assert first == again and len(f.kinds(OpKind.RECEIVE)) == 1
+        # the gateway died after journaling a receive, before saving its receipt: the handheld retries
+        rid2 = uuid.uuid4()
+        flow = floor_flow(f.ctx)
+        await flow.record(
+            ReceivePayload(
+                sku="MILK-1L",
+                lot="L261120",
+                location="DOCK-IN-1",
+                qty=10,
+                status=StockStatus.QC_HOLD,
+                asn_id=ASN,
+                asn_line=1,
+            ),
+            "op-zhang",
+            fact=flow.fact(rid2, "receive"),
+        )
+        retried = await f.post("/v1/inbound/receipts", {**body, "request_id": str(rid2)}, 201)
+        assert retried["id"] != first["id"]
+        assert len(f.kinds(OpKind.RECEIVE)) == 2  # not 3: the retry found its op journaled already
+        view = (await f.http.get(f"/v1/inbound/asns/{ASN}")).json()
+        assert view["received"][0]["qty"] == 20

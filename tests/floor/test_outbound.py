@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -266,3 +267,15 @@ async def test_fifo_takes_the_slot_filled_first(tmp_path: Path) -> None:
         assert [(r["location"], r["qty"]) for r in reserved["reservations"]] == [("A-02", 10), ("A-01", 5)]
         [wave] = await f.post("/v1/waves", {"actor": "sup1"}, 201)
         assert wave["batches"][0]["route"]["planner"] == "none"  # no [layout] on this site: by code
+        order = (await f.http.get("/v1/orders/SO-A")).json()
+        pick = next_pick(order)
+        scan = {
+            "location": pick["location"],
+            "item": "SKU-1",
+            "qty": pick["qty"],
+            "actor": "op1",
+            "request_id": str(uuid.uuid4()),
+        }
+        first = await f.post("/v1/orders/SO-A/picks", scan)
+        assert await f.post("/v1/orders/SO-A/picks", scan) == first  # a retried scan: answered once
+        assert len(f.kinds(OpKind.PICK)) == 1
