@@ -344,6 +344,21 @@ async def _to_fleet(flow: FloorFlow, task: dict[str, Any]) -> None:
     task["transport"] = "submitted"
 
 
+def suggest(flow: FloorFlow, sku: str, qty: int, lot: str = "") -> dict[str, Any]:
+    """A suggestion without a hold, for a putaway the handheld records itself."""
+    from edge.floor.suggestion import Receipt
+
+    if sku not in flow.ctx.master.skus:
+        raise FloorError(422, "unknown_sku", f"unknown SKU {sku!r}", "sku")
+    suggestion = flow.putaway().suggest(Receipt("handheld", sku, qty, lot))
+    ranked = [
+        {"location": c.location, "fits": c.fits, "score": c.score, "reasons": list(c.reasons)}
+        for c in suggestion.alternatives
+    ]
+    best = suggestion.allocations[0].location if suggestion.allocations else None
+    return {"location": best, "suggestions": ranked, "unplaced": suggestion.unplaced}
+
+
 def putaway_task(flow: FloorFlow, task_id: str) -> tuple[str, dict[str, Any]]:
     found = flow.doc("putaway", task_id)
     if found is None:

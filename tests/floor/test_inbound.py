@@ -182,3 +182,16 @@ async def test_a_retried_request_is_answered_once_even_after_a_crash(tmp_path: P
         assert len(f.kinds(OpKind.RECEIVE)) == 2  # not 3: the retry found its op journaled already
         view = (await f.http.get(f"/v1/inbound/asns/{ASN}")).json()
         assert view["received"][0]["qty"] == 20
+
+
+async def test_the_handhelds_putaway_suggestion(tmp_path: Path) -> None:
+    async with floor(site_config(tmp_path), ManualClock()) as f:
+        r = await f.http.get(
+            "/v1/putaway/suggestions", params={"sku": "SALMON-FIL-500G", "qty": 100, "from": "DOCK-IN-1"}
+        )
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["location"].startswith("FRZ-") and body["unplaced"] == 0
+        assert all(s["location"].startswith("FRZ-") for s in body["suggestions"])  # frozen goods, frozen racks
+        r = await f.http.get("/v1/putaway/suggestions", params={"sku": "NOPE", "qty": 1})
+        assert r.status_code == 422 and r.json()["code"] == "unknown_sku"
