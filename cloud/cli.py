@@ -15,6 +15,7 @@ from cloud.admin.users import app as user_app
 from cloud.audit.log import verify
 from cloud.db.engine import is_postgres
 from cloud.db.migrate import upgrade
+from cloud.network.cli import lane_app, warehouse_app
 
 app = typer.Typer(help="The central cloud service.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
@@ -22,6 +23,8 @@ app.add_typer(gateway_app, name="gateway")
 app.add_typer(user_app, name="user")
 app.add_typer(masterdata_app, name="masterdata")
 app.add_typer(audit_app, name="audit")
+app.add_typer(warehouse_app, name="warehouse")
+app.add_typer(lane_app, name="lane")
 console = Console()
 
 

@@ -107,6 +107,15 @@ class PlanningSettings(_Settings):
     abc_shares: tuple[float, float] = Field(
         default=(0.8, 0.95), description="Cumulative volume shares that end classes A and B."
     )
+    schedule: str = Field(
+        default="",
+        pattern=r"^$|^([01]\d|2[0-3]):[0-5]\d$|^every [1-9]\d*[mh]$",
+        description='When the cloud service plans by itself: "HH:MM" (daily, UTC), "every 6h", "every 30m"; '
+        '"" (default): only on demand.',
+    )
+    history_days: int = Field(
+        default=730, ge=28, le=3660, description="Days of demand history a planning run reads (up to yesterday)."
+    )
 
     @field_validator("service_levels")
     @classmethod
