@@ -23,7 +23,7 @@ from sync.clock import SystemClock
 
 warehouse_app = typer.Typer(help="Warehouses of the network (planning, routing).", no_args_is_help=True)
 lane_app = typer.Typer(help="Transfer lanes between warehouses, and carrier services to regions.", no_args_is_help=True)
-out = Console()
+out = Console(soft_wrap=True)  # one line a message, whatever the terminal width
 ACTOR = "cli:" + (os.environ.get("USER") or "unknown")
 
 

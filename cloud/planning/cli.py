@@ -20,7 +20,7 @@ from rich.console import Console
 from cloud.admin.db import database, err
 
 app = typer.Typer(help="Planning: forecasts, safety stock, rebalancing, order routing.", no_args_is_help=True)
-out = Console()
+out = Console(soft_wrap=True)  # one line a message, whatever the terminal width
 ACTOR = "cli:" + (os.environ.get("USER") or "unknown")
 
 

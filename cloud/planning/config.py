@@ -2,7 +2,8 @@
 
 - ``[planning]``: ``PlanningSettings`` (engine, forecast, rebalance, service levels) and ``schedule``;
 - ``[transfers]``: when a transfer order is approved without a planner, and whether approval releases it;
-- ``[webhooks]``: where transport is told about transfers, the signing secret and the retry policy.
+- ``[webhooks]``: where transport is told about transfers, the signing secret and the retry policy;
+- ``[events.NAME]``: the network's own promotion events (``calendar.PromotionEvent``) warehouses take part in.
 
 Without the file every default holds (planning only on demand, every transfer waits for a planner, no
 webhook). An error names the file and the dotted key, as the site config does.
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from cloud.planning.calendar import PromotionEvent
 from cloud.planning.settings import PlanningSettings
 
 
@@ -46,6 +48,9 @@ class DispatchConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     planning: PlanningSettings = PlanningSettings()
+    events: dict[str, PromotionEvent] = Field(
+        default_factory=dict, description="The network's own promotions ([events.NAME]), as warehouses name them."
+    )
     transfers: TransferSettings = TransferSettings()
     webhooks: WebhookSettings = WebhookSettings()
 

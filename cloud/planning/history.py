@@ -77,7 +77,7 @@ def parse_history_csv(text: str, *, known_warehouses: Iterable[str] | None = Non
     for need in ("sku", "warehouse", "day", "qty"):
         if need not in columns:
             raise HistoryImportError(1, "date" if need == "day" else need, "missing column")
-    names = {v: k for k, v in _ALIASES.items() if k in ("sku", "warehouse", "date", "qty")}
+    names = {key: header[i].strip().lower().lstrip("\ufeff") for key, i in columns.items()}  # as the file says
     rows: list[HistoryRow] = []
     while True:
         try:
@@ -95,9 +95,11 @@ def parse_history_csv(text: str, *, known_warehouses: Iterable[str] | None = Non
         for key in ("sku", "warehouse"):
             v = cell[key]
             if not v or len(v) > CODE_MAX_LENGTH or not _CODE.fullmatch(v):
-                raise HistoryImportError(line, key, f"{v!r} is not a code (letters, digits, . _ - /, 1-64)")
+                raise HistoryImportError(line, names[key], f"{v!r} is not a code (letters, digits, . _ - /, 1-64)")
         if known is not None and cell["warehouse"] not in known:
-            raise HistoryImportError(line, "warehouse", f"unknown warehouse {cell['warehouse']!r} (add it first)")
+            raise HistoryImportError(
+                line, names["warehouse"], f"unknown warehouse {cell['warehouse']!r} (add it first)"
+            )
         try:
             day = date.fromisoformat(cell["day"])
             if len(cell["day"]) != 10:

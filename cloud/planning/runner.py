@@ -165,7 +165,7 @@ def _plan(
         return 0, 0, end, detail
     panel = build_panel(known, start, end, listed)
     whs = [network.by_code[w] for w in panel.warehouses]
-    tags = build_tags(whs, start, panel.days + s.forecast.horizon)
+    tags = build_tags(whs, start, panel.days + s.forecast.horizon, cfg.events)
     result = forecast_demand(panel, tags, s.forecast, make_engine(s))
     detail["forecast_timings"] = {k: round(v, 3) for k, v in result.timings.items()}
     _check(stop)
