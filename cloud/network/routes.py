@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from cloud.auth.deps import Principal, require
 from cloud.auth.scope import Scope, scope_for
@@ -40,8 +40,23 @@ class LanePage(BaseModel):
     items: list[Lane]
 
 
+class ServiceLaneOut(BaseModel):
+    """A carrier service as stored: ``cutoff`` as local ``HH:MM`` (a wall-clock time, no offset)."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+    warehouse: str
+    region: str
+    carrier: str
+    transit_days: int
+    cutoff: str = Field(pattern=r"^\d{2}:\d{2}$", description="The carrier's last pick-up, local HH:MM.")
+    ship_days: list[int] = Field(description="ISO weekdays the carrier collects (1 = Monday).")
+    cost_per_unit: float
+    cost_per_shipment: float
+
+
 class ServiceLanePage(BaseModel):
-    items: list[ServiceLane]
+    items: list[ServiceLaneOut]
 
 
 def _refused(exc: ValueError) -> HTTPException:
@@ -95,4 +110,10 @@ def put_service_lane(req: ServiceLane, svc: Svc, caller: Admin) -> Saved:
 def get_service_lanes(svc: Svc, scope: PlanReader) -> dict[str, Any]:
     with svc.engine.connect() as conn:
         rows = store.list_service_lanes(conn)
-    return {"items": [x for x in rows if scope.bound in (None, x.warehouse)]}
+    return {
+        "items": [
+            {**x.model_dump(mode="json"), "cutoff": x.cutoff.strftime("%H:%M")}
+            for x in rows
+            if scope.bound in (None, x.warehouse)
+        ]
+    }

@@ -389,15 +389,15 @@ RecId = Annotated[int, Path(ge=1, le=2**62)]
 @router.post(
     "/v1/recommendations/{rec_id}/approve", response_model=DecisionOut, responses=error_responses(404, 409, 422)
 )
-def approve(rec_id: RecId, svc: Svc, caller: Decider, decision: Decision | None = None) -> dict[str, Any]:
+def approve(rec_id: RecId, decision: Decision, svc: Svc, caller: Decider) -> dict[str, Any]:
     """Approve: a transfer becomes a transfer order, approved and (by default) released to the source."""
-    return _decide(svc, rec_id, caller, decision or Decision(), "approved")
+    return _decide(svc, rec_id, caller, decision, "approved")
 
 
 @router.post("/v1/recommendations/{rec_id}/reject", response_model=DecisionOut, responses=error_responses(404, 409))
-def reject(rec_id: RecId, svc: Svc, caller: Decider, decision: Decision | None = None) -> dict[str, Any]:
+def reject(rec_id: RecId, decision: Decision, svc: Svc, caller: Decider) -> dict[str, Any]:
     """Reject, with a note saying why (kept in the audit log)."""
-    return _decide(svc, rec_id, caller, decision or Decision(), "rejected")
+    return _decide(svc, rec_id, caller, decision, "rejected")
 
 
 @router.get("/v1/planning/anomalies", response_model=AnomalyPage)

@@ -159,8 +159,21 @@ def _plan(
     detail["history_rows"] = len(shipped)
     detail["skipped_rows_unknown_warehouse"] = len(shipped) - len(known)
     _check(stop)
-    anomalies = _anomalies(engine, cfg, clock, end)
-    detail["anomalies"] = len([a for a in anomalies if a["flagged"]])
+    flagged = [a for a in _anomalies(engine, cfg, clock, end) if a["flagged"]]
+    detail["anomalies"] = len(flagged)
+    if flagged:  # each opens a work order (once a day: the key names the day)
+        found = [
+            Discrepancy(
+                dkey=f"anomaly|{a['kind']}|{a['entity']}|{end.isoformat()}",
+                kind=f"anomaly_{a['kind']}",
+                warehouse=a["warehouse"],
+                sku=a.get("sku"),
+                detail={k: v for k, v in a.items() if k != "flagged"},
+            )
+            for a in flagged
+        ]
+        with engine.begin() as conn:
+            detail["work_orders_opened"] = len(record_discrepancies(conn, found, clock.now()))
     if not known and not listed:
         return 0, 0, end, detail
     panel = build_panel(known, start, end, listed)
@@ -216,19 +229,6 @@ def _plan(
         ]
         if rows:
             conn.execute(recommendations.insert(), rows)
-        flagged = [a for a in anomalies if a["flagged"]]
-        if flagged:
-            found = [
-                Discrepancy(
-                    dkey=f"anomaly|{a['kind']}|{a['entity']}|{end.isoformat()}",
-                    kind=f"anomaly_{a['kind']}",
-                    warehouse=a["warehouse"],
-                    sku=a.get("sku"),
-                    detail={k: v for k, v in a.items() if k != "flagged"},
-                )
-                for a in flagged
-            ]
-            detail["work_orders_opened"] = len(record_discrepancies(conn, found, now))
     detail["transfer_cost"] = plan.transfer_cost
     detail["dispatches"] = len(plan.dispatches)
     detail["rebalance_seconds"] = round(plan.solve_seconds, 3)

@@ -217,15 +217,11 @@ def release(transfer_id: TransferId, svc: Svc, caller: Decider) -> dict[str, Any
 
 
 @router.post("/{transfer_id}/cancel", response_model=TransferOut, responses=error_responses(404, 409))
-def cancel(transfer_id: TransferId, svc: Svc, caller: Decider, body: Note | None = None) -> dict[str, Any]:
-    return _step(
-        svc, machine.reject, transfer_id, actor=caller.audit_name, now=svc.clock.now(), note=(body or Note()).note
-    )
+def cancel(transfer_id: TransferId, body: Note, svc: Svc, caller: Decider) -> dict[str, Any]:
+    return _step(svc, machine.reject, transfer_id, actor=caller.audit_name, now=svc.clock.now(), note=body.note)
 
 
 @router.post("/{transfer_id}/close", response_model=TransferOut, responses=error_responses(404, 409))
-def close(transfer_id: TransferId, svc: Svc, caller: Decider, body: Note | None = None) -> dict[str, Any]:
+def close(transfer_id: TransferId, body: Note, svc: Svc, caller: Decider) -> dict[str, Any]:
     """Close a received transfer once its discrepancy is dealt with."""
-    return _step(
-        svc, machine.close, transfer_id, actor=caller.audit_name, now=svc.clock.now(), note=(body or Note()).note
-    )
+    return _step(svc, machine.close, transfer_id, actor=caller.audit_name, now=svc.clock.now(), note=body.note)

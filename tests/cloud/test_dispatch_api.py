@@ -286,8 +286,8 @@ def test_a_planner_decides_recommendations_and_an_operator_cannot(cloud: Cloud) 
     c = cloud.client
     listed = c.get("/v1/recommendations", headers=cloud.h("operator")).json()["items"]
     assert [x["why"]["destination_shortfall"] for x in listed] == [30.0, 30.0]
-    assert c.post(f"/v1/recommendations/{ids[0]}/approve", headers=cloud.h("operator")).status_code == 403
-    assert c.post(f"/v1/recommendations/{ids[0]}/approve", headers=cloud.h("supervisor")).status_code == 403
+    assert c.post(f"/v1/recommendations/{ids[0]}/approve", json={}, headers=cloud.h("operator")).status_code == 403
+    assert c.post(f"/v1/recommendations/{ids[0]}/approve", json={}, headers=cloud.h("supervisor")).status_code == 403
     r = c.post(f"/v1/recommendations/{ids[0]}/approve", json={"note": "go"}, headers=cloud.h("planner"))
     assert r.status_code == 200, r.text
     got = r.json()
@@ -295,7 +295,7 @@ def test_a_planner_decides_recommendations_and_an_operator_cannot(cloud: Cloud) 
     assert got["transfer"]["lines"][0]["qty"] == 30 and got["transfer"]["recommendation_id"] == ids[0]
     r = c.post(f"/v1/recommendations/{ids[1]}/reject", json={"note": "supplier closed"}, headers=cloud.h("admin"))
     assert r.status_code == 200 and r.json()["recommendation"]["decided_by"] == "user:admin"
-    assert c.post(f"/v1/recommendations/{ids[1]}/approve", headers=cloud.h("planner")).status_code == 409
+    assert c.post(f"/v1/recommendations/{ids[1]}/approve", json={}, headers=cloud.h("planner")).status_code == 409
     audit = c.get("/v1/audit", params={"limit": 1000}, headers=cloud.h("auditor")).json()["items"]
     actions = [(e["action"], e["actor"]) for e in audit if e["action"].startswith("recommendation.")]
     assert actions == [("recommendation.approve", "user:planner"), ("recommendation.reject", "user:admin")]

@@ -131,3 +131,64 @@ async def test_the_schedule_plans_each_slot_once_and_stops_cleanly(cloud: Cloud)
         for p in two:
             p.close()
         engine.dispose()
+
+
+def test_anomalies_are_reported_and_a_run_opens_work_orders_above_the_threshold(cloud: Cloud) -> None:
+    """Eight weeks of rolled-up facts: one SKU's losses jump last week, one picker's errors too."""
+    from cloud.db.schema import fact_operator_daily, fact_stock_daily
+    from sync.clock import SystemClock
+
+    today = SystemClock().now().date()
+    engine = make_engine(cloud.url, pool_size=1)
+    stock_rows, operator_rows = [], []
+    for d in range(1, 57):
+        day = today - timedelta(days=d)
+        last_week = d <= 7
+        for i in range(6):
+            sku = f"S{i}"
+            loss = 1 + (4 if last_week and i == 0 else 0)  # 1% a day, 5% last week for S0
+            stock_rows.append(
+                {
+                    "warehouse": "WH-A",
+                    "sku": sku,
+                    "day": day,
+                    "inbound": 0,
+                    "outbound": 100,
+                    "loss": -loss,
+                    "gain": 0,
+                    "net": -loss,
+                }
+            )
+        for j in range(5):
+            errors = 2 + (d + j) % 2 + (10 if last_week and j == 0 else 0)  # 2-3% a day, 12% last week for op-0
+            operator_rows.append(
+                {
+                    "warehouse": "WH-A",
+                    "actor": f"op-{j}",
+                    "day": day,
+                    "lines": 100,
+                    "pick_lines": 100,
+                    "pick_errors": errors,
+                    "active_s": 3600,
+                }
+            )
+    with engine.begin() as conn:
+        conn.execute(fact_stock_daily.insert(), stock_rows)
+        conn.execute(fact_operator_daily.insert(), operator_rows)
+    c = cloud.client
+    report = c.get("/v1/planning/anomalies", headers=cloud.h("planner")).json()
+    flagged = [(a["kind"], a["entity"]) for a in report["items"] if a["flagged"]]
+    assert sorted(flagged) == [("loss", "WH-A/S0"), ("operator", "WH-A/op-0")]
+    top = next(a for a in report["items"] if a["entity"] == "WH-A/S0")
+    assert top["score"] >= report["threshold"] and "against" in top["reason"]
+    assert (
+        c.get("/v1/planning/anomalies", params={"warehouse": "WH-B"}, headers=cloud.h("planner")).json()["items"] == []
+    )
+    run = plan_run(engine, DispatchConfig(), SystemClock(), trigger="cli", actor="test")
+    engine.dispose()
+    assert run["status"] == "done" and run["detail"]["anomalies"] == len(flagged)
+    disc = c.get("/v1/discrepancies", params={"limit": 100}, headers=cloud.h("planner")).json()["items"]
+    kinds = sorted(d["kind"] for d in disc)
+    assert kinds.count("anomaly_loss") >= 1 and kinds.count("anomaly_operator") >= 1
+    wos = c.get("/v1/work-orders", params={"limit": 100}, headers=cloud.h("planner")).json()["items"]
+    assert len([w for w in wos if "anomaly" in w["description"]]) == len(flagged)
