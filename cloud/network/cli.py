@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from cloud.admin.db import database, err
@@ -30,7 +31,7 @@ ACTOR = "cli:" + (os.environ.get("USER") or "unknown")
 def _invalid(exc: ValidationError) -> typer.Exit:
     e = exc.errors()[0]
     where = ".".join(str(p) for p in e["loc"]) or "record"
-    err.print(f"[red]{where}: {e['msg']}[/red]")
+    err.print(f"[red]{escape(where)}: {escape(e['msg'])}[/red]")
     return typer.Exit(2)
 
 
@@ -115,7 +116,7 @@ def lane_add(
                 try:
                     cut = time(int(hh), int(mm))
                 except ValueError:
-                    err.print(f"[red]cutoff: {cutoff!r} is not HH:MM[/red]")
+                    err.print(f"[red]cutoff: {escape(repr(cutoff))} is not HH:MM[/red]")
                     raise typer.Exit(2) from None
                 s = ServiceLane(
                     warehouse=origin,
@@ -147,7 +148,7 @@ def lane_add(
     except ValidationError as exc:
         raise _invalid(exc) from None
     except store.NetworkWriteError as exc:
-        err.print(f"[red]{exc}[/red]")
+        err.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(2) from None
     out.print(f"{what} {'added' if created else 'updated'}")
 

@@ -16,6 +16,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from cloud.admin.db import database, err
 
@@ -53,7 +54,7 @@ def import_history_cmd(
         try:
             rows = parse_history_csv(text, known_warehouses=known)
         except HistoryImportError as exc:
-            err.print(f"[red]{file}: {exc}[/red]; nothing imported")
+            err.print(f"[red]{file}: {escape(str(exc))}[/red]; nothing imported")
             raise typer.Exit(2) from None
         with engine.begin() as conn:
             days = import_history(conn, rows)
@@ -75,7 +76,7 @@ def import_orders_cmd(
     try:
         orders = parse_orders(text, json_format=file.suffix.lower() == ".json")
     except OrderImportError as exc:
-        err.print(f"[red]{file}: {exc}[/red]; nothing imported")
+        err.print(f"[red]{file}: {escape(str(exc))}[/red]; nothing imported")
         raise typer.Exit(2) from None
     with database() as (engine, settings):
         bus = EventBus(engine, EventHub(), settings.events_channel)
@@ -90,7 +91,7 @@ def import_orders_cmd(
             max_split=cfg.transfers.max_split,
         )
     for r in results:
-        out.print(f"{r['order_id']}: {r['status']}: {r['reason']}")
+        out.print(escape(f"{r['order_id']}: {r['status']}: {r['reason']}"))
 
 
 @app.command("run")
@@ -104,11 +105,11 @@ def run_cmd() -> None:
         try:
             cfg = load_dispatch_config(settings.planning_file)
         except DispatchConfigError as exc:
-            err.print(f"[red]{exc}[/red]")
+            err.print(f"[red]{escape(str(exc))}[/red]")
             raise typer.Exit(2) from None
         run = plan_run(engine, cfg, SystemClock(), trigger="cli", actor=ACTOR)
     if run["status"] != "done":
-        err.print(f"[red]planning run {run['id']} {run['status']}: {run['error']}[/red]")
+        err.print(f"[red]planning run {run['id']} {run['status']}: {escape(str(run['error']))}[/red]")
         raise typer.Exit(1)
     out.print(
         f"planning run {run['id']}: {run['series']} series forecast, {run['recommendations']} recommendations, "

@@ -6,6 +6,7 @@ Defaults are the figures the benchmarks were measured with (``bench/forecast.py`
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -109,7 +110,6 @@ class PlanningSettings(_Settings):
     )
     schedule: str = Field(
         default="",
-        pattern=r"^$|^([01]\d|2[0-3]):[0-5]\d$|^every [1-9]\d*[mh]$",
         description='When the cloud service plans by itself: "HH:MM" (daily, UTC), "every 6h", "every 30m"; '
         '"" (default): only on demand.',
     )
@@ -123,6 +123,13 @@ class PlanningSettings(_Settings):
         for k, v in value.items():
             if not 0.5 <= v < 1:
                 raise ValueError(f"service level of class {k!r} must be in [0.5, 1), got {v}")
+        return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        if not re.fullmatch(r"|([01]\d|2[0-3]):[0-5]\d|every [1-9]\d{0,3}[mh]", value):
+            raise ValueError(f'{value!r}: give "HH:MM" (daily, UTC), "every Nh" or "every Nm", or "" (on demand only)')
         return value
 
     @model_validator(mode="after")

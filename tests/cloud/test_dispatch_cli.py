@@ -95,3 +95,17 @@ def test_network_and_imports_from_the_command_line(cloud: Cloud, tmp_path: Path)
     # a planning run from the command line (history too short to fit: every series gets its recent mean)
     r = run.invoke(plan_cli, ["run"], env=env)
     assert r.exit_code == 0 and "planning run 1:" in r.output, r.output
+
+
+def test_a_bad_planning_file_is_one_line_naming_file_and_key(tmp_path: Path) -> None:
+    bad = tmp_path / "planning.toml"
+    bad.write_text('[planning]\nschedule = "at noon"\n')
+    env = {"WIMS_DATABASE_URL": f"sqlite:///{tmp_path / 'c.sqlite'}", "WIMS_PLANNING_FILE": str(bad)}
+    r = CliRunner().invoke(cloud_cli, ["serve"], env=env)
+    assert (
+        r.exit_code == 2
+        and f"{bad}: planning.schedule: Value error, 'at noon': give \"HH:MM\" (daily, UTC)" in r.output
+    ), r.output
+    bad.write_text("[transfers]\nauto_approve_below = -1\n")
+    r = CliRunner().invoke(cloud_cli, ["serve"], env=env)
+    assert r.exit_code == 2 and "transfers.auto_approve_below" in r.output, r.output

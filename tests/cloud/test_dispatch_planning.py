@@ -6,7 +6,9 @@ forecast-vs-actual panel. The schedule claims each slot once and stops cleanly w
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -192,3 +194,23 @@ def test_anomalies_are_reported_and_a_run_opens_work_orders_above_the_threshold(
     assert kinds.count("anomaly_loss") >= 1 and kinds.count("anomaly_operator") >= 1
     wos = c.get("/v1/work-orders", params={"limit": 100}, headers=cloud.h("planner")).json()["items"]
     assert len([w for w in wos if "anomaly" in w["description"]]) == len(flagged)
+
+
+def test_the_service_starts_and_stops_cleanly_with_a_schedule_and_an_outbox(db_url: str, tmp_path: Path) -> None:
+    """The lifespan runs the schedule loop and the webhook sender; leaving it ends both at once."""
+    from fastapi.testclient import TestClient
+
+    from cloud.app import create_app
+    from cloud.settings import CloudSettings
+    from tests.cloud.conftest import FAST_HASH
+
+    cfg = tmp_path / "planning.toml"
+    cfg.write_text('[planning]\nschedule = "every 1h"\n[webhooks]\nurl = "http://127.0.0.1:9/never"\npoll_s = 0.1\n')
+    app = create_app(CloudSettings(database_url=db_url, planning_file=cfg, pool_size=2, **FAST_HASH))
+    t0 = time.monotonic()
+    with TestClient(app) as client:
+        assert client.get("/healthz").status_code == 200
+        names = {t.get_name() for t in client.portal.call(asyncio.all_tasks)}  # type: ignore[union-attr]
+        assert {"planning-schedule", "webhook-outbox"} <= names
+    assert time.monotonic() - t0 < 10
+    assert app.state.services.planner.stop.is_set()
