@@ -140,11 +140,31 @@ def local_day(at: datetime, zone: ZoneInfo) -> date:
     return at.astimezone(zone).date()
 
 
+_PG_SHIPPED_UPSERT = (
+    "INSERT INTO demand_history (sku, warehouse, day, shipped, imported) "
+    "SELECT s.sku, %(wh)s::text, (s.at AT TIME ZONE COALESCE("
+    "(SELECT timezone FROM warehouses WHERE code = %(wh)s::text), 'UTC'))::date AS day, sum(s.qty), 0 "
+    "FROM unnest(%(skus)s::text[], %(ats)s::timestamptz[], %(qtys)s::bigint[]) AS s(sku, at, qty) "
+    "GROUP BY s.sku, day ORDER BY s.sku, day "
+    "ON CONFLICT (sku, warehouse, day) DO UPDATE SET shipped = demand_history.shipped + EXCLUDED.shipped"
+)
+"""One statement a batch on PostgreSQL: the local day computed by the server from the warehouse's zone,
+summed per SKU and day, rows in key order (concurrent batches lock them in the same order)."""
+
+
 def record_shipments(conn: Connection, warehouse: str, new_ops: Iterable[Op]) -> int:
     """Add the batch's ship ops to the warehouse's daily shipped quantities (its local days)."""
     ships = [(op.payload, op.occurred_at) for op in new_ops if isinstance(op.payload, ShipPayload)]
     if not ships:
         return 0
+    if conn.dialect.name == "postgresql":
+        params = {
+            "wh": warehouse,
+            "skus": [p.sku for p, _ in ships],
+            "ats": [at for _, at in ships],
+            "qtys": [p.qty for p, _ in ships],
+        }
+        return int(conn.exec_driver_sql(_PG_SHIPPED_UPSERT, params).rowcount)
     tz = conn.execute(sa.select(warehouses.c.timezone).where(warehouses.c.code == warehouse)).scalar()
     zone = ZoneInfo(tz or "UTC")
     summed: Counter[tuple[str, date]] = Counter()
