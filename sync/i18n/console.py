@@ -1,0 +1,76 @@
+"""The command line's language: ``WIMS_LANG``, else the locale (``LC_ALL``, ``LC_MESSAGES``, ``LANG``).
+
+The commands print through ``LocalConsole``, a rich ``Console`` that says each message in that language
+(``sync.i18n.Messages``, the same catalog as the pages and the APIs) and the headings of the tables it
+prints; ``--json`` output, tokens and the values in tables are data and stay as they are. English needs
+no catalog, so an English command loads nothing more than before.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from rich.console import Console
+from rich.status import Status
+from rich.table import Table
+
+from sync.i18n import DEFAULT, messages, normalise, word
+
+LANG_VARS = ("WIMS_LANG", "LC_ALL", "LC_MESSAGES", "LANG")
+"""Where the language comes from, first set (and not empty) wins, as POSIX orders the locale's."""
+
+
+def cli_locale(environ: Any = None) -> str:
+    """English or Simplified Chinese for this process: the first of ``LANG_VARS`` that is set decides
+    (``zh``, ``zh_CN.UTF-8``, ``zh-Hans``: Chinese); a language we do not speak means English."""
+    env = os.environ if environ is None else environ
+    for var in LANG_VARS:
+        value = env.get(var)
+        if value:
+            return normalise(value) or DEFAULT
+    return DEFAULT
+
+
+def tr(text: str, locale: str | None = None) -> str:
+    """``text`` (a finished English message) in the command line's language."""
+    loc = locale or cli_locale()
+    return text if loc == DEFAULT else messages().text(text, loc)
+
+
+def label(msgid: str, locale: str | None = None) -> str:
+    """One catalog entry (a heading, a state) in the command line's language."""
+    return word(msgid, locale or cli_locale())
+
+
+def fact_label(key: str, locale: str | None = None) -> str:
+    """A row of ``wims edge sync status``: its key in English (as ``--json`` says it), words otherwise."""
+    from sync.i18n.catalog import SYNC_FACTS
+
+    loc = locale or cli_locale()
+    return key if loc == DEFAULT or key not in SYNC_FACTS else word(SYNC_FACTS[key], loc)
+
+
+class LocalConsole(Console):
+    """A rich ``Console`` that prints messages, table titles and headings in the command line's language."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        locale = cli_locale()
+        if locale != DEFAULT:
+            objects = tuple(_localize(o, locale) for o in objects)
+        super().print(*objects, **kwargs)
+
+    def status(self, status: Any, *args: Any, **kwargs: Any) -> Status:
+        return super().status(tr(status) if isinstance(status, str) else status, *args, **kwargs)
+
+
+def _localize(obj: Any, locale: str) -> Any:
+    if isinstance(obj, str):
+        return tr(obj, locale)
+    if isinstance(obj, Table):
+        if isinstance(obj.title, str):
+            obj.title = tr(obj.title, locale)
+        for column in obj.columns:
+            if isinstance(column.header, str) and column.header:
+                column.header = word(column.header, locale)
+    return obj
