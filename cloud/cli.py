@@ -6,7 +6,6 @@ import math
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from cloud.admin.db import database, settings_or_exit
 from cloud.admin.gateways import app as gateway_app
@@ -15,6 +14,7 @@ from cloud.admin.users import app as user_app
 from cloud.audit.log import verify
 from cloud.db.engine import is_postgres
 from cloud.db.migrate import upgrade
+from sync.i18n.console import LocalConsole
 
 app = typer.Typer(help="The central cloud service.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
@@ -22,7 +22,7 @@ app.add_typer(gateway_app, name="gateway")
 app.add_typer(user_app, name="user")
 app.add_typer(masterdata_app, name="masterdata")
 app.add_typer(audit_app, name="audit")
-console = Console()
+console = LocalConsole()
 
 
 @app.command()

@@ -25,8 +25,19 @@ if TYPE_CHECKING:
     import gettext
 
 DEFAULT: Final = "en"
-NESTED: Final = frozenset({"reason", "error", "problem", "errors"})
+NESTED: Final = frozenset({"reason", "error", "problem", "errors", "text"})
 """Placeholders whose values are messages too, translated in turn."""
+FREE: Final = NESTED | {"detail", "where", "valid", "choices", "expected"}
+"""Placeholders whose values may hold ``": "`` (a driver's message, a list); the others may not."""
+WORDED: Final = frozenset({"status"})
+"""Placeholders whose values are catalog words (a stock status: ``reserved``), looked up as they are."""
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for extraction (``make i18n``); it is translated where it is shown. The same as
+    ``sync.web.i18n.N_``, without loading Babel (the command line's English path needs none)."""
+    return message
+
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 _CHINESE = re.compile(r"[\u4e00-\u9fff]")
@@ -49,7 +60,10 @@ class Template:
         for m in _PLACEHOLDER.finditer(msgid):
             parts.append(re.escape(msgid[pos : m.start()].replace("%%", "%")))
             name = m.group(1)
-            parts.append(f"(?P={name})" if name in seen else f"(?P<{name}>.+?)")
+            # a value (a code, a name, a number) holds no ": ", which joins messages: a leading placeholder
+            # cannot swallow another message's words; messages and details themselves may hold anything
+            value = ".+?" if name in FREE else "(?:(?!: ).)+?"
+            parts.append(f"(?P={name})" if name in seen else f"(?P<{name}>{value})")
             seen.add(name)
             pos = m.end()
         parts.append(re.escape(msgid[pos:].replace("%%", "%")))
@@ -74,7 +88,8 @@ class Messages:
         for ms in self.by_type.values():
             every += [t.msgid for t in ms if t.msgid not in every]
         compiled = [Template.of(m) for m in every if _PLACEHOLDER.search(m)]
-        self.templates = sorted(compiled, key=lambda t: -t.literal)
+        # one that starts with words first (a leading placeholder matches too easily), then the most words
+        self.templates = sorted(compiled, key=lambda t: (t.msgid.startswith("%("), -t.literal))
         self.exact = frozenset(m for m in every if not _PLACEHOLDER.search(m))
 
     def find(self, text: str, templates: Iterable[Template] | None = None) -> tuple[str, dict[str, str]] | None:
@@ -95,6 +110,9 @@ class Messages:
         found = self.find(text)
         if found is not None:
             return self.render(found[0], found[1], locale)
+        said = translations_for(locale).gettext(text)  # any other entry of the catalog (a command's help)
+        if said != text:
+            return said
         if not nested:
             return None
         if "; " in text:
@@ -116,6 +134,8 @@ class Messages:
             if name in NESTED:
                 got = self.translate(value, locale, nested=True)
                 value = got if got is not None else value
+            elif name in WORDED:
+                value = translations_for(locale).gettext(value)
             elif name in ("expected", "choices") and locale != DEFAULT:
                 value = value.replace("' or '", "' 或 '")
             out[name] = value
@@ -146,7 +166,7 @@ def messages() -> Messages:
     """Every template: the APIs', the command line's and pydantic's."""
     import sync.i18n.catalog as book
 
-    return Messages((*book.API, *book.CLI, *book.NESTED_TEXT), book.PYDANTIC)
+    return Messages((*book.API, *book.CLI, *book.NESTED_TEXT, *book.HELP), book.PYDANTIC)
 
 
 def normalise(tag: str | None) -> str | None:

@@ -344,6 +344,9 @@ SYNC_FACTS: Final = {
     "telemetry_aggregates_sent": N_("telemetry aggregates sent"),
 }
 
+STOCK_STATUSES: Final = (N_("available"), N_("reserved"), N_("qc_hold"), N_("damaged"))
+"""The stock statuses (sync.ops.StockStatus) as a journal refusal names them."""
+
 SYNC_STATES: Final = (N_("ok"), N_("degraded"), N_("down"), N_("starting"))
 
 NESTED_TEXT: Final = (
@@ -359,8 +362,14 @@ NESTED_TEXT: Final = (
     N_("Permission denied"),
     N_("Is a directory"),
     N_("Connection refused"),
-    N_("Expecting value: line %(line)s column %(column)s (char %(char)s)"),
-    N_("Extra data: line %(line)s column %(column)s (char %(char)s)"),
+    N_("%(problem)s: line %(line)s column %(column)s (char %(char)s)"),  # Python's JSON decoder
+    N_("Expecting value"),
+    N_("Extra data"),
+    N_("Expecting property name enclosed in double quotes"),
+    N_("Expecting ',' delimiter"),
+    N_("Expecting ':' delimiter"),
+    N_("Unterminated string starting at"),
+    N_("Invalid control character at"),
     N_("input is too short"),
     N_("input is too long"),
     N_("invalid character in year"),
@@ -374,4 +383,25 @@ NESTED_TEXT: Final = (
     N_("api.token_file %(file)s: the token must have at least 16 characters"),
     N_("sync.url is set but neither sync.token nor sync.token_file is"),
     N_("password must have at least 8 characters"),
+)
+
+HELP: Final = (
+    # help made of parts in wims/cli.py (the rest of the commands' help is extracted by sync.i18n.extract)
+    N_("%(text)s `wims cloud --help` lists its commands."),
+    N_("%(text)s Options are the simulator's own: `wims sim %(name)s --help`."),
+)
+
+TYPER: Final = (
+    # typer's and click's own words in a help page (sync.i18n.console.localize_help)
+    N_("Arguments"),
+    N_("Options"),
+    N_("Commands"),
+    N_("Error"),
+    N_("Aborted."),
+    N_("[required]"),
+    N_("[default: {}]"),
+    N_("[env var: {}]"),
+    N_("Try [blue]'{command_path} {help_option}'[/] for help."),
+    N_("Install completion for the current shell."),
+    N_("Show completion for the current shell, to copy it or customize the installation."),
 )

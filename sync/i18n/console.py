@@ -9,13 +9,16 @@ no catalog, so an English command loads nothing more than before.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.status import Status
 from rich.table import Table
 
 from sync.i18n import DEFAULT, messages, normalise, word
+
+if TYPE_CHECKING:
+    import typer
 
 LANG_VARS = ("WIMS_LANG", "LC_ALL", "LC_MESSAGES", "LANG")
 """Where the language comes from, first set (and not empty) wins, as POSIX orders the locale's."""
@@ -74,3 +77,62 @@ def _localize(obj: Any, locale: str) -> Any:
             if isinstance(column.header, str) and column.header:
                 column.header = word(column.header, locale)
     return obj
+
+
+def run(app: typer.Typer) -> None:
+    """Run ``app`` as ``app()`` does; in Chinese, with its help translated first (``localize_help``)."""
+    locale = cli_locale()
+    if locale == DEFAULT:
+        app()
+        return
+    import typer.main
+
+    command = typer.main.get_command(app)
+    localize_help(command, locale)
+    command()
+
+
+def localize_help(command: Any, locale: str) -> None:
+    """Translate the help of ``command`` and everything under it, in place, and typer's own words.
+
+    typer builds click commands from the typer apps and renders their ``help`` (the docstring) and each
+    parameter's ``help`` when asked: translating those attributes on the built tree, before it runs,
+    is all it takes; the headings typer prints (``Options``, ``[required]``...) are module settings of
+    ``typer.rich_utils``. click's own usage errors (``Missing option``) stay English.
+    """
+    import typer.rich_utils as ru
+
+    from sync.i18n.catalog import TYPER
+
+    names = {
+        "Arguments": "ARGUMENTS_PANEL_TITLE",
+        "Options": "OPTIONS_PANEL_TITLE",
+        "Commands": "COMMANDS_PANEL_TITLE",
+        "Error": "ERRORS_PANEL_TITLE",
+        "Aborted.": "ABORTED_TEXT",
+        "[required]": "REQUIRED_LONG_STRING",
+        "[default: {}]": "DEFAULT_STRING",
+        "[env var: {}]": "ENVVAR_STRING",
+        "Try [blue]'{command_path} {help_option}'[/] for help.": "RICH_HELP",
+    }
+    for msgid in TYPER:
+        if msgid in names and hasattr(ru, names[msgid]):
+            setattr(ru, names[msgid], word(msgid, locale))
+    seen: set[int] = set()
+
+    def walk(cmd: Any) -> None:
+        if id(cmd) in seen:
+            return
+        seen.add(id(cmd))
+        if cmd.help:
+            cmd.help = tr(cmd.help, locale)
+        if cmd.short_help:
+            cmd.short_help = tr(cmd.short_help, locale)
+        for param in cmd.params:
+            text = getattr(param, "help", None)
+            if isinstance(text, str) and text:
+                param.help = tr(text, locale)
+        for sub in (getattr(cmd, "commands", None) or {}).values():  # a group (typer's click or click's own)
+            walk(sub)
+
+    walk(command)
