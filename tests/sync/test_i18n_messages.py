@@ -287,3 +287,26 @@ def test_the_command_line_language_comes_from_wims_lang_then_the_locale() -> Non
     assert tr("user 'ann' disabled", "en") == "user 'ann' disabled"
     assert tr("user 'ann' disabled", ZH) == "用户 'ann' 已停用"
     assert fact_label("backlog_ops", "en") == "backlog_ops" and fact_label("backlog_ops", ZH) == "积压（操作数）"
+
+
+def test_every_command_and_option_help_has_chinese() -> None:
+    import typer.main
+
+    from cloud.cli import app as cloud_app
+    from wims.cli import app as wims_app
+
+    missing: list[str] = []
+    seen: set[int] = set()
+
+    def walk(cmd: typing.Any, path: str) -> None:
+        if id(cmd) in seen:
+            return
+        seen.add(id(cmd))
+        texts = [cmd.help, cmd.short_help, *(getattr(p, "help", None) for p in cmd.params)]
+        missing.extend(f"{path}: {t!r}" for t in texts if t and not CHINESE.search(tr(t, ZH)))
+        for name, sub in (getattr(cmd, "commands", None) or {}).items():
+            walk(sub, f"{path} {name}")
+
+    walk(typer.main.get_command(wims_app), "wims")
+    walk(typer.main.get_command(cloud_app), "wims cloud")
+    assert len(seen) > 30 and missing == []
