@@ -136,12 +136,12 @@ class LocalizedErrors:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        locale = request_locale(scope)
+        locale = DEFAULT
         start: Message | None = None
         chunks: list[bytes] = []
 
         async def localizing_send(message: Message) -> None:
-            nonlocal start
+            nonlocal start, locale
             if message["type"] == "http.response.start":
                 status = int(message.get("status", 200))
                 headers = list(message.get("headers", ()))
@@ -149,6 +149,7 @@ class LocalizedErrors:
                 if status < 400 or not ctype.startswith(b"application/json"):
                     await send(message)
                     return
+                locale = request_locale(scope)  # only an error answer needs it
                 message = {**message, "headers": with_language(headers, locale)}
                 if locale == DEFAULT:
                     await send(message)
