@@ -291,6 +291,27 @@ CLI: Final = (
         "%(kept)s kept as the cloud has them; %(queued)s master_data commands queued for gateways"
     ),
     N_("[red]%(error)s[/red] (and %(more)s more)"),
+    # wims demo
+    N_("[bold]WIMS demo: %(name)s"),
+    N_("journal: %(path)s"),
+    N_("simulated devices: %(devices)s"),
+    N_("gateway %(gateway)s API on %(base)s  (try %(base)s/v1/stock, /healthz, /metrics)"),
+    N_("[bold]scanner[/bold] at the dock read %(sent)s GS1 case labels -> %(n)s receive ops"),
+    N_("[bold]modbus[/bold]: compressor failure in zone %(zone)s; waiting for the cold-chain rules..."),
+    N_("  temp_alarm %(alarm)s %(state)s in %(zone)s: %(value)s C (limit %(limit)s)"),
+    N_("  %(n)s qc_hold ops froze the zone's stock; work order %(wo)s opened for the zone's supervisor"),
+    N_("  release by an operator: refused (%(code)s)"),
+    N_("  release by supervisor %(who)s: %(n)s ops"),
+    N_("last ops in the journal"),
+    N_("stock"),
+    N_("accepted %(n)s ops; refused %(m)s:"),
+    N_("  [yellow]%(reason)s[/yellow]"),
+    N_("health: %(status)s, journal head seq %(seq)s"),
+    N_("  %(name)s: %(status)s (%(detail)s)"),
+    N_("hash chain of %(n)s ops %(verdict)s; projection matches the journal"),
+    N_("hash chain of %(n)s ops %(verdict)s; projection DIFFERS"),
+    N_("[green]verifies[/green]"),
+    N_("[red]FAILS[/red] %(where)s"),
 )
 
 COLUMNS: Final = (
@@ -318,6 +339,7 @@ COLUMNS: Final = (
     N_("role"),
     N_("created"),
     N_("disabled"),
+    N_("what"),
 )
 
 SYNC_FACTS: Final = {

@@ -63,6 +63,9 @@ class LocalConsole(Console):
             objects = tuple(_localize(o, locale) for o in objects)
         super().print(*objects, **kwargs)
 
+    def rule(self, title: Any = "", *args: Any, **kwargs: Any) -> None:
+        super().rule(tr(title) if isinstance(title, str) and title else title, *args, **kwargs)
+
     def status(self, status: Any, *args: Any, **kwargs: Any) -> Status:
         return super().status(tr(status) if isinstance(status, str) else status, *args, **kwargs)
 
