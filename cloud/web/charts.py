@@ -92,7 +92,7 @@ def forecast_chart(ctx: jinja2.runtime.Context, table: Table) -> dict[str, Any]:
         "names": {
             "actual": gettext("Actual demand"),
             "forecast": gettext("Forecast"),
-            "band": gettext("Interval (80%)"),
+            "band": gettext("Likely range") + " (80%)",
         },
         "locale": ctx.resolve("html_lang"),
     }
