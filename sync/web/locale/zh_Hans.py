@@ -280,7 +280,7 @@ ZH: dict[str, str] = {
     "Order fulfilment": "订单履约",
     "Orders": "订单",
     "Orders routed in the time window": "时间窗口内分配的订单",
-    "PIN": "PIN 码",
+    "PIN": "密码",
     "Pass": "合格",
     "Passed: put away to %s": "已合格：上架到 %s",
     "Picking": "拣货中",
@@ -302,7 +302,7 @@ ZH: dict[str, str] = {
     "Units on the road": "在途件数",
     "Why hold it?": "暂扣原因？",
     "Why reject it?": "拒收原因？",
-    "Wrong operator ID or PIN": "操作员 ID 或 PIN 码错误",
+    "Wrong operator ID or PIN": "操作员 ID 或密码错误",
     "pick %s of %s": "第 %s 个拣货，共 %s 个",
     # --- end of issue 15 block ---
 }
