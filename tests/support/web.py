@@ -243,8 +243,9 @@ def start_network(tmp: Path, db_url: str, warehouses: list[str]) -> Network:
     cloud.start()
     admin = cloud.login("admin", PASSWORD)
     h = {"Authorization": f"Bearer {admin}"}
-    for code, name, category, cost, supplier in SKUS:
+    for i, (code, name, category, cost, supplier) in enumerate(SKUS):
         body = {"code": code, "name": name, "category": category, "cost_price": cost, "supplier": supplier}
+        body["gtin"] = gtin14(i + 1)  # as in the site file: the cloud's master data reaches the gateways
         httpx.put(f"{cloud.url}/v1/skus/{code}", json=body, headers=h, timeout=10).raise_for_status()
     for wh in warehouses:
         rates = {

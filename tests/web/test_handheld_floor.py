@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from sync.codes import gtin14
 from tests.support.web import PIN, SCREENSHOTS, GatewayProcess, Network, untranslated
 
 pytestmark = pytest.mark.postgres
@@ -198,3 +199,38 @@ def test_the_new_screens_speak_chinese(network: Network, hh: Any) -> None:
     hh.locator("#screen-work:not(.hidden)").wait_for()
     assert untranslated(hh) == []
     _shot(hh, "handheld-pick-orders-zh")
+
+
+def test_pick_a_released_order_scanning_location_then_item(network: Network, hh: Any) -> None:
+    gw = network.gateways["WH-A"]
+    gw.post_op({"kind": "receive", "sku": "DUMP-FZ", "location": "FRZ-B01", "qty": 10})
+    order = {"id": "SO-PICK-1", "customer": "Fresh Mart", "lines": [{"line": 1, "sku": "DUMP-FZ", "qty": 4}]}
+    _post(gw, "/v1/orders", order)
+    _post(gw, "/v1/orders/SO-PICK-1/reserve", {"actor": "sup1"})
+    _post(gw, "/v1/waves", {"actor": "sup1"})
+    assert _get(gw, "/v1/orders/SO-PICK-1")["status"] == "released"
+    hh.fill("#login-id", "op1")  # an ID alone where sessions are optional
+    hh.click("#login-go")
+    hh.wait_for_selector("#screen-home:not(.hidden)")
+    hh.click("[data-nav=pick]")
+    hh.click("[data-forder=SO-PICK-1]")
+    assert hh.inner_text("#goto") == "FRZ-B01"
+    _shot(hh, "handheld-pick-floor-en")
+    hh.fill("#work-scan", "CHL-A01")  # the wrong place: refused on the handheld
+    hh.press("#work-scan", "Enter")
+    assert "FRZ-B01" in hh.inner_text("#toast")
+    hh.fill("#work-scan", "FRZ-B01")
+    hh.press("#work-scan", "Enter")
+    hh.wait_for_selector(".goto.ok")
+    hh.fill("#work-scan", gtin14(1))  # milk, not dumplings: the gateway refuses it and says why
+    hh.press("#work-scan", "Enter")
+    hh.wait_for_function("() => document.querySelector('#toast').textContent.includes('DUMP-FZ')", timeout=15_000)
+    assert hh.locator("#failed.hidden").count() == 1  # said at once, not left in the failed list
+    _shot(hh, "handheld-pick-refused-en")
+    hh.fill("#work-scan", gtin14(4))
+    hh.press("#work-scan", "Enter")
+    _until(lambda: _get(gw, "/v1/orders/SO-PICK-1")["status"] == "picked", "the order to be picked")
+    ops = [o for o in gw.ops() if o["kind"] in ("pick", "exception") and "SO-PICK-1" in str(o["payload"])]
+    assert [o["kind"] for o in ops] == ["exception", "pick"], ops
+    assert ops[1]["payload"]["qty"] == 4 and ops[1]["payload"]["from_location"] == "FRZ-B01"
+    assert ops[1]["actor"] == "op1"

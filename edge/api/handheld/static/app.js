@@ -66,7 +66,7 @@
       });
     });
   }
-  var answers = {}, refusals = {};  // what the gateway answered each outbox entry, by its key
+  var answers = {}, refusals = {}, watching = {};  // what the gateway answered each outbox entry, by its key
   function outboxAll() { return tx("outbox", "readonly", function (s) { return s.index("created").getAll(); }); }
   function count(store) { return tx(store, "readonly", function (s) { return s.count(); }); }
   function kvGet(k) { return tx("kv", "readonly", function (s) { return s.get(k); }); }
@@ -176,7 +176,8 @@
         e.reason = reason; e.failed_at = Date.now();
         return tx("outbox", "readwrite", function (s) { return s.delete(e.op_id); })
           .then(function () { return tx("failed", "readwrite", function (s) { return s.put(e); }); })
-          .then(function () { refusals[e.op_id] = reason; toast(tf("Not sent: %s", reason), true); beep(); return true; });
+          .then(function () {  // a refusal the operator is waiting for is said as it is; a later one as "not sent"
+            refusals[e.op_id] = reason; toast(watching[e.op_id] ? reason : tf("Not sent: %s", reason), true); beep(); return true; });
       });
     }, function () { return false; });
   }
@@ -618,8 +619,12 @@
   // Queue a floor request under its idempotency key and try to send it now: answers "sent" (with the
   // gateway's answer), "refused" (the reason is shown, with a beep) or "queued" (offline: sent later).
   function submit(entry) {
+    watching[entry.op_id] = true;
     return enqueue(entry).then(function () { return replay(); }).then(function () {
-      if (refusals[entry.op_id] !== undefined) { return { state: "refused", reason: refusals[entry.op_id] }; }
+      if (refusals[entry.op_id] !== undefined) {  // refused while the operator watches: said now, not kept as failed
+        return tx("failed", "readwrite", function (s) { return s.delete(entry.op_id); }).then(function () {
+          refreshCounts(); return { state: "refused", reason: refusals[entry.op_id] }; });
+      }
       if (answers[entry.op_id] !== undefined) { return { state: "sent", answer: answers[entry.op_id] }; }
       return { state: "queued" };
     });
