@@ -110,7 +110,7 @@
       if (date) { state.skew = Date.parse(date) - Date.now(); if (Math.abs(state.skew) < 2000) { state.skew = 0; } }
       setOnline(true);
       var about = r.status === 401 ? (r.headers.get("www-authenticate") || "") : "";
-      if (/X-WIMS-Session/i.test(about) && path !== "/v1/sessions") {
+      if (/X-WIMS-Session/i.test(about) && path.indexOf("/v1/sessions") !== 0) {
         // no live session (it ran out, or one is required): log in again; the outbox waits meanwhile
         endSession(); home();
       } else if (r.status === 401 && SITE.needs_token) { LS.removeItem("wims.token"); show("pair"); }
