@@ -785,7 +785,9 @@
   function qcReasons(result) {
     state.work.result = result;
     var codes = (state.catalog && state.catalog.qc_reasons) || Object.keys(QC_REASONS);
-    work("QC", '<p class="prompt">' + T(result === "hold" ? "Why hold it?" : "Why reject it?") + "</p>" + codes.map(function (c) {
+    var rc = state.work.receipt;
+    var head = '<div class="sub" translate="no">' + esc([rc.sku + " × " + fmtNum(rc.qty), rc.id, rc.lot].filter(Boolean).join(" · ")) + "</div>";
+    work("QC", head + '<p class="prompt">' + T(result === "hold" ? "Why hold it?" : "Why reject it?") + "</p>" + codes.map(function (c) {
       return '<button class="big choice" data-qc-reason="' + esc(c) + '">' + esc(label(QC_REASONS, c)) + "</button>"; }).join(""), null);
   }
   function qcSend(result, reason) {
