@@ -124,7 +124,7 @@ def generate_dispatch(url: str, warehouses: int, skus: int, days: int) -> None:
             SELECT :run, 'B-SKU-' || s, {wh}, current_date, 'smooth', 'ets', 'empirical', 1.5,
               (SELECT json_agg(5 + s % 7 + d % 3) FROM generate_series(0, 27) d)::text,
               json_build_object('80', json_build_array(
-                (SELECT json_agg(2 + s % 7) FROM generate_series(0, 27) d),
+                (SELECT json_agg(2 + s % 7 + 0 * d) FROM generate_series(0, 27) d),
                 (SELECT json_agg(9 + s % 7 + d % 3) FROM generate_series(0, 27) d)))::text,
               10, 20, 7, 0.95
             FROM generate_series(1, :n) w, generate_series(1, :s) s
@@ -263,7 +263,7 @@ def main() -> None:
                 page.wait_for_selector("#live-state:not(.off)")
                 cell = "document.querySelector('#panel-stock [data-kpi=available]').textContent"
                 kpi = f"Number({cell}.replace(/\\D/g, ''))"
-                page.wait_for_function(f"() => {kpi} >= 1", timeout=30_000)
+                page.wait_for_function(f"() => {kpi} >= 1", timeout=60_000)  # the new gateway's first sync
                 live = []
                 for _ in range(reps * 2):
                     before = page.evaluate(kpi)

@@ -21,7 +21,6 @@ from cloud.db.schema import (
     demand_history,
     discrepancies,
     fact_activity_hourly,
-    forecasts,
     gateway_status,
     gateways,
     ops,
@@ -610,21 +609,27 @@ def _latest_run(conn: Connection) -> Any:
 
 def _sum_forecast(conn: Connection, run_id: int, warehouse: str | None, days: int, postgres: bool) -> list[list[float]]:
     """Per forecast day: the sum over the run's series of the mean and of the 80 % interval's bounds,
-    unnested from the JSON lists in the database (PostgreSQL ``json_array_elements_text``, SQLite
-    ``json_each``), so no series is loaded into Python."""
+    read from the JSON lists in the database (PostgreSQL: each parsed once as jsonb, one column a day;
+    SQLite ``json_each``), so no series is loaded into Python."""
     if postgres:
-        sql = """
-        SELECT m.i - 1 AS d, SUM(m.v::float) AS mean, SUM(lo.v::float) AS lo, SUM(hi.v::float) AS hi
-        FROM forecasts f
-        CROSS JOIN LATERAL json_array_elements_text(f.mean::json) WITH ORDINALITY AS m(v, i)
-        LEFT JOIN LATERAL json_array_elements_text((f.intervals::json -> '80') -> 0)
-             WITH ORDINALITY AS lo(v, i) ON lo.i = m.i
-        LEFT JOIN LATERAL json_array_elements_text((f.intervals::json -> '80') -> 1)
-             WITH ORDINALITY AS hi(v, i) ON hi.i = m.i
-        WHERE f.run_id = :run AND (CAST(:wh AS text) IS NULL OR f.warehouse = :wh) AND m.i <= :days
-        GROUP BY m.i ORDER BY m.i"""
-    else:
-        sql = """
+        # each series' JSON parsed once (jsonb), then one sum per day and bound in a single pass
+        cols = ", ".join(
+            f"SUM((m->>{d})::float), SUM((iv->0->>{d})::float), SUM((iv->1->>{d})::float)" for d in range(days)
+        )
+        sql = f"""
+        WITH s AS MATERIALIZED (
+          SELECT f.mean::jsonb AS m, f.intervals::jsonb -> '80' AS iv FROM forecasts f
+          WHERE f.run_id = :run AND (CAST(:wh AS text) IS NULL OR f.warehouse = :wh))
+        SELECT {cols} FROM s"""
+        row = conn.execute(sa.text(sql), {"run": run_id, "wh": warehouse}).one()
+        out = []
+        for d in range(days):
+            mean, lo, hi = row[3 * d], row[3 * d + 1], row[3 * d + 2]
+            if mean is None:
+                break
+            out.append([float(mean), float(lo if lo is not None else mean), float(hi if hi is not None else mean)])
+        return out
+    sql = """
         SELECT CAST(m.key AS INTEGER) AS d, SUM(m.value) AS mean,
                SUM(json_extract(f.intervals, '$."80"[0][' || m.key || ']')) AS lo,
                SUM(json_extract(f.intervals, '$."80"[1][' || m.key || ']')) AS hi
@@ -651,7 +656,7 @@ def forecasts_vs_actuals(conn: Connection, f: Filters, qc: QueryContext) -> Tabl
         return Table(FORECAST_COLUMNS, [], {"run": None, "days": [], "actual": [], "forecast": []})
     start: date = run.history_end
     back = max(7, -(-int(WINDOWS[f.window][0].total_seconds()) // 86_400))
-    dh, fc = demand_history.c, forecasts.c
+    dh = demand_history.c
     aq = (
         sa.select(dh.day, sa.func.sum(dh.shipped + dh.imported).label("q"))
         .where(dh.day >= start - timedelta(days=back), dh.day < start + timedelta(days=FORECAST_DAYS_AHEAD))
@@ -665,21 +670,22 @@ def forecasts_vs_actuals(conn: Connection, f: Filters, qc: QueryContext) -> Tabl
         start + timedelta(days=i) for i in range(len(ahead))
     ]
     today = qc.now.date()
-    # the largest series: forecast volume of the first week, summed in SQL from the JSON list
-    week = (
-        "(SELECT SUM(CAST(x.value AS float)) FROM json_array_elements_text(forecasts.mean::json)"
-        " WITH ORDINALITY AS x(value, i) WHERE x.i <= 7)"
-        if qc.postgres
-        else "(SELECT SUM(value) FROM json_each(forecasts.mean) WHERE CAST(key AS INTEGER) < 7)"
-    )
-    tq = (
-        sa.select(fc.sku, fc.warehouse, fc.model, fc.mae, fc.safety_stock, sa.literal_column(week).label("f7"))
-        .where(fc.run_id == run.id)
-        .order_by(sa.literal_column("f7").desc(), fc.sku)
-        .limit(10)
-    )
-    if f.warehouse:
-        tq = tq.where(fc.warehouse == f.warehouse)
+    # the largest series: forecast volume of the first week, summed in SQL from the JSON list (parsed
+    # once a series: the materialized CTE keeps PostgreSQL from parsing it again for every day)
+    wh_clause = "AND f.warehouse = :wh" if f.warehouse else ""
+    if qc.postgres:
+        week = " + ".join(f"COALESCE((m->>{d})::float, 0)" for d in range(7))
+        top = f"""
+        WITH s AS MATERIALIZED (
+          SELECT f.sku, f.warehouse, f.model, f.mae, f.safety_stock, f.mean::jsonb AS m FROM forecasts f
+          WHERE f.run_id = :run {wh_clause})
+        SELECT sku, warehouse, model, mae, safety_stock, {week} AS f7 FROM s ORDER BY f7 DESC, sku LIMIT 10"""
+    else:
+        top = f"""
+        SELECT f.sku, f.warehouse, f.model, f.mae, f.safety_stock,
+               (SELECT SUM(value) FROM json_each(f.mean) WHERE CAST(key AS INTEGER) < 7) AS f7
+        FROM forecasts f WHERE f.run_id = :run {wh_clause} ORDER BY f7 DESC, f.sku LIMIT 10"""
+    tq = sa.text(top).bindparams(run=run.id, **({"wh": f.warehouse} if f.warehouse else {}))
     series = conn.execute(tq).all()
     past = {}
     if series:

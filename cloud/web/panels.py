@@ -100,7 +100,7 @@ PANELS: dict[str, Panel] = {
             N_("Forecast against actual demand"),
             dashboard.forecasts_vs_actuals,
             "panels/forecasts.html",
-            ("stock",),
+            (),  # a planning run's output and daily demand: no need to re-read it on every stock change
             every_s=300,
             wide=True,
             note=N_("Latest planning run; actuals over the time window (a week at least)"),
