@@ -97,9 +97,19 @@ def test_pin_login_then_a_task_from_the_list_is_done(network: Network, hh: Any) 
     card.wait_for()
     _shot(hh, "handheld-tasks-en")
     card.locator("[data-step=take]").click()
-    hh.locator("[data-task-card=T-COUNT-1] [data-step=done]").click()
+    # the count task opens the count screen at its location and item; saving the count finishes the task
+    hh.locator("[data-task-card=T-COUNT-1] [data-step=count]").click()
+    hh.wait_for_selector("#qty")
+    assert "CHL-A01" in hh.inner_text("#flow-facts") and "MILK-1L" in hh.inner_text("#flow-facts")
+    _shot(hh, "handheld-count-task-en")
+    hh.fill("#qty", "7")
+    hh.click("#flow-save")
     done = _until(lambda: (t := _get(gw, "/v1/tasks/T-COUNT-1"))["state"] == "done" and t, "the task to be done")
     assert done["assignee"] == "op1" and done["updated_by"] == "op1"  # the session's operator, not a body's name
+    count = _until(
+        lambda: [o for o in gw.ops() if o["kind"] == "count" and o["payload"]["location"] == "CHL-A01"], "the count"
+    )
+    assert count[-1]["payload"]["counted_qty"] == 7 and count[-1]["actor"] == "op1"
     # claim the next one: the most urgent open task of my role
     _post(
         gw,

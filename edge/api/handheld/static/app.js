@@ -420,6 +420,7 @@
     if (f.v.photo) { entry.photo = f.v.photo; }
     return enqueue(entry).then(function () {
       count("outbox").then(function (n) { toast(tf("Saved. Waiting to send: %s", fmtNum(n))); });
+      if (f.task) { return taskStep(f.task.task_id, "done"); }  // the count its task asked for: the task is done
       if (f.name === "pick" && f.v.lineIndex + 1 < f.v.order.lines.length) {
         var keep = { order: f.v.order, lineIndex: f.v.lineIndex + 1 };
         state.flow = { name: "pick", def: f.def, step: 1, v: keep };
@@ -662,7 +663,10 @@
     var mine = task.assignee === state.operator, st = task.state, steps = [];
     if (st === "open") { steps.push(["take", "Take it"]); }
     if (mine && st === "assigned") { steps.push(["start", "Start"]); }
-    if (mine && (st === "assigned" || st === "in_progress")) { steps.push(["done", "Done"], ["release", "Give back"]); }
+    if (mine && (st === "assigned" || st === "in_progress")) {
+      if (task.task_kind === "count" && task.from_location) { steps.push(["count", "Count"]); }  // the count screen, filled in
+      steps.push(["done", "Done"], ["release", "Give back"]);
+    }
     var where = [task.from_location, task.to_location].filter(Boolean).join(" → ");
     return '<div class="item task" data-task-card="' + esc(task.task_id) + '"><div class="row"><b>' + esc(label(TASK_KINDS, task.task_kind)) +
       '</b><span class="state st-' + esc(st) + '">' + esc(label(TASK_STATES, st)) + '</span><span class="prio" translate="no">P' +
@@ -685,6 +689,19 @@
         return showTasks();
       });
     }, function () { beep(); toast(t("The gateway cannot be reached"), true); });
+  }
+  // A count task opens the count screen at its location (and item, when the task names one); saving
+  // the count marks the task done.
+  function countTask(id) {
+    api("GET", "/v1/tasks/" + encodeURIComponent(id)).then(function (r) { return r.ok ? r.json() : null; }, function () { return null; })
+      .then(function (task) {
+        if (!task) { return toast(t("The gateway cannot be reached"), true); }
+        startFlow("count");
+        var f = state.flow, sku = task.sku ? skuByCode(task.sku) : null;
+        f.task = task; f.v.loc = task.from_location; f.step = 1;
+        if (sku) { f.v.sku = sku; f.v.lot = task.lot || ""; f.step = 2; }
+        renderFlow();
+      });
   }
   function claimNext() {
     var body = { device_id: deviceId() };
@@ -808,6 +825,7 @@
   document.getElementById("screen-work").addEventListener("click", function (ev) {
     var b = ev.target.closest("button"); if (!b) { return; }
     if (b.id === "claim-next") { return claimNext(); }
+    if (b.dataset.step === "count") { return countTask(b.dataset.task); }
     if (b.dataset.step) { return taskStep(b.dataset.task, b.dataset.step); }
     if (b.dataset.forder) { return openPickOrder(b.dataset.forder); }
     if (b.dataset.order) {
