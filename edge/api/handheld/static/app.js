@@ -388,7 +388,7 @@
     }
     document.getElementById("flow-prompt").textContent = prompt;
     document.getElementById("flow-form").innerHTML = form;
-    document.querySelector(".scanrow").classList.toggle("hidden", !scan);
+    document.querySelector("#screen-flow .scanrow").classList.toggle("hidden", !scan);
     var save = document.getElementById("flow-save");
     save.classList.toggle("hidden", !(step === "qty" || step === "counted" || step === "photo"));
     var focus = document.getElementById(scan ? "scan" : "qty");
