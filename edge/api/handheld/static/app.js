@@ -543,23 +543,33 @@
   });
 
   // ---- camera: zxing-cpp in WebAssembly (vendored), frames from getUserMedia ------------------------
-  var cam = { stream: null, timer: null };
+  // One camera at a time, for the flow screens (#cam, #video) or the floor's work screen (#work-cam, #work-video).
+  var cam = { stream: null, timer: null, button: "cam", video: "video" };
   function stopCamera() {
     if (cam.timer) { clearInterval(cam.timer); cam.timer = null; }
     if (cam.stream) { cam.stream.getTracks().forEach(function (tr) { tr.stop(); }); cam.stream = null; }
-    var video = document.getElementById("video"); video.classList.add("hidden");
-    var b = document.getElementById("cam"); b.firstChild && b.firstChild.setAttribute && b.firstChild.setAttribute("data-t", "Camera");
+    var video = document.getElementById(cam.video); video.classList.add("hidden");
+    var b = document.getElementById(cam.button);
     b.innerHTML = '<span data-t="Camera">' + esc(t("Camera")) + "</span>";
   }
-  document.getElementById("cam").addEventListener("click", function () {
+  function scanned(text) {  // a camera read goes where a typed scan would
+    if (state.work && state.work.kind === "pick" && !document.getElementById("screen-work").classList.contains("hidden")) {
+      return onPickScan(text);
+    }
+    onScan(text);
+  }
+  document.getElementById("work-cam").addEventListener("click", function () { toggleCamera("work-cam", "work-video"); });
+  document.getElementById("cam").addEventListener("click", function () { toggleCamera("cam", "video"); });
+  function toggleCamera(buttonId, videoId) {
     if (cam.stream) { return stopCamera(); }
+    cam.button = buttonId; cam.video = videoId;
     if (!navigator.mediaDevices || !window.ZXingWASM) { return toast(t("Camera not available here (it needs HTTPS)"), true); }
     ZXingWASM.prepareZXingModule({ overrides: { locateFile: function (path, prefix) {
       return path.endsWith(".wasm") ? "/app/static/vendor/zxing-wasm/" + path : prefix + path; } } });
     navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } }).then(function (stream) {
       cam.stream = stream;
-      var video = document.getElementById("video"); video.srcObject = stream; video.classList.remove("hidden"); video.play();
-      document.getElementById("cam").innerHTML = '<span data-t="Stop camera">' + esc(t("Stop camera")) + "</span>";
+      var video = document.getElementById(cam.video); video.srcObject = stream; video.classList.remove("hidden"); video.play();
+      document.getElementById(cam.button).innerHTML = '<span data-t="Stop camera">' + esc(t("Stop camera")) + "</span>";
       var canvas = document.createElement("canvas"), ctx = canvas.getContext("2d", { willReadFrequently: true }), busy = false, last = "";
       cam.timer = setInterval(function () {
         if (busy || !video.videoWidth) { return; }
@@ -569,11 +579,11 @@
         ZXingWASM.readBarcodes(ctx.getImageData(0, 0, canvas.width, canvas.height), { tryHarder: true, maxNumberOfSymbols: 1 })
           .then(function (res) {
             var hit = res.filter(function (r) { return r.isValid; })[0];
-            if (hit && hit.text !== last) { last = hit.text; if (navigator.vibrate) { navigator.vibrate(40); } onScan(hit.text); setTimeout(function () { last = ""; }, 1500); }
+            if (hit && hit.text !== last) { last = hit.text; if (navigator.vibrate) { navigator.vibrate(40); } scanned(hit.text); setTimeout(function () { last = ""; }, 1500); }
           }).catch(function () {}).then(function () { busy = false; });
       }, 250);
     }, function () { toast(t("Camera not available here (it needs HTTPS)"), true); });
-  });
+  }
 
   // ---- lists: failed ops, tasks ------------------------------------------------------------------------
   function showFailed() {
@@ -632,6 +642,7 @@
   }
   function work(title, html, scanPrompt) {
     state.flow = null;
+    if (!scanPrompt && cam.stream) { stopCamera(); }
     state.work = state.work || {};
     document.getElementById("work-title").textContent = t(title);
     document.getElementById("work-title").setAttribute("data-t", title);
