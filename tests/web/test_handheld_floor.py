@@ -244,3 +244,41 @@ def test_pick_a_released_order_scanning_location_then_item(network: Network, hh:
     assert [o["kind"] for o in ops] == ["exception", "pick"], ops
     assert ops[1]["payload"]["qty"] == 4 and ops[1]["payload"]["from_location"] == "FRZ-B01"
     assert ops[1]["actor"] == "op1"
+
+
+def test_offline_pick_scans_wait_in_the_outbox_and_are_stored_once(network: Network, hh: Any) -> None:
+    gw = network.gateways["WH-A"]
+    gw.post_op({"kind": "receive", "sku": "FISH-FZ", "location": "FRZ-B01", "qty": 10})
+    order = {"id": "SO-OFF-1", "customer": "Fresh Mart", "lines": [{"line": 1, "sku": "FISH-FZ", "qty": 2}]}
+    _post(gw, "/v1/orders", order)
+    _post(gw, "/v1/orders/SO-OFF-1/reserve", {"actor": "sup1"})
+    _post(gw, "/v1/waves", {"actor": "sup1"})
+    hh.fill("#login-id", "op1")
+    hh.click("#login-go")
+    hh.wait_for_selector("#screen-home:not(.hidden)")
+    hh.click("[data-nav=pick]")
+    hh.click("[data-forder=SO-OFF-1]")
+    hh.wait_for_selector("#goto")
+    hh.context.set_offline(True)  # the handheld's Wi-Fi drops in the aisle
+    hh.fill("#work-scan", "FRZ-B01")
+    hh.press("#work-scan", "Enter")
+    hh.fill("#work-scan", gtin14(3))
+    hh.press("#work-scan", "Enter")
+    hh.wait_for_function("() => document.querySelector('#pending-count').textContent.trim() === '1'")
+    _shot(hh, "handheld-pick-offline-en")
+    entry = hh.evaluate(
+        """() => new Promise(r => { const q = indexedDB.open('wims-handheld');
+        q.onsuccess = () => { const g = q.result.transaction('outbox').objectStore('outbox').getAll();
+        g.onsuccess = () => r(g.result[0]); }; })"""
+    )
+    assert entry["path"] == "/v1/orders/SO-OFF-1/picks" and entry["body"]["request_id"] == entry["op_id"]
+    assert _get(gw, "/v1/orders/SO-OFF-1")["status"] == "released"  # nothing reached the gateway
+    hh.context.set_offline(False)
+    hh.evaluate("() => Promise.all([window.wims.replay(), window.wims.replay()])")
+    hh.wait_for_function("() => document.querySelector('#pending-count').textContent.trim() === '0'", timeout=15_000)
+    assert _get(gw, "/v1/orders/SO-OFF-1")["status"] == "picked"
+    # the answer was lost, say, and the handheld sends it again: the same answer, nothing recorded twice
+    again = httpx.post(f"{gw.url}{entry['path']}", json=entry["body"], timeout=10)
+    assert again.status_code == 200 and again.json()["status"] == "picked"
+    picks = [o for o in gw.ops() if o["kind"] == "pick" and o["payload"].get("order_id") == "SO-OFF-1"]
+    assert len(picks) == 1 and picks[0]["payload"]["qty"] == 2
