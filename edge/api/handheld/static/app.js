@@ -728,7 +728,12 @@
 
   // Pick (the outbound routes): a released order's next pick in route order; scan the location, then the item
   function showPickOrders() {
-    api("GET", "/v1/orders?status=released").then(function (r) { return r.ok ? r.json() : []; }).catch(function () { return []; })
+    // the released orders are kept for when the handheld's Wi-Fi drops (each with its pick list)
+    api("GET", "/v1/orders?status=released").then(function (r) { return r.ok ? r.json() : null; }).catch(function () { return null; })
+      .then(function (got) {
+        if (got === null) { return kvGet("released").then(function (c) { return c || []; }); }
+        return kvPut("released", pageItems(got)).then(function () { return got; });
+      })
       .then(function (released) {
         var ids = {};
         var html = pageItems(released).map(function (o) {
@@ -745,7 +750,9 @@
   }
   function openPickOrder(id) {
     api("GET", "/v1/orders/" + encodeURIComponent(id)).then(function (r) { return r.ok ? r.json() : null; })
-      .catch(function () { return null; }).then(function (o) {
+      .catch(function () {
+        return kvGet("released").then(function (c) { return (c || []).filter(function (o) { return o.id === id; })[0] || null; });
+      }).then(function (o) {
         if (!o) { return toast(t("The gateway cannot be reached"), true); }
         state.work = { kind: "pick", order: o, step: "loc" }; renderPick();
       });
@@ -781,6 +788,8 @@
       if (res.state === "refused") { return; }           // the reason is on screen; scan again
       if (res.state === "sent" && res.answer && res.answer.picks) { w.order = res.answer; }
       else { p.picked = Number(p.picked || 0) + left; p.status = "done";  // offline: go on, the outbox sends it
+             kvGet("released").then(function (c) {   // and remember it, so the order is not offered again
+               return kvPut("released", (c || []).map(function (o) { return o.id === w.order.id ? w.order : o; })); });
              count("outbox").then(function (n) { toast(tf("Saved. Waiting to send: %s", fmtNum(n))); }); }
       w.step = "loc"; renderPick();
     });
