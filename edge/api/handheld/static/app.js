@@ -739,6 +739,7 @@
         var html = pageItems(released).map(function (o) {
           ids[o.id] = true;
           var open = (o.picks || []).filter(function (p) { return p.status === "open"; }).length;
+          if (!open) { return ""; }  // picked here already, waiting to be sent
           return '<button class="big choice" data-forder="' + esc(o.id) + '"><b translate="no">' + esc(o.id) + '</b> <span class="sub">' +
             esc(tf("%s picks to go", fmtNum(open))) + "</span></button>";
         }).join("");
