@@ -176,13 +176,18 @@ class WebhookOutbox:
                 wait = self.settings.idle_poll_seconds
                 if nxt is not None:
                     wait = min(wait, max(0.0, (datetime.fromisoformat(nxt) - self.clock.now()).total_seconds()))
-                await self._sleep_or_wake(wait)
+                await self._sleep_or_wake(self.clock.now() + timedelta(seconds=wait))
 
-    async def _sleep_or_wake(self, seconds: float) -> None:
+    async def _sleep_until(self, until: datetime) -> None:
+        await self.clock.sleep(max(0.0, (until - self.clock.now()).total_seconds()))
+
+    async def _sleep_or_wake(self, until: datetime) -> None:
+        # An absolute deadline: the sleeper starts a loop turn later, and a clock that moved meanwhile
+        # (a test's manual clock, a slow loop) must not push the wake-up out by the time already gone.
         if self._wake.is_set():
             self._wake.clear()
             return
-        sleeper = asyncio.ensure_future(self.clock.sleep(seconds))
+        sleeper = asyncio.ensure_future(self._sleep_until(until))
         waker = asyncio.ensure_future(self._wake.wait())
         try:
             await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
