@@ -23,6 +23,7 @@ from edge.store.telemetry import TelemetryBuffer
 from sync.clock import Clock
 
 if TYPE_CHECKING:
+    from edge.floor.transport import TransportService
     from edge.rules.runner import RulesRunner
 
 
@@ -38,6 +39,8 @@ class EdgeContext:
     sessions: StationSessions = field(default_factory=StationSessions)
     rules: RulesRunner | None = None
     """The rules runner, when one runs: floor events (a temperature reading, a short pick) go to its ``fire``."""
+    transport: TransportService | None = None
+    """Accepted AGV transport tasks (``edge.floor.transport``), on a site with a ``[fleet]``."""
     floods: FloodGate = field(init=False)
     """Where device exceptions go instead of straight to the journal (``edge.capture.floods``)."""
 

@@ -42,12 +42,13 @@ from pydantic import TypeAdapter
 
 from edge.rules.actions import Action, AgvTransport, CreateTask, HoldStock, Notify, OpenWorkOrder, ReleaseStock
 from edge.rules.coldchain import HoldLine
-from edge.rules.engine import ActiveRules, Firing, RuleSet, evaluate_all
+from edge.rules.engine import ActiveRules, Firing, RulesError, RuleSet, evaluate_all, load_rules, parse_rules
 from edge.rules.events import Event
 from edge.store.errors import JournalClosed, OpRejected
 from edge.store.journal import StockLine
 from edge.store.masterdata import MasterData
 from sync.canonical import body_from_stored
+from sync.commands import RuleSetCommand
 from sync.ops import (
     ExceptionPayload,
     Op,
@@ -117,8 +118,11 @@ class Notifier(Protocol):
 class TransportRequests(Protocol):
     """The record of accepted AGV transport tasks (``edge.floor.transport``)."""
 
-    async def request_from_rule(self, key: str, action: AgvTransport, fired: FiringContext) -> str:
-        """Accept (once per ``key``) a transport task; returns its task id."""
+    async def request_from_rule(
+        self, key: str, action: AgvTransport, fired: FiringContext, line: dict[str, Any] | None = None
+    ) -> str:
+        """Accept (once per ``key``) a transport task carrying ``line`` (the subject's stock, if it has
+        one); returns its task id."""
         ...
 
 
@@ -178,7 +182,10 @@ def firing_draft(firing: Firing, subject: Op | OpDraft | Event, occurred_at: dat
     actions = [a.model_dump(mode="json", exclude_none=True) for a in firing.actions]
     line = _stock_line(subject)
     if line is not None:
-        actions = [{**a, "_line": line} if a["action"] in ("hold_stock", "release_stock") else a for a in actions]
+        actions = [
+            {**a, "_line": line} if a["action"] in ("hold_stock", "release_stock", "agv_transport") else a
+            for a in actions
+        ]
     payload = RuleFiredPayload(
         rule_id=firing.rule_id,
         ruleset_hash=firing.ruleset_hash,
@@ -209,6 +216,37 @@ def _read_cursor(conn: sqlite3.Connection) -> int | None:
 
 def _write_cursor(conn: sqlite3.Connection, seq: int) -> None:
     conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (CURSOR_KEY, str(seq)))
+
+
+CLOUD_RULES_KEY = "rules_cloud"
+
+
+def _read_cloud_rules(conn: sqlite3.Connection) -> str | None:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (CLOUD_RULES_KEY,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def _store_cloud_rules(conn: sqlite3.Connection, text: str) -> None:
+    conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (CLOUD_RULES_KEY, text))
+
+
+def _forget_cloud_rules(conn: sqlite3.Connection) -> None:
+    conn.execute("DELETE FROM meta WHERE key = ?", (CLOUD_RULES_KEY,))
+
+
+def cloud_rules_table(body: RuleSetCommand) -> dict[str, Any]:
+    """A cloud ``rule`` command as a rules table: its actions name themselves with ``do``, the file's
+    with ``action``; everything else is the same."""
+    rules = []
+    for spec in body.rules:
+        rule = spec.model_dump(mode="json", exclude={"then"})
+        then = []
+        for a in spec.then:
+            action = a.model_dump(mode="json")
+            action["action"] = action.pop("do")
+            then.append(action)
+        rules.append({**rule, "then": then})
+    return {"rules": rules}
 
 
 class RulesRunner:
@@ -243,24 +281,64 @@ class RulesRunner:
         self._depth: collections.OrderedDict[uuid.UUID, int] = collections.OrderedDict()
         self._lock = asyncio.Lock()
         self._moved = asyncio.Event()
+        self.source = str(self.path)
+        """Where the rule set in force came from: the rules file, or a cloud command."""
         if rules is None:
             self.rules.reload(self.path)  # a bad file at start-up is the operator's to fix: raises RulesError
+            self._restore_cloud_rules()
 
     @property
     def current(self) -> RuleSet:
         return self.rules.current
 
-    def reload(self) -> RuleSet:
-        """Load the rules file again; on any error the set in force stays (``RulesError`` raised)."""
+    async def reload(self) -> RuleSet:
+        """Load the rules file again; on any error the set in force stays (``RulesError`` raised).
+
+        A rule set the cloud sent is replaced by the file's, here and at the next start: a reload is the
+        site's own decision."""
         try:
-            new = self.rules.reload(self.path)
+            new = load_rules(self.path)
         except Exception as exc:
             self.metrics.reloads.labels("refused").inc()
             self.log.error("rules.reload_refused", file=str(self.path), error=str(exc), kept=self.current.hash)
             raise
+        if self.source != str(self.path):
+            await self.ctx.journal.write(_forget_cloud_rules)
+            self.log.warning("rules.cloud_set_replaced", was=self.source, file=str(self.path))
+        self.rules.current, self.source = new, str(self.path)
         self.metrics.reloads.labels("ok").inc()
         self.log.info("rules.reloaded", file=str(self.path), hash=new.hash, rules=len(new.rules))
         return new
+
+    async def apply_cloud(self, body: RuleSetCommand, command_id: str) -> RuleSet:
+        """Put a rule set the cloud sent in force, and keep it (it is the set in force after a restart,
+        until a reload of the file); one with any error is refused whole (``RulesError``)."""
+        table = cloud_rules_table(body)
+        source = f"cloud command {command_id}"
+        try:
+            new = parse_rules(table, source)
+        except RulesError:
+            self.metrics.reloads.labels("refused").inc()
+            raise
+        stored = orjson.dumps({"source": source, **table}).decode()
+        await self.ctx.journal.write(_store_cloud_rules, stored)
+        self.rules.current, self.source = new, source
+        self.metrics.reloads.labels("ok").inc()
+        self.log.info("rules.cloud_set_applied", source=source, hash=new.hash, rules=len(new.rules))
+        return new
+
+    def _restore_cloud_rules(self) -> None:
+        stored = self.ctx.journal.read(_read_cloud_rules)
+        if stored is None:
+            return
+        data = orjson.loads(stored)
+        source = str(data.pop("source", "cloud"))
+        try:
+            self.rules.current = parse_rules(data, source)
+        except RulesError as exc:  # written by another version: the file's set stays, and the log says why
+            self.log.error("rules.cloud_set_unreadable", source=source, error=str(exc))
+            return
+        self.source = source
 
     # ---- the stream --------------------------------------------------------------------------------
 
@@ -438,7 +516,7 @@ class RulesRunner:
         if isinstance(action, AgvTransport):
             if self.transport is None:
                 raise ActionRefused("no AGV fleet on this gateway ([fleet] missing or not running)")
-            task_id = await self.transport.request_from_rule(fc.key, action, fc)
+            task_id = await self.transport.request_from_rule(fc.key, action, fc, line)
             self.log.info("rules.transport_requested", rule=fc.rule_id, task_id=task_id)
             return []
         raise ActionRefused(f"unknown action {type(action).__name__}")  # pragma: no cover - the union is closed

@@ -213,11 +213,59 @@ async def test_a_reload_takes_effect_and_a_bad_one_keeps_the_old_set(tmp_path: P
         old = runner.current
         cfg.rules.file.write_text(RULES.replace("qty >= 100", "qty >= 100 and"))
         with pytest.raises(RulesError):
-            runner.reload()
+            await runner.reload()
         assert runner.current is old
         cfg.rules.file.write_text(RULES.replace("qty >= 100", "qty >= 5"))
-        new = runner.reload()
+        new = await runner.reload()
         async with running(runner):
             await receive(ctx, 6)
         (fired,) = ops(ctx, OpKind.RULE_FIRED)
         assert fired.payload.ruleset_hash == new.hash != old.hash  # type: ignore[union-attr]
+
+
+async def test_a_cloud_rule_command_replaces_the_set_until_the_file_is_reloaded(tmp_path: Path) -> None:
+    from edge.uplink.commands import apply_command
+
+    cfg = config(tmp_path)
+    clock = ManualClock()
+    body = {
+        "rules": [
+            {
+                "id": "cloud-hold",
+                "on": "receive",
+                "when": "qty >= 2",
+                "then": [{"do": "hold_stock", "scope": "op", "reason": "cloud says {sku}"}],
+            }
+        ]
+    }
+    async with edge_context(cfg, clock) as ctx:
+        runner = RulesRunner(ctx, notifier=Recorder())
+        file_hash = runner.current.hash
+        assert await apply_command(ctx.journal, {"command_id": "r-1", "cursor": 1, "type": "rule", "body": body}) == (
+            "rejected",
+            "this gateway runs no rules runner: rule set not applied",
+        )
+        ctx.rules = runner
+        bad = {"rules": [{**body["rules"][0], "when": "qtty >= 2"}]}
+        result, reason = await apply_command(
+            ctx.journal, {"command_id": "r-2", "cursor": 2, "type": "rule", "body": bad}, ctx
+        )
+        assert result == "rejected"
+        assert reason.startswith("cloud command r-2: rule 'cloud-hold' (rules[0]).when: unknown symbol 'qtty'")
+        assert runner.current.hash == file_hash
+        result, reason = await apply_command(
+            ctx.journal, {"command_id": "r-3", "cursor": 3, "type": "rule", "body": body}, ctx
+        )
+        assert result == "applied" and runner.source == "cloud command r-3"
+        cloud_hash = runner.current.hash
+        async with running(runner):
+            await receive(ctx, 5)
+        (fired,) = ops(ctx, OpKind.RULE_FIRED)
+        assert fired.payload.rule_id == "cloud-hold" and fired.payload.ruleset_hash == cloud_hash  # type: ignore[union-attr]
+    async with edge_context(cfg, clock) as ctx:  # a restart keeps the cloud's set in force
+        runner = RulesRunner(ctx)
+        assert runner.current.hash == cloud_hash and runner.source == "cloud command r-3"
+        await runner.reload()  # the site's own file again, here and after the next start
+        assert runner.current.hash == file_hash
+    async with edge_context(cfg, clock) as ctx:
+        assert RulesRunner(ctx).current.hash == file_hash
