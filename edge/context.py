@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry
 
 from edge.capture.floods import FloodGate
 from edge.config import SiteConfig
+from edge.floor.service import FloorService
 from edge.health import HealthBoard
 from edge.identity.stations import StationSessions
 from edge.store.journal import Journal
@@ -43,9 +44,12 @@ class EdgeContext:
     """Accepted AGV transport tasks (``edge.floor.transport``), on a site with a ``[fleet]``."""
     floods: FloodGate = field(init=False)
     """Where device exceptions go instead of straight to the journal (``edge.capture.floods``)."""
+    floor: FloorService = field(init=False)
+    """Floor tasks and exception work orders (``edge.floor.service``): ``ctx.floor.create_task(...)``."""
 
     def __post_init__(self) -> None:
         self.floods = FloodGate(self.journal, self.clock, self.registry)
+        self.floor = FloorService(self.journal, self.clock)
 
     @property
     def master(self) -> MasterData:

@@ -182,6 +182,9 @@ class Gateway:
                 api_task = self._start_part(self._serve_api(), "api")
             parts.append(self._start_part(self._flush_telemetry(), "telemetry-flush"))
             parts.append(self._start_part(self.ctx.floods.run(), "flood-windows"))
+            parts.append(
+                self._start_part(self._supervise("work-orders", self._work_orders, kind="floor"), "work-orders")
+            )
             if self.rules is not None:
                 rules = self.rules
                 parts.append(self._start_part(self._supervise("rules", rules.run, kind="rules"), "rules"))
@@ -277,6 +280,12 @@ class Gateway:
             await self._server.serve(sockets=[sock])
         finally:
             sock.close()
+
+    async def _work_orders(self) -> None:
+        """Escalate exception work orders whose SLA ran out (``edge.floor.workorders``)."""
+        assert self.ctx is not None
+        self.health.set("work-orders", "ok", "escalating work orders on their SLA", self.clock.now(), kind="floor")
+        await self.ctx.floor.work_orders.run()
 
     async def _flush_telemetry(self) -> None:
         assert self.ctx is not None
