@@ -35,7 +35,7 @@ from edge.context import EdgeContext
 from edge.health import HealthBoard
 from edge.logs import get_logger
 from edge.rules.engine import RulesError, RuleSet
-from edge.rules.runner import JournalWorkOrders, RulesRunner
+from edge.rules.runner import FloorTasks, RulesRunner
 from edge.store.journal import Journal
 from edge.store.masterdata import MasterData
 from edge.store.telemetry import TelemetryBuffer
@@ -133,7 +133,7 @@ class Gateway:
             self.transport.master = self.fleet_master
             self.ctx.transport = self.transport
         try:  # a rules file with an error stops the start-up, naming the file, the rule and the key
-            self.rules = RulesRunner(self.ctx, floor=JournalWorkOrders(self.ctx), transport=self.transport)
+            self.rules = RulesRunner(self.ctx, floor=FloorTasks(self.ctx), transport=self.transport)
         except BaseException:
             await self._journal.close()
             raise

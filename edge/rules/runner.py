@@ -32,7 +32,7 @@ import uuid
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -577,13 +577,11 @@ class RulesRunner:
 
 
 class StockView(Protocol):
-    """Where stock lines and zone supervisors come from: the journal, or a test's or a preview's table."""
+    """Where stock lines come from: the journal, or a test's or a preview's table."""
 
     def lines(
         self, scope: str, zone: str | None, location: str | None, line: dict[str, Any] | None, status: StockStatus
     ) -> list[HoldLine]: ...
-
-    def supervisor(self, zone: str | None) -> str | None: ...
 
 
 class SiteStock:
@@ -620,10 +618,6 @@ class SiteStock:
             for s in self.read(loc, status.value)
             if s.qty > 0
         ]
-
-    def supervisor(self, zone: str | None) -> str | None:
-        z = self.master.zones.get(zone) if zone else None
-        return z.supervisor if z is not None else None
 
 
 def JournalStock(ctx: EdgeContext) -> SiteStock:
@@ -676,9 +670,19 @@ def release_drafts(action: ReleaseStock, fc: FiringContext, lines: list[HoldLine
     ]
 
 
-def work_order_draft(action: OpenWorkOrder, fc: FiringContext, supervisor: str | None, now: datetime) -> OpDraft:
-    """The ``work_order`` op that opens the work order a rule asks for, routed to its role (a zone's
-    supervisor by name when the zone has one)."""
+def fact_key(fc: FiringContext) -> str:
+    """The fact a rule's work order answers: this rule's action on this subject (one work order each)."""
+    return f"rule:{fc.rule_id}:{fc.payload.subject}:{fc.index}"[:200]
+
+
+def task_id_for(fc: FiringContext) -> str:
+    """The id of the task a rule's action creates: the same on a redo, so it is created once."""
+    return f"T-R-{effect_id(fc, 'task').hex[:24]}"
+
+
+def work_order_draft(action: OpenWorkOrder, fc: FiringContext, now: datetime) -> OpDraft:
+    """The ``work_order`` op a rule's ``open_work_order`` records (the preview's; the gateway opens it
+    through ``ctx.floor``, which names it and keeps one per fact): routed to its role, due in its SLA."""
     return OpDraft(
         op_id=effect_id(fc, "work_order"),
         payload=WorkOrderPayload(
@@ -688,9 +692,12 @@ def work_order_draft(action: OpenWorkOrder, fc: FiringContext, supervisor: str |
             zone=action.zone or None,
             location=action.location or None,
             assignee_role=action.role,
-            assignee=supervisor if action.role == "supervisor" else None,
             description=action.description,
             ref_op_id=fc.payload.subject_op_id,
+            fact_key=fact_key(fc),
+            sla_due=now + timedelta(minutes=action.sla_minutes),
+            level=0,
+            ref=f"rule {fc.rule_id}",
         ),
         actor=SYSTEM_ACTOR,
         device_id=fc.firing.device_id,
@@ -698,26 +705,47 @@ def work_order_draft(action: OpenWorkOrder, fc: FiringContext, supervisor: str |
     )
 
 
-class JournalWorkOrders:
-    """Work orders as the gateway records them without the task model: one ``work_order`` op (open),
-    idempotent by its derived op id. Tasks need the task model (``edge.floor.tasks``): refused here."""
+class FloorTasks:
+    """The floor's task model and exception work orders (``ctx.floor``, ``edge.floor.service``) as the
+    rules' ``FloorActions``: a task under an id derived from the firing, a work order per fact."""
 
     def __init__(self, ctx: EdgeContext) -> None:
         self.ctx = ctx
 
     async def create_task(self, key: str, action: CreateTask, fired: FiringContext) -> str:
-        raise ActionRefused("no task model on this gateway (edge.floor tasks are not running)")
+        ctx = self.ctx
+        zone = action.zone or None
+        if zone is None and action.location and action.location in ctx.master.locations:
+            zone = ctx.master.locations[action.location].zone
+        row = await ctx.floor.create_task(
+            action.task,
+            task_id=task_id_for(fired),
+            actor=SYSTEM_ACTOR,
+            device_id=fired.firing.device_id,
+            role=action.role,
+            zone=zone,
+            from_location=action.location or None,
+            ref=f"rule {fired.rule_id}",
+            priority=action.priority,
+            note=action.note,
+        )
+        return row.task.task_id
 
     async def open_work_order(self, key: str, action: OpenWorkOrder, fired: FiringContext) -> str:
-        draft = work_order_draft(action, fired, JournalStock(self.ctx).supervisor(action.zone), self.ctx.clock.now())
-        try:
-            op = await self.ctx.journal.append(draft)
-        except OpRejected as exc:
-            if exc.code != "op_id_conflict":
-                raise
-            return str(draft.payload.work_order_id)  # type: ignore[union-attr]
-        assert isinstance(op.payload, WorkOrderPayload)
-        return op.payload.work_order_id
+        row = await self.ctx.floor.open_work_order(
+            fact_key(fired),
+            action.wo_type,
+            role=action.role,
+            sla=timedelta(minutes=action.sla_minutes),
+            actor=SYSTEM_ACTOR,
+            device_id=fired.firing.device_id,
+            description=action.description,
+            zone=action.zone or None,
+            location=action.location or None,
+            ref=f"rule {fired.rule_id}",
+            ref_op_id=fired.payload.subject_op_id,
+        )
+        return row.work_order_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -756,7 +784,7 @@ def preview(ruleset: RuleSet, subject: Op | OpDraft | Event, stock: StockView, n
                     lines = stock.lines(action.scope, action.zone, action.location, line, StockStatus.QC_HOLD)
                     effects += release_drafts(action, fc, lines, now)
                 elif isinstance(action, OpenWorkOrder):
-                    effects.append(work_order_draft(action, fc, stock.supervisor(action.zone), now))
+                    effects.append(work_order_draft(action, fc, now))
                 else:
                     notes.append(describe(action))
             except ActionRefused as exc:

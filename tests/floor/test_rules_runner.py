@@ -12,10 +12,9 @@ import pytest
 
 from edge.config import SiteConfig, parse_config
 from edge.context import EdgeContext
-from edge.rules.actions import CreateTask, OpenWorkOrder
 from edge.rules.engine import RulesError
 from edge.rules.events import DamagedGoods
-from edge.rules.runner import CURSOR_KEY, FiringContext, RulesRunner
+from edge.rules.runner import CURSOR_KEY, FloorTasks, RulesRunner
 from sync.clock import ManualClock
 from sync.ops import ExceptionPayload, Op, OpDraft, OpKind, QcHoldPayload, ReceivePayload, RuleFiredPayload
 from tests.support.edge import edge_context, site_dict
@@ -41,20 +40,12 @@ then = [
 """
 
 
-class Recorder:
-    """A real, if small, FloorActions and Notifier: keyed, so a repeated key does nothing."""
+class Notified:
+    """What the runner hands a ``Notifier`` (the webhook outbox is floor-flow's): keyed by the
+    notification's id, as a durable outbox dedupes."""
 
     def __init__(self) -> None:
-        self.calls: dict[str, tuple[str, Any]] = {}
         self.notified: dict[str, tuple[str, dict[str, Any]]] = {}
-
-    async def create_task(self, key: str, action: CreateTask, fired: FiringContext) -> str:
-        self.calls.setdefault(key, ("task", action))
-        return f"T-{key[-8:]}"
-
-    async def open_work_order(self, key: str, action: OpenWorkOrder, fired: FiringContext) -> str:
-        self.calls.setdefault(key, ("work_order", action))
-        return f"WO-{key[-8:]}"
 
     async def notify(self, event_type: str, payload: dict[str, Any]) -> None:
         self.notified.setdefault(payload["id"], (event_type, payload))
@@ -98,9 +89,9 @@ async def running(runner: RulesRunner) -> AsyncIterator[RulesRunner]:
 
 async def test_a_firing_is_an_op_and_its_actions_follow(tmp_path: Path) -> None:
     cfg = config(tmp_path)
-    rec = Recorder()
+    rec = Notified()
     async with edge_context(cfg, ManualClock()) as ctx:
-        runner = RulesRunner(ctx, floor=rec, notifier=rec)
+        runner = RulesRunner(ctx, floor=FloorTasks(ctx), notifier=rec)
         async with running(runner):
             small = await receive(ctx, 10)
             big = await receive(ctx, 150)
@@ -137,38 +128,46 @@ async def test_an_action_without_its_part_is_refused_and_recorded(tmp_path: Path
 async def test_no_double_action_after_a_crash_between_firing_and_actions(tmp_path: Path) -> None:
     """The firing is journaled, then the gateway dies before any action: the restart does each once."""
     cfg = config(tmp_path)
-    rec = Recorder()
+    rec = Notified()
     clock = ManualClock()
-    await_stock = [("SKU-2", "A-01", 30)]
+    stock = [("SKU-2", "A-01", 30)]
     async with edge_context(cfg, clock) as ctx:
-        for sku, loc, qty in await_stock:
+        for sku, loc, qty in stock:
             await ctx.journal.append(
                 OpDraft(payload=ReceivePayload(sku=sku, location=loc, qty=qty), actor="op1", occurred_at=clock.now())
             )
-        runner = RulesRunner(ctx, floor=rec, notifier=rec)
+        runner = RulesRunner(ctx, floor=FloorTasks(ctx), notifier=rec)
         await runner.start()
         await runner.catch_up()
         event = DamagedGoods(sku="SKU-2", location="A-01", qty=2, note="forklift", occurred_at=clock.now())
         (fired,) = await runner.fire(event)  # recorded; the gateway "crashes" before the stream reaches it
         assert await runner.fire(event) == [fired]  # the same event again: the same firing, not a second
-    assert rec.calls == {}
+        assert ctx.floor.tasks() == [] and ctx.floor.work_orders.query() == []
     for _ in range(2):  # restart twice: the second finds everything done
         async with edge_context(cfg, clock) as ctx:
-            runner = RulesRunner(ctx, floor=rec, notifier=rec)
+            runner = RulesRunner(ctx, floor=FloorTasks(ctx), notifier=rec)
             async with running(runner):
                 pass
             assert len(ops(ctx, OpKind.RULE_FIRED)) == 1
             assert [(h.payload.location, h.payload.qty) for h in ops(ctx, OpKind.QC_HOLD)] == [("A-01", 30)]  # type: ignore[union-attr]
-            assert sorted(kind for kind, _ in rec.calls.values()) == ["task", "work_order"]
+            (task,) = ctx.floor.tasks()
+            assert (task.task.task_kind, task.task.from_location, task.task.zone) == ("count", "A-01", "Z")
+            assert task.task.ref == "rule damaged"
+            (wo,) = ctx.floor.work_orders.query()
+            assert (wo.wo_type, wo.role, wo.fact_key) == (
+                "damaged_goods",
+                "supervisor",
+                f"rule:damaged:{fired.payload.subject}:1",
+            )  # type: ignore[union-attr]
             assert ctx.journal.read(lambda c: c.execute("SELECT value FROM meta WHERE key=?", (CURSOR_KEY,)).fetchone())
 
 
 async def test_a_restart_before_the_cursor_is_stored_does_nothing_twice(tmp_path: Path) -> None:
     cfg = config(tmp_path)
-    rec = Recorder()
+    rec = Notified()
     clock = ManualClock()
     async with edge_context(cfg, clock) as ctx:
-        runner = RulesRunner(ctx, floor=rec, notifier=rec)
+        runner = RulesRunner(ctx, floor=FloorTasks(ctx), notifier=rec)
         start = ctx.journal.head()[0]
         async with running(runner):
             await receive(ctx, 120)
@@ -180,7 +179,7 @@ async def test_a_restart_before_the_cursor_is_stored_does_nothing_twice(tmp_path
 
         await ctx.journal.write(rewind)
     async with edge_context(cfg, clock) as ctx:
-        runner = RulesRunner(ctx, floor=rec, notifier=rec)
+        runner = RulesRunner(ctx, floor=FloorTasks(ctx), notifier=rec)
         assert runner.cursor == 0
         async with running(runner):
             pass
@@ -192,7 +191,7 @@ async def test_a_restart_before_the_cursor_is_stored_does_nothing_twice(tmp_path
 async def test_a_new_runner_does_not_fire_on_history(tmp_path: Path) -> None:
     async with edge_context(config(tmp_path), ManualClock()) as ctx:
         await receive(ctx, 500)  # before any runner
-        runner = RulesRunner(ctx, notifier=Recorder())
+        runner = RulesRunner(ctx, notifier=Notified())
         async with running(runner):
             await receive(ctx, 100)
         assert len(ops(ctx, OpKind.RULE_FIRED)) == 1
@@ -209,7 +208,7 @@ async def test_a_reload_takes_effect_and_a_bad_one_keeps_the_old_set(tmp_path: P
     cfg = config(tmp_path)
     assert cfg.rules.file is not None
     async with edge_context(cfg, ManualClock()) as ctx:
-        runner = RulesRunner(ctx, notifier=Recorder())
+        runner = RulesRunner(ctx, notifier=Notified())
         old = runner.current
         cfg.rules.file.write_text(RULES.replace("qty >= 100", "qty >= 100 and"))
         with pytest.raises(RulesError):
@@ -239,7 +238,7 @@ async def test_a_cloud_rule_command_replaces_the_set_until_the_file_is_reloaded(
         ]
     }
     async with edge_context(cfg, clock) as ctx:
-        runner = RulesRunner(ctx, notifier=Recorder())
+        runner = RulesRunner(ctx, notifier=Notified())
         file_hash = runner.current.hash
         assert await apply_command(ctx.journal, {"command_id": "r-1", "cursor": 1, "type": "rule", "body": body}) == (
             "rejected",
