@@ -36,11 +36,12 @@ from typing import TYPE_CHECKING, Any, Literal
 import orjson
 
 from edge.fleet.tasks import TaskStatus, TransportTask
+from edge.floor.tasks import TaskError
 from edge.rules.actions import AgvTransport
 from edge.rules.runner import NAMESPACE, ActionRefused, FiringContext
 from edge.store.errors import OpRejected
 from sync.commands import TransportTaskCommand
-from sync.ops import ExceptionPayload, OpDraft
+from sync.ops import FLEET, ExceptionPayload, OpDraft, TaskKind, TaskState
 
 if TYPE_CHECKING:
     from edge.context import EdgeContext
@@ -246,6 +247,7 @@ class TransportService:
                 assert stored is not None
                 return stored  # accepted before (a repeated request): the same task, not a second
             self.log.info("transport.accepted", task_id=task_id, source=source, ref=ref)
+            await self._mirror_created(row)
             await self._submit(row)
         stored = self.get(task_id)
         assert stored is not None
@@ -352,6 +354,10 @@ class TransportService:
                     changes.append((task_id, fields))
             if changes:
                 await self.ctx.journal.write(_update, changes)
+                for task_id, fields in changes:
+                    if "state" in fields:
+                        await self._mirror(task_id, fields["state"], fields.get("reason", ""))
+        await self._bridge_fleet_tasks()  # outside the lock: request takes it
 
     async def _ended_with_op(self, row: TransportRow, task: TransportTask) -> bool:
         """Whether the op of how the task ended is in the journal; the master records it just after
@@ -447,6 +453,70 @@ class TransportService:
             async with self._lock:
                 await self._submit(row)
 
+    # ---- the floor's task list ------------------------------------------------------------------------
+
+    async def _mirror_created(self, row: TransportRow) -> None:
+        """The transport as a floor task (``transport``, assigned to the fleet), so it shows in the task
+        list; a floor task that asked for it (the same id) is kept as it is."""
+        try:
+            await self.ctx.floor.create_task(
+                TaskKind.TRANSPORT,
+                task_id=row.task_id,
+                assignee=FLEET,
+                sku=row.sku,
+                lot=row.lot,
+                qty=row.qty,
+                from_location=row.from_location,
+                to_location=row.to_location,
+                ref=f"{row.source}:{row.ref}"[:200],
+                priority=min(9, max(1, row.priority)),
+                note=f"AGV transport of {row.handling_unit}"[:500],
+            )
+        except (TaskError, OpRejected) as exc:  # the record stands; the list misses it, and the log says why
+            self.log.warning("transport.task_not_mirrored", task_id=row.task_id, error=str(exc))
+
+    async def _mirror(self, task_id: str, state: str, reason: str) -> None:
+        """Move the floor task along: started once an AGV has it, done or failed when the transport ends."""
+        floor = self.ctx.floor
+        current = floor.task(task_id)
+        if current is None or current.task.state in (TaskState.DONE, TaskState.CANCELLED, TaskState.FAILED):
+            return
+        try:
+            if state in ("assigned", "picked") and current.task.state == TaskState.ASSIGNED:
+                await floor.start(task_id)
+            elif state == "done":
+                await floor.complete(task_id, note=reason[:500] or None)
+            elif state == "failed":
+                await floor.fail(task_id, reason or "AGV transport failed")
+        except (TaskError, OpRejected) as exc:
+            self.log.warning("transport.task_not_moved", task_id=task_id, state=state, error=str(exc))
+
+    async def _bridge_fleet_tasks(self) -> None:
+        """Floor tasks given to the fleet (``assign`` to ``fleet``) become transports under their own id."""
+        for t in self.ctx.floor.tasks(states=[TaskState.ASSIGNED], kind=TaskKind.TRANSPORT, assignee=FLEET):
+            task = t.task
+            if self.get(task.task_id) is not None:
+                continue
+            try:
+                if not (task.sku and task.qty and task.from_location and task.to_location):
+                    raise TransportRefused("a fleet task needs sku, qty, from_location and to_location")
+                await self.request(
+                    task_id=task.task_id,
+                    source="floor",
+                    ref=task.ref or task.task_id,
+                    sku=task.sku,
+                    lot=task.lot,
+                    qty=task.qty,
+                    from_location=task.from_location,
+                    to_location=task.to_location,
+                    priority=task.priority,
+                )
+            except TransportRefused as exc:
+                try:
+                    await self.ctx.floor.fail(task.task_id, f"the AGV fleet cannot take it: {exc}")
+                except (TaskError, OpRejected) as err:
+                    self.log.warning("transport.task_not_moved", task_id=task.task_id, error=str(err))
+
     # ---- ending -----------------------------------------------------------------------------------
 
     def _failed_op(self, row: TransportRow, reason: str, serial: str | None = None) -> OpDraft:
@@ -474,6 +544,7 @@ class TransportService:
         await self.ctx.journal.write(
             _update, [(row.task_id, {"state": state, "reason": reason[:500], "updated_at": self._now()})]
         )
+        await self._mirror(row.task_id, state, reason)
         self.log.info("transport.ended", task_id=row.task_id, state=state, reason=reason)
 
     def _now(self) -> str:

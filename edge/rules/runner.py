@@ -522,9 +522,11 @@ class RulesRunner:
             self.log.info("rules.work_order_opened", rule=fc.rule_id, work_order_id=wo_id)
             return []
         if isinstance(action, Notify):
-            if self.notifier is None:
+            # the gateway's webhook outbox, once the site has one (ctx.webhooks, floor-flow's hand-off)
+            notifier = self.notifier or getattr(self.ctx, "webhooks", None)
+            if notifier is None:
                 raise ActionRefused(f"no webhook outbox on this gateway: {action.webhook!r} not notified")
-            await self.notifier.notify(action.event, self._notification(action, fc))
+            await notifier.notify(action.event, self._notification(action, fc))
             return []
         if isinstance(action, AgvTransport):
             if self.transport is None:

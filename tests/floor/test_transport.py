@@ -159,6 +159,11 @@ async def test_a_task_is_accepted_once_and_done_with_its_move(tmp_path: Path, br
             row = gw.service.get("T-1")
             assert row is not None and row.vehicle == "AGV-001" and row.pick_action and row.drop_action
             assert gw.service.get("T-X") is None  # refused: never recorded
+            floor_task = gw.ctx.floor.task("T-1")  # the transport in the floor's task list, by the fleet
+            assert floor_task is not None and floor_task.task.assignee == "fleet"
+            assert floor_task.task.state.value == "done" and floor_task.task.task_kind.value == "transport"
+            steps = [o.payload.transition for o in ops(gw.ctx, OpKind.TASK)]  # type: ignore[union-attr]
+            assert steps == ["create", "assign", "start", "done"]
     finally:
         await agvs.close()
 
@@ -208,6 +213,9 @@ async def test_restart_with_the_load_aboard_fails_it_explicitly(tmp_path: Path, 
             assert "aboard AGV-001 after the gateway restarted" in stranded.payload.detail
             assert ops(gw.ctx, OpKind.MOVE) == []  # never sent again: no second move of the load
             assert gw.master.control.tasks == {}
+            floor_task = gw.ctx.floor.task("T-3")
+            assert floor_task is not None and floor_task.task.state.value == "failed"
+            assert "aboard AGV-001" in (floor_task.task.reason or "")
         async with gateway(cfg, clock, broker) as gw:  # and again: it stays failed, one op
             await until(gw.service.resumed.is_set, 30, "the resume")
             assert len(ops(gw.ctx, OpKind.EXCEPTION)) == 1

@@ -100,3 +100,26 @@ then = [{ action = "agv_transport", from_location = "{location}", to_location = 
         runner2.cursor, runner2._started = 0, True
         await asyncio.wait_for(runner2.catch_up(), 10)
         assert len(service.rows()) == 1
+
+
+async def test_a_floor_task_given_to_the_fleet_becomes_a_transport(tmp_path: Path) -> None:
+    clock = ManualClock()
+    async with edge_context(site(tmp_path), clock) as ctx:
+        service = TransportService(ctx)
+        service.master = FleetMaster(FleetConfig(layout=loop_layout()), clock=clock, record=ctx.journal.append)
+        await ctx.floor.create_task(
+            "transport", task_id="T-PUT-1", assignee="fleet", sku="SKU-1", qty=4,
+            from_location="DOCK-02", to_location="SLOT-07", ref="putaway ASN-1/1",
+        )  # fmt: skip
+        await ctx.floor.create_task("transport", task_id="T-BAD", assignee="fleet", from_location="DOCK-02")
+        await service.sync()
+        (row,) = service.rows()
+        assert (row.task_id, row.source, row.ref, row.qty, row.to_location) == (
+            "T-PUT-1", "floor", "putaway ASN-1/1", 4, "SLOT-07",
+        )  # fmt: skip
+        assert list(service.master.control.tasks) == ["T-PUT-1"]
+        bad = ctx.floor.task("T-BAD")
+        assert bad is not None and bad.task.state.value == "failed"
+        assert "needs sku, qty, from_location and to_location" in (bad.task.reason or "")
+        await service.sync()  # nothing twice
+        assert len(service.rows()) == 1
