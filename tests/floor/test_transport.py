@@ -280,3 +280,37 @@ def idle_at(node: str) -> vda.StateIn:
             "batteryState": {"batteryCharge": 100.0, "charging": False}, "errors": [],
         }
     )  # fmt: skip
+
+
+async def test_the_gateway_wires_the_record_the_master_and_the_cloud_command(tmp_path: Path, broker: Broker) -> None:
+    """A site with [fleet]: the daemon's transport part, fed by a cloud transport_task command."""
+    from edge.daemon import Gateway
+    from edge.uplink.commands import apply_command
+
+    data = site(tmp_path).model_dump(mode="json", exclude_none=True)
+    data["fleet"] = {
+        "broker_host": broker.host,
+        "broker_port": broker.port,
+        "layout": LAYOUT.model_dump(mode="json"),
+    }
+    cfg = parse_config(data)
+    clock = ScaledClock(SCALE)
+    agvs = Floorside(clock, broker)
+    stop = asyncio.Event()
+    try:
+        async with Gateway(cfg, clock=clock, serve_api=False) as gw:
+            assert gw.ctx is not None and gw.ctx.transport is gw.transport and gw.transport is not None
+            run = asyncio.create_task(gw.run(stop))
+            agvs.add("AGV-001", "PARK-01")
+            await stock_at(gw.ctx, "DOCK-03", 6)
+            body = {"task_id": "TC-9", "handling_unit": "HU-9", "sku": "SKU-1", "qty": 6,
+                    "from_location": "DOCK-03", "to_location": "SLOT-08"}  # fmt: skip
+            command = {"command_id": "c-9", "cursor": 9, "type": "transport_task", "body": body}
+            assert (await apply_command(gw.journal, command, gw.ctx))[0] == "applied"
+            transport = gw.transport
+            await until(lambda: (r := transport.get("TC-9")) is not None and r.state == "done", 60, "TC-9 done")
+            assert gw.journal.book_qty("SKU-1", "SLOT-08") == 6
+            stop.set()
+            await run
+    finally:
+        await agvs.close()
