@@ -133,7 +133,10 @@ class Gateway:
             self.transport.master = self.fleet_master
             self.ctx.transport = self.transport
         try:  # a rules file with an error stops the start-up, naming the file, the rule and the key
-            self.rules = RulesRunner(self.ctx, floor=FloorTasks(self.ctx), transport=self.transport)
+            self.ctx.open_webhooks()  # a bad [handoff] secret stops the start here, naming the key
+            self.rules = RulesRunner(
+                self.ctx, floor=FloorTasks(self.ctx), notifier=self.ctx.webhooks, transport=self.transport
+            )
         except BaseException:
             await self._journal.close()
             raise
@@ -199,6 +202,11 @@ class Gateway:
                 transport = self.transport
                 parts.append(
                     self._start_part(self._supervise("transport", transport.run, kind="transport"), "transport")
+                )
+            outbox = self.ctx.webhooks
+            if outbox is not None:
+                parts.append(
+                    self._start_part(self._supervise("handoff", outbox.run, kind="handoff"), "handoff-webhooks")
                 )
             if self.config.sync.url:
                 from edge.uplink.runner import SyncRunner

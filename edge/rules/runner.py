@@ -522,8 +522,7 @@ class RulesRunner:
             self.log.info("rules.work_order_opened", rule=fc.rule_id, work_order_id=wo_id)
             return []
         if isinstance(action, Notify):
-            # the gateway's webhook outbox, once the site has one (ctx.webhooks, floor-flow's hand-off)
-            notifier = self.notifier or getattr(self.ctx, "webhooks", None)
+            notifier = self.notifier or self.ctx.webhooks  # the site's webhook outbox ([handoff]), if any
             if notifier is None:
                 raise ActionRefused(f"no webhook outbox on this gateway: {action.webhook!r} not notified")
             await notifier.notify(action.event, self._notification(action, fc))

@@ -4,6 +4,9 @@ A command whose id is already in the journal (a re-delivery after a crash betwee
 cursor) is acknowledged without being applied again. A body is validated against its type's model
 (``sync.commands``) before anything changes; a bad one is rejected, and the rejection is the op's result.
 
+An ``outbound_order`` is kept as the floor's order (``edge.floor.outbound.store_order``); ASNs come as
+``master_data`` (``inbound_orders``).
+
 ``transport_task`` is accepted into the gateway's record of AGV transport tasks (``edge.floor.transport``,
 keyed by its task id, so a re-delivery after a crash before the ``command_applied`` op is the same task);
 ``rule`` replaces the site's rule set in force (``edge.rules.runner``), refused whole, naming the rule
@@ -17,11 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from edge.floor.flow import FloorError
+from edge.floor.outbound import store_order
 from edge.store import sync_state
 from edge.store.journal import Journal
 from edge.store.masterdata import save_cloud_records
 from sync.commands import (
     MasterDataCommand,
+    OutboundOrderCommand,
     RuleSetCommand,
     TransportTaskCommand,
     UnknownCommandType,
@@ -46,12 +52,17 @@ async def apply_command(journal: Journal, command: dict[str, Any], ctx: EdgeCont
         if isinstance(body, MasterDataCommand):
             reason = await apply_master_data(journal, body)
             result = "applied"
+        elif isinstance(body, OutboundOrderCommand):  # kept for the floor: reserve, wave, pick, ship
+            _, reason = await store_order(journal, body, "cloud")
+            result = "applied"
         elif isinstance(body, TransportTaskCommand):
             result, reason = await apply_transport_task(ctx, body, command_id)
         elif isinstance(body, RuleSetCommand):
             result, reason = await apply_rules(ctx, body, command_id)
         else:
             result, reason = "rejected", f"this gateway has no handler for {ctype!r} commands"
+    except FloorError as exc:
+        result, reason = "rejected", f"{ctype} command refused: {exc.message}"[:500]
     except UnknownCommandType as exc:
         result, reason = "rejected", str(exc)[:500]
     except (ValidationError, ValueError) as exc:
