@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from edge.rules.events import DamagedGoods
 from edge.rules.runner import CURSOR_KEY, FloorTasks, RulesRunner
 from sync.clock import ManualClock
 from sync.ops import ExceptionPayload, Op, OpDraft, OpKind, QcHoldPayload, ReceivePayload, RuleFiredPayload
+from tests.floor.webhook_receiver import SECRET, Receiver, wait_until
 from tests.support.edge import edge_context, site_dict
 
 RULES = """
@@ -40,21 +42,12 @@ then = [
 """
 
 
-class Notified:
-    """What the runner hands a ``Notifier`` (the webhook outbox is floor-flow's): keyed by the
-    notification's id, as a durable outbox dedupes."""
-
-    def __init__(self) -> None:
-        self.notified: dict[str, tuple[str, dict[str, Any]]] = {}
-
-    async def notify(self, event_type: str, payload: dict[str, Any]) -> None:
-        self.notified.setdefault(payload["id"], (event_type, payload))
-
-
-def config(tmp_path: Path, rules: str = RULES) -> SiteConfig:
+def config(tmp_path: Path, rules: str = RULES, receiver: Receiver | None = None) -> SiteConfig:
     path = tmp_path / "rules.toml"
     path.write_text(rules)
     data = site_dict(tmp_path)
+    if receiver is not None:  # the site's webhook outbox ([handoff]): the notify action's way out
+        data["handoff"] = {"url": receiver.url, "secret": SECRET, "backoff_base_seconds": 1}
     data["rules"] = {"file": str(path)}
     return parse_config(data)
 
@@ -88,28 +81,43 @@ async def running(runner: RulesRunner) -> AsyncIterator[RulesRunner]:
 
 
 async def test_a_firing_is_an_op_and_its_actions_follow(tmp_path: Path) -> None:
-    cfg = config(tmp_path)
-    rec = Notified()
-    async with edge_context(cfg, ManualClock()) as ctx:
-        runner = RulesRunner(ctx, floor=FloorTasks(ctx), notifier=rec)
-        async with running(runner):
-            small = await receive(ctx, 10)
-            big = await receive(ctx, 150)
-        (fired,) = ops(ctx, OpKind.RULE_FIRED)
-        assert isinstance(fired.payload, RuleFiredPayload)
-        assert fired.payload.rule_id == "big-receipt-hold"
-        assert fired.payload.ruleset_hash == runner.current.hash
-        assert fired.payload.subject_op_id == big.op_id and fired.payload.subject == f"op:{big.op_id}"
-        assert fired.actor == "system" and fired.device_id == "hh-1"
-        (hold,) = ops(ctx, OpKind.QC_HOLD)
-        assert isinstance(hold.payload, QcHoldPayload)
-        assert (hold.payload.sku, hold.payload.location, hold.payload.qty) == ("SKU-1", "DOCK", 150)
-        assert hold.payload.reason == "big receipt of SKU-1: check it"
-        assert ctx.journal.book_qty("SKU-1", "DOCK") == 10  # the small receipt stays available
-        ((event, body),) = rec.notified.values()
-        assert event == "big_receipt" and body["rule_id"] == "big-receipt-hold" and body["message"] == "150 SKU-1"
-        assert body["ruleset_hash"] == runner.current.hash
-        assert small.op_id not in {f.payload.subject_op_id for f in ops(ctx, OpKind.RULE_FIRED)}  # type: ignore[union-attr]
+    receiver = Receiver()
+    await receiver.start()
+    cfg = config(tmp_path, receiver=receiver)
+    try:
+        async with edge_context(cfg, ManualClock(datetime.now(UTC))) as ctx:
+            outbox = ctx.open_webhooks()
+            assert outbox is not None
+            runner = RulesRunner(ctx, floor=FloorTasks(ctx))  # notifies through ctx.webhooks
+            sender = asyncio.create_task(outbox.run())
+            try:
+                async with running(runner):
+                    small = await receive(ctx, 10)
+                    big = await receive(ctx, 150)
+                await wait_until(lambda: len(receiver.accepted) == 1)
+            finally:
+                sender.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sender
+            (fired,) = ops(ctx, OpKind.RULE_FIRED)
+            assert isinstance(fired.payload, RuleFiredPayload)
+            assert fired.payload.rule_id == "big-receipt-hold"
+            assert fired.payload.ruleset_hash == runner.current.hash
+            assert fired.payload.subject_op_id == big.op_id and fired.payload.subject == f"op:{big.op_id}"
+            assert fired.actor == "system" and fired.device_id == "hh-1"
+            (hold,) = ops(ctx, OpKind.QC_HOLD)
+            assert isinstance(hold.payload, QcHoldPayload)
+            assert (hold.payload.sku, hold.payload.location, hold.payload.qty) == ("SKU-1", "DOCK", 150)
+            assert hold.payload.reason == "big receipt of SKU-1: check it"
+            assert ctx.journal.book_qty("SKU-1", "DOCK") == 10  # the small receipt stays available
+            (seen,) = [x for x in receiver.seen if x.verified]  # signed, verified by standardwebhooks
+            assert seen.body is not None and seen.body["type"] == "big_receipt"
+            data = seen.body["data"]
+            assert data["rule_id"] == "big-receipt-hold" and data["message"] == "150 SKU-1"
+            assert data["ruleset_hash"] == runner.current.hash and data["subject"] == f"op:{big.op_id}"
+            assert small.op_id not in {f.payload.subject_op_id for f in ops(ctx, OpKind.RULE_FIRED)}  # type: ignore[union-attr]
+    finally:
+        await receiver.stop()
 
 
 async def test_an_action_without_its_part_is_refused_and_recorded(tmp_path: Path) -> None:
@@ -128,7 +136,6 @@ async def test_an_action_without_its_part_is_refused_and_recorded(tmp_path: Path
 async def test_no_double_action_after_a_crash_between_firing_and_actions(tmp_path: Path) -> None:
     """The firing is journaled, then the gateway dies before any action: the restart does each once."""
     cfg = config(tmp_path)
-    rec = Notified()
     clock = ManualClock()
     stock = [("SKU-2", "A-01", 30)]
     async with edge_context(cfg, clock) as ctx:
@@ -136,7 +143,7 @@ async def test_no_double_action_after_a_crash_between_firing_and_actions(tmp_pat
             await ctx.journal.append(
                 OpDraft(payload=ReceivePayload(sku=sku, location=loc, qty=qty), actor="op1", occurred_at=clock.now())
             )
-        runner = RulesRunner(ctx, floor=FloorTasks(ctx), notifier=rec)
+        runner = RulesRunner(ctx, floor=FloorTasks(ctx))
         await runner.start()
         await runner.catch_up()
         event = DamagedGoods(sku="SKU-2", location="A-01", qty=2, note="forklift", occurred_at=clock.now())
@@ -145,7 +152,7 @@ async def test_no_double_action_after_a_crash_between_firing_and_actions(tmp_pat
         assert ctx.floor.tasks() == [] and ctx.floor.work_orders.query() == []
     for _ in range(2):  # restart twice: the second finds everything done
         async with edge_context(cfg, clock) as ctx:
-            runner = RulesRunner(ctx, floor=FloorTasks(ctx), notifier=rec)
+            runner = RulesRunner(ctx, floor=FloorTasks(ctx))
             async with running(runner):
                 pass
             assert len(ops(ctx, OpKind.RULE_FIRED)) == 1
@@ -163,11 +170,11 @@ async def test_no_double_action_after_a_crash_between_firing_and_actions(tmp_pat
 
 
 async def test_a_restart_before_the_cursor_is_stored_does_nothing_twice(tmp_path: Path) -> None:
-    cfg = config(tmp_path)
-    rec = Notified()
+    cfg = config(tmp_path, receiver=Receiver())  # the receiver is never started: messages stay queued
     clock = ManualClock()
     async with edge_context(cfg, clock) as ctx:
-        runner = RulesRunner(ctx, floor=FloorTasks(ctx), notifier=rec)
+        ctx.open_webhooks()
+        runner = RulesRunner(ctx, floor=FloorTasks(ctx))
         start = ctx.journal.head()[0]
         async with running(runner):
             await receive(ctx, 120)
@@ -179,19 +186,21 @@ async def test_a_restart_before_the_cursor_is_stored_does_nothing_twice(tmp_path
 
         await ctx.journal.write(rewind)
     async with edge_context(cfg, clock) as ctx:
-        runner = RulesRunner(ctx, floor=FloorTasks(ctx), notifier=rec)
+        ctx.open_webhooks()
+        runner = RulesRunner(ctx, floor=FloorTasks(ctx))
         assert runner.cursor == 0
         async with running(runner):
             pass
         assert runner.cursor > start
         assert [(o.kind, o.op_id) for o in ops(ctx)] == before  # evaluated again: found, not fired again
-        assert len(rec.notified) == 2
+        queued = ctx.journal.read(lambda c: c.execute("SELECT count(*) FROM webhook_outbox").fetchone()[0])
+        assert queued == 2  # one message a firing, not one a redo
 
 
 async def test_a_new_runner_does_not_fire_on_history(tmp_path: Path) -> None:
     async with edge_context(config(tmp_path), ManualClock()) as ctx:
         await receive(ctx, 500)  # before any runner
-        runner = RulesRunner(ctx, notifier=Notified())
+        runner = RulesRunner(ctx)
         async with running(runner):
             await receive(ctx, 100)
         assert len(ops(ctx, OpKind.RULE_FIRED)) == 1
@@ -208,7 +217,7 @@ async def test_a_reload_takes_effect_and_a_bad_one_keeps_the_old_set(tmp_path: P
     cfg = config(tmp_path)
     assert cfg.rules.file is not None
     async with edge_context(cfg, ManualClock()) as ctx:
-        runner = RulesRunner(ctx, notifier=Notified())
+        runner = RulesRunner(ctx)
         old = runner.current
         cfg.rules.file.write_text(RULES.replace("qty >= 100", "qty >= 100 and"))
         with pytest.raises(RulesError):
@@ -238,7 +247,7 @@ async def test_a_cloud_rule_command_replaces_the_set_until_the_file_is_reloaded(
         ]
     }
     async with edge_context(cfg, clock) as ctx:
-        runner = RulesRunner(ctx, notifier=Notified())
+        runner = RulesRunner(ctx)
         file_hash = runner.current.hash
         assert await apply_command(ctx.journal, {"command_id": "r-1", "cursor": 1, "type": "rule", "body": body}) == (
             "rejected",
