@@ -440,6 +440,7 @@ class RulesRunner:
 
     async def fire(self, event: Event) -> list[Op]:
         """A floor event: evaluate it now and record its firings; their actions follow from the journal."""
+        await self.start()  # the cursor first: a firing recorded before it is read must not be skipped
         return await self._evaluate(event)
 
     def _remember(self, op_id: uuid.UUID, depth: int) -> None:

@@ -277,3 +277,18 @@ async def test_a_cloud_rule_command_replaces_the_set_until_the_file_is_reloaded(
         assert runner.current.hash == file_hash
     async with edge_context(cfg, clock) as ctx:
         assert RulesRunner(ctx).current.hash == file_hash
+
+
+async def test_an_event_fired_before_the_runner_runs_still_has_its_actions(tmp_path: Path) -> None:
+    """A device may fire before the runner's part has read its cursor (a gateway's first start)."""
+    clock = ManualClock()
+    async with edge_context(config(tmp_path), clock) as ctx:
+        await ctx.journal.append(
+            OpDraft(payload=ReceivePayload(sku="SKU-3", location="B-01", qty=7), actor="op1", occurred_at=clock.now())
+        )
+        runner = RulesRunner(ctx, floor=FloorTasks(ctx))
+        await runner.fire(DamagedGoods(sku="SKU-3", location="B-01", qty=1, note="dropped", occurred_at=clock.now()))
+        async with running(runner):
+            pass
+        assert [(h.payload.location, h.payload.qty) for h in ops(ctx, OpKind.QC_HOLD)] == [("B-01", 7)]  # type: ignore[union-attr]
+        assert len(ctx.floor.work_orders.query()) == 1
