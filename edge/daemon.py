@@ -132,6 +132,9 @@ class Gateway:
             )
             self.transport.master = self.fleet_master
             self.ctx.transport = self.transport
+            from edge.floor.flow import floor_flow
+
+            floor_flow(self.ctx).transport = self.transport.from_putaway  # goods-to-person putaways
         try:  # a rules file with an error stops the start-up, naming the file, the rule and the key
             self.ctx.open_webhooks()  # a bad [handoff] secret stops the start here, naming the key
             self.rules = RulesRunner(

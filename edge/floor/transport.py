@@ -308,12 +308,70 @@ class TransportService:
         self._live[row.task_id] = task
         await self.ctx.journal.write(_update, [(row.task_id, {"state": "submitted", "updated_at": self._now()})])
 
+    # ---- goods-to-person putaways (floor-flow's transport hook) -------------------------------------
+
+    async def from_putaway(self, command: TransportTaskCommand, task: dict[str, Any]) -> None:
+        """``FloorFlow.transport``: a goods-to-person putaway becomes a transport under its task id. It
+        never raises (the putaway's documents are being saved around it): a refusal is a failed task with
+        its op."""
+        try:
+            await self.request(
+                task_id=command.task_id,
+                source="putaway",
+                ref=str(task.get("receipt_id") or command.task_id),
+                sku=command.sku,
+                lot=command.lot,
+                qty=command.qty,
+                from_location=command.from_location,
+                to_location=command.to_location,
+                handling_unit=command.handling_unit,
+                priority=command.priority,
+            )
+        except TransportRefused as exc:
+            await self._refused(command, "putaway", str(task.get("receipt_id") or command.task_id), str(exc))
+
+    async def adopt_waiting_putaways(self) -> int:
+        """Putaways made while no fleet took them (``waiting_for_fleet``) become transports now."""
+        from edge.floor.flow import floor_flow
+
+        flow = floor_flow(self.ctx)
+        adopted = 0
+        for task_id, status, task in flow.docs("putaway", status="open"):
+            if task.get("mode") != "agv" or task.get("transport") != "waiting_for_fleet":
+                continue
+            command = TransportTaskCommand(
+                task_id=task_id,
+                handling_unit=task_id,
+                sku=task["sku"],
+                qty=int(task["qty"]),
+                lot=task.get("lot", ""),
+                from_location=task["from_location"],
+                to_location=task["location"],
+            )
+            await self.from_putaway(command, task)
+            await flow.save(("putaway", task_id, status, {**task, "transport": "submitted"}))
+            adopted += 1
+        return adopted
+
+    async def _refused(self, command: TransportTaskCommand, source: str, ref: str, reason: str) -> None:
+        """A request that could not be accepted, kept as a failed task with its op (once per task id)."""
+        now = self._now()
+        row = TransportRow(
+            command.task_id, source, ref, command.handling_unit, command.sku, command.lot, command.qty,
+            command.from_location, command.to_location, command.priority, "failed", None, None, None, 0,
+            f"refused: {reason}"[:500], now, now,
+        )  # fmt: skip
+        if await self.ctx.journal.write(_insert, row):
+            await self.ctx.journal.append(self._failed_op(row, f"refused: {reason}"))
+            self.log.warning("transport.refused", task_id=row.task_id, source=source, reason=reason)
+
     # ---- following the master ---------------------------------------------------------------------
 
     async def run(self) -> None:
         """Resume what a previous run left in flight, then copy the master's progress to the rows."""
         if not self.resumed.is_set():  # once per process: a part restarted by its supervisor goes on
             await self.resume()
+            await self.adopt_waiting_putaways()
         while True:
             await self.sync()
             await self.ctx.clock.sleep(self.sync_seconds)

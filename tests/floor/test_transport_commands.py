@@ -123,3 +123,42 @@ async def test_a_floor_task_given_to_the_fleet_becomes_a_transport(tmp_path: Pat
         assert "needs sku, qty, from_location and to_location" in (bad.task.reason or "")
         await service.sync()  # nothing twice
         assert len(service.rows()) == 1
+
+
+async def test_goods_to_person_putaways_become_transports_also_those_made_before_the_fleet(tmp_path: Path) -> None:
+    from edge.floor.flow import floor_flow
+    from sync.commands import TransportTaskCommand
+    from sync.ops import ExceptionPayload
+
+    clock = ManualClock()
+    async with edge_context(site(tmp_path), clock) as ctx:
+        flow = floor_flow(ctx)
+        waiting = {
+            "id": "PA-R1-1", "receipt_id": "R1", "sku": "SKU-1", "lot": "", "qty": 5, "done_qty": 0,
+            "from_location": "DOCK-01", "location": "SLOT-11", "mode": "agv", "transport": "waiting_for_fleet",
+        }  # fmt: skip
+        await flow.save(("putaway", "PA-R1-1", "open", waiting))  # made while the site had no fleet running
+        service = TransportService(ctx)
+        service.master = FleetMaster(FleetConfig(layout=loop_layout()), clock=clock, record=ctx.journal.append)
+        flow.transport = service.from_putaway  # as the gateway installs it
+        assert await service.adopt_waiting_putaways() == 1
+        assert await service.adopt_waiting_putaways() == 0  # once
+        row = service.get("PA-R1-1")
+        assert row is not None and (row.source, row.ref, row.state, row.to_location) == (
+            "putaway",
+            "R1",
+            "submitted",
+            "SLOT-11",
+        )
+        found = flow.doc("putaway", "PA-R1-1")
+        assert found is not None and found[1]["transport"] == "submitted"
+        # a putaway to a place the AGVs cannot reach: a failed task with its op, not an error for the QC
+        command = TransportTaskCommand(
+            task_id="PA-R2-1", handling_unit="PA-R2-1", sku="SKU-1", qty=1, from_location="DOCK-01", to_location="A-99"
+        )
+        await service.from_putaway(command, {"receipt_id": "R2"})
+        failed = service.get("PA-R2-1")
+        assert failed is not None and failed.state == "failed" and "not a station" in failed.reason
+        (op,) = [e.op() for e in ctx.journal.entries(kind=OpKind.EXCEPTION)]
+        assert isinstance(op.payload, ExceptionPayload) and op.payload.code == "agv_task_failed"
+        assert op.payload.detail.startswith("task PA-R2-1: refused: to_location 'A-99'")
