@@ -459,5 +459,7 @@ def rules_reload(config: ConfigOpt) -> None:
     if r.status_code != 200:
         err.print(f"[red]reload failed[/red] HTTP {r.status_code}: {body.get('detail', r.text[:300])}")
         raise typer.Exit(1)
-    state = "reloaded" if body["changed"] else "unchanged"
-    out.print(f"{state}: {len(body['rules'])} rules, hash {body['hash']} (was {body['previous_hash'][:12]})")
+    out.print(
+        f"{'reloaded' if body['changed'] else 'unchanged'}: {len(body['rules'])} rules, hash {body['hash']}"
+        f" (was {body['previous_hash'][:12]})"
+    )

@@ -26,6 +26,7 @@ from sync.clock import Clock
 if TYPE_CHECKING:
     from edge.floor.flow import FloorFlow
     from edge.floor.handoff import WebhookOutbox
+    from edge.floor.transport import TransportService
     from edge.rules.runner import RulesRunner
 
 
@@ -41,6 +42,8 @@ class EdgeContext:
     sessions: StationSessions = field(default_factory=StationSessions)
     rules: RulesRunner | None = None
     """The rules runner, when one runs: floor events (a temperature reading, a short pick) go to its ``fire``."""
+    transport: TransportService | None = None
+    """Accepted AGV transport tasks (``edge.floor.transport``), on a site with a ``[fleet]``."""
     floods: FloodGate = field(init=False)
     """Where device exceptions go instead of straight to the journal (``edge.capture.floods``)."""
     floor: FloorService = field(init=False)

@@ -46,6 +46,7 @@ CODES: Final[dict[str, str]] = {
     "closed": N_("The journal is closed"),
     "out_of_range": N_("Number out of range"),
     "invalid_value": N_("Invalid value"),
+    "rules_invalid": N_("Rules refused"),
 }
 
 API: Final = (
@@ -126,6 +127,8 @@ API: Final = (
     N_("at most %(n)s days from 'to'"),
     N_("reports are computed in PostgreSQL: set WIMS_DATABASE_URL to a postgresql:// database"),
     # the gateway: its token, journal refusals, zones, photos
+    N_("the rules runner is not running on this gateway"),
+    N_("%(file)s: rules refused, the rule set in force (%(hash)s) stays"),
     N_("this gateway's API needs its token: send Authorization: Bearer <token> (see [api] token_file)"),
     N_("unknown SKU %(sku)s"),
     N_("unknown location %(location)s"),
@@ -312,6 +315,24 @@ CLI: Final = (
     N_("hash chain of %(n)s ops %(verdict)s; projection DIFFERS"),
     N_("[green]verifies[/green]"),
     N_("[red]FAILS[/red] %(where)s"),
+    # wims edge rules ...
+    N_("[red]rules refused[/red] %(file)s:"),
+    N_("[red]rules refused[/red] %(detail)s"),
+    N_("  %(problem)s"),
+    N_("%(file)s: %(n)s rules ok"),
+    N_("rule set hash %(hash)s"),
+    N_("[red]unknown event[/red] %(name)s; known: %(known)s"),
+    N_("[red]cannot read[/red] %(path)s: %(reason)s"),
+    N_("[red]invalid op or event[/red] %(path)s: %(error)s"),
+    N_("no rule fires on this %(kind)s (%(n)s rules, hash %(hash)s)"),
+    N_("[yellow]no journal at %(path)s[/yellow]: stock read as empty"),
+    N_("[bold]rule %(rule)s[/bold] fires on this %(kind)s (rule set %(hash)s):"),
+    N_("  records %(kind)s %(body)s"),
+    N_("  would %(what)s"),
+    N_("[red]the gateway does not answer[/red] at %(url)s: %(error)s"),
+    N_("[red]reload failed[/red] HTTP %(status)s: %(detail)s"),
+    N_("reloaded: %(n)s rules, hash %(hash)s (was %(previous)s)"),
+    N_("unchanged: %(n)s rules, hash %(hash)s (was %(previous)s)"),
 )
 
 COLUMNS: Final = (
@@ -327,6 +348,11 @@ COLUMNS: Final = (
     N_("location"),
     N_("status"),
     N_("qty"),
+    N_("id"),
+    N_("on"),
+    N_("when"),
+    N_("actions"),
+    N_("enabled"),
     N_("edge"),
     N_("cloud"),
     N_("gateway"),

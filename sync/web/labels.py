@@ -46,6 +46,7 @@ OP_KINDS: Final = {
     "session": N_("Session"),
     "exception": N_("Exception"),
     "task": N_("Task"),
+    "rule_fired": N_("Rule fired"),
 }
 
 DISCREPANCY_KINDS: Final = {

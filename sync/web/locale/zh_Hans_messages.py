@@ -32,6 +32,7 @@ ZH_MESSAGES: dict[str, str] = {
     "Lot required": "需要批次号",
     "The journal is closed": "日志已关闭",
     "Number out of range": "数值超出范围",
+    "Rules refused": "规则被拒绝",
     # the shared handlers and limits
     "invalid %(where)s: %(reason)s": "%(where)s 无效：%(reason)s",
     "invalid %(where)s: %(reason)s (and %(more)s more)": "%(where)s 无效：%(reason)s（另有 %(more)s 处错误）",
@@ -121,6 +122,8 @@ ZH_MESSAGES: dict[str, str] = {
     "a photo must be JPEG, PNG or WebP": "照片须为 JPEG、PNG 或 WebP 格式",
     "no such photo": "没有该照片",
     "the journal is closed": "日志已关闭",
+    "the rules runner is not running on this gateway": "此网关未运行规则引擎",
+    "%(file)s: rules refused, the rule set in force (%(hash)s) stays": "%(file)s：规则被拒绝，现行规则集（%(hash)s）保持不变",
     # the models' own rules
     "from_warehouse and to_warehouse must differ": "from_warehouse 与 to_warehouse 不能相同",
     "from_location and to_location must differ": "from_location 与 to_location 不能相同",
@@ -277,6 +280,24 @@ ZH_MESSAGES: dict[str, str] = {
     "%(added)s，更新 %(updated)s，未变 %(unchanged)s，保留云端版本 %(kept)s；已为网关排队 %(queued)s 条 "
     "master_data 指令",
     "[red]%(error)s[/red] (and %(more)s more)": "[red]%(error)s[/red]（另有 %(more)s 处错误）",
+    # wims edge rules ...
+    "[red]rules refused[/red] %(file)s:": "[red]规则被拒绝[/red] %(file)s：",
+    "[red]rules refused[/red] %(detail)s": "[red]规则被拒绝[/red] %(detail)s",
+    "  %(problem)s": "  %(problem)s",
+    "%(file)s: %(n)s rules ok": "%(file)s：%(n)s 条规则有效",
+    "rule set hash %(hash)s": "规则集哈希 %(hash)s",
+    "[red]unknown event[/red] %(name)s; known: %(known)s": "[red]未知事件[/red] %(name)s；已知事件：%(known)s",
+    "[red]cannot read[/red] %(path)s: %(reason)s": "[red]无法读取[/red] %(path)s：%(reason)s",
+    "[red]invalid op or event[/red] %(path)s: %(error)s": "[red]操作或事件无效[/red] %(path)s：%(error)s",
+    "no rule fires on this %(kind)s (%(n)s rules, hash %(hash)s)": "此 %(kind)s 不触发任何规则（共 %(n)s 条规则，哈希 %(hash)s）",
+    "[yellow]no journal at %(path)s[/yellow]: stock read as empty": "[yellow]%(path)s 处没有日志[/yellow]：库存按空读取",
+    "[bold]rule %(rule)s[/bold] fires on this %(kind)s (rule set %(hash)s):": "[bold]规则 %(rule)s[/bold] 在此 %(kind)s 上触发（规则集 %(hash)s）：",
+    "  records %(kind)s %(body)s": "  记录 %(kind)s %(body)s",
+    "  would %(what)s": "  将执行 %(what)s",
+    "[red]the gateway does not answer[/red] at %(url)s: %(error)s": "[red]网关无响应[/red] %(url)s：%(error)s",
+    "[red]reload failed[/red] HTTP %(status)s: %(detail)s": "[red]重新加载失败[/red] HTTP %(status)s：%(detail)s",
+    "reloaded: %(n)s rules, hash %(hash)s (was %(previous)s)": "已重新加载：%(n)s 条规则，哈希 %(hash)s（原为 %(previous)s）",
+    "unchanged: %(n)s rules, hash %(hash)s (was %(previous)s)": "未变化：%(n)s 条规则，哈希 %(hash)s（原为 %(previous)s）",
     # wims demo
     "[bold]WIMS demo: %(name)s": "[bold]WIMS 演示：%(name)s",
     "journal: %(path)s": "日志：%(path)s",
@@ -301,6 +322,11 @@ ZH_MESSAGES: dict[str, str] = {
     # table headings
     "what": "内容",
     "seq": "序号",
+    "id": "编号",
+    "on": "触发于",
+    "when": "条件",
+    "actions": "动作",
+    "enabled": "启用",
     "kind": "类型",
     "actor": "操作人",
     "occurred_at": "发生时间",
