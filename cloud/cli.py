@@ -6,7 +6,6 @@ import math
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
 from cloud.admin.db import database, err, settings_or_exit
@@ -18,6 +17,7 @@ from cloud.db.engine import is_postgres
 from cloud.db.migrate import upgrade
 from cloud.network.cli import lane_app, warehouse_app
 from cloud.planning.config import DispatchConfigError, load_dispatch_config
+from sync.i18n.console import LocalConsole
 
 app = typer.Typer(help="The central cloud service.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
@@ -27,7 +27,7 @@ app.add_typer(masterdata_app, name="masterdata")
 app.add_typer(audit_app, name="audit")
 app.add_typer(warehouse_app, name="warehouse")
 app.add_typer(lane_app, name="lane")
-console = Console()
+console = LocalConsole()
 
 
 @app.command()
