@@ -134,6 +134,8 @@ async def test_split_order_transfer_lifecycle_and_short_receipt_with_two_gateway
 
                 for s in routed["shipments"]:
                     await _until(lambda s=s: reached(s["command_id"]), f"outbound_order at {s['warehouse']}")
+                    got = (await http.get(f"/v1/commands/{s['command_id']}", headers=h["plan"])).json()
+                    assert got["status"] == "applied", got  # each floor took its parcel as an order to ship
 
                 # a transfer order: an operator may not approve it, a planner does, and it is released to SH
                 body = {
