@@ -142,6 +142,23 @@ API: Final = (
     N_("a photo must be JPEG, PNG or WebP"),
     N_("no such photo"),
     N_("the journal is closed"),
+    # cloud: the dispatch engine (network, orders, transfers, planning)
+    N_("code: the body says %(body)s, the path %(path)s"),
+    N_("orders: order_id %(order)s appears twice"),
+    N_("unknown order"),
+    N_("a planning run is in progress on this worker; try later"),
+    N_("unknown recommendation"),
+    N_("recommendation %(id)s is %(status)s, not open"),
+    N_("unknown transfer"),
+    N_("unknown transfer %(transfer)s"),
+    N_("transfer %(transfer)s exists already"),
+    N_("no lane %(origin)s -> %(destination)s in the network (add it first)"),
+    N_("transfer %(transfer)s is %(status)s; only a draft can be approved"),
+    N_("transfer %(transfer)s is %(status)s; only an approved one can be released"),
+    N_("transfer %(transfer)s is %(status)s; only a draft or approved one can be cancelled"),
+    N_("transfer %(transfer)s is %(status)s; only a received one can be closed"),
+    N_("warehouse %(warehouse)s has no active gateway"),
+    N_("%(key)s: unknown warehouse %(code)s (add it first)"),
     # sync: the models' own rules (pydantic value errors)
     N_("from_warehouse and to_warehouse must differ"),
     N_("from_location and to_location must differ"),
@@ -333,6 +350,23 @@ CLI: Final = (
     N_("[red]reload failed[/red] HTTP %(status)s: %(detail)s"),
     N_("reloaded: %(n)s rules, hash %(hash)s (was %(previous)s)"),
     N_("unchanged: %(n)s rules, hash %(hash)s (was %(previous)s)"),
+    # wims cloud warehouse|lane, wims plan
+    N_("%(file)s: %(rows)s rows, %(days)s SKU-warehouse-days imported"),
+    N_("[red]%(file)s: %(error)s[/red]; nothing imported"),
+    N_("[red]%(file)s: not UTF-8 text (byte %(byte)s)[/red]"),
+    N_(
+        "planning run %(id)s: %(series)s series forecast, %(recs)s recommendations, %(anomalies)s anomalies flagged, %(seconds)s s"
+    ),
+    N_("[red]planning run %(id)s %(status)s: %(error)s[/red]"),
+    N_("order %(order)s %(status)s: %(detail)s"),
+    N_("warehouse %(code)s added"),
+    N_("warehouse %(code)s updated"),
+    N_("lane %(origin)s -> %(destination)s added"),
+    N_("lane %(origin)s -> %(destination)s updated"),
+    N_("service lane %(warehouse)s -> region %(region)s (%(carrier)s) added"),
+    N_("service lane %(warehouse)s -> region %(region)s (%(carrier)s) updated"),
+    N_("[red]cutoff: %(value)s is not HH:MM[/red]"),
+    N_("[red]destination: give a destination warehouse, or --region for a service lane[/red]"),
 )
 
 COLUMNS: Final = (
@@ -366,6 +400,25 @@ COLUMNS: Final = (
     N_("created"),
     N_("disabled"),
     N_("what"),
+    # wims cloud warehouse|lane list
+    N_("code"),
+    N_("name"),
+    N_("country"),
+    N_("region"),
+    N_("time zone"),
+    N_("lat"),
+    N_("lon"),
+    N_("lead time"),
+    N_("origin"),
+    N_("destination"),
+    N_("transit days"),
+    N_("cost/unit"),
+    N_("cost/shipment"),
+    N_("capacity"),
+    N_("min shipment"),
+    N_("carrier"),
+    N_("cut-off"),
+    N_("days"),
 )
 
 SYNC_FACTS: Final = {
@@ -431,12 +484,26 @@ NESTED_TEXT: Final = (
     N_("api.token_file %(file)s: the token must have at least 16 characters"),
     N_("sync.url is set but neither sync.token nor sync.token_file is"),
     N_("password must have at least 8 characters"),
+    # the dispatch engine's CSV imports and runs
+    N_("line %(line)s, column %(column)s: %(reason)s"),
+    N_("%(value)s is not a whole number of units >= 0"),
+    N_("%(value)s is not a date YYYY-MM-DD"),
+    N_("%(value)s is not a code (letters, digits, . _ - /, 1-64)"),
+    N_("%(value)s is above %(max)s"),
+    N_("%(fields)s fields, the header has %(header)s"),
+    N_("missing column"),
+    N_("column given twice"),
+    N_("unknown column; expected sku,warehouse,date,qty"),
+    N_("the file is empty; expected a header sku,warehouse,date,qty"),
+    N_("not CSV: %(detail)s"),
+    N_("the service stopped during the run"),
 )
 
 HELP: Final = (
     # help made of parts in wims/cli.py (the rest of the commands' help is extracted by sync.i18n.extract)
     N_("%(text)s `wims cloud --help` lists its commands."),
     N_("%(text)s Options are the simulator's own: `wims sim %(name)s --help`."),
+    N_("%(text)s `wims plan --help` lists its commands."),
 )
 
 TYPER: Final = (
