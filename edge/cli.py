@@ -26,6 +26,8 @@ from edge.config import ConfigError, SiteConfig, load_config
 edge_app = typer.Typer(help="The edge gateway of one warehouse.", no_args_is_help=True)
 sync_app = typer.Typer(help="The gateway's link to the cloud.", no_args_is_help=True)
 edge_app.add_typer(sync_app, name="sync")
+operator_app = typer.Typer(help="Operators of a site: their handheld PINs.", no_args_is_help=True)
+edge_app.add_typer(operator_app, name="operator")
 reconcile_app = typer.Typer(help="Compare a gateway's stock with the cloud's.", no_args_is_help=True)
 
 out = Console()
@@ -236,6 +238,24 @@ async def _append(cfg: SiteConfig, drafts: list[Any]) -> int:
         else:
             print(json.dumps(op_body(res), ensure_ascii=False))
     return failed
+
+
+@operator_app.command("pin-hash")
+def operator_pin_hash(
+    stdin: Annotated[bool, typer.Option("--stdin", help="Read the PIN from standard input instead of asking.")] = False,
+) -> None:
+    """Print the argon2 hash of a handheld PIN, for `pin_hash` of the operator in the site TOML.
+
+    The PIN is asked for twice without echo (or read from stdin with --stdin); it is never stored or
+    printed, only its hash."""
+    from edge.identity.sessions import hash_pin
+
+    pin = sys.stdin.readline().strip() if stdin else typer.prompt("PIN", hide_input=True, confirmation_prompt=True)
+    try:
+        print(hash_pin(pin))
+    except ValueError as exc:
+        err.print(f"[red]bad PIN[/red]: {exc}")
+        raise typer.Exit(2) from None
 
 
 @sync_app.command("status")

@@ -8,6 +8,7 @@ journal and runs the real logic.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import structlog
 from prometheus_client import CollectorRegistry
@@ -16,6 +17,7 @@ from edge.capture.floods import FloodGate
 from edge.config import SiteConfig
 from edge.floor.service import FloorService
 from edge.health import HealthBoard
+from edge.identity.sessions import OperatorSessions
 from edge.identity.stations import StationSessions
 from edge.store.journal import Journal
 from edge.store.masterdata import MasterData
@@ -35,12 +37,21 @@ class EdgeContext:
     sessions: StationSessions = field(default_factory=StationSessions)
     floods: FloodGate = field(init=False)
     """Where device exceptions go instead of straight to the journal (``edge.capture.floods``)."""
+    operator_sessions: OperatorSessions = field(init=False)
+    """PIN and badge sessions of the local API (``edge.identity.sessions``)."""
     floor: FloorService = field(init=False)
     """Floor tasks and exception work orders (``edge.floor.service``): ``ctx.floor.create_task(...)``."""
 
     def __post_init__(self) -> None:
         self.floods = FloodGate(self.journal, self.clock, self.registry)
         self.floor = FloorService(self.journal, self.clock)
+        self.operator_sessions = OperatorSessions(
+            self.journal,
+            self.clock,
+            self.sessions,
+            self.floods.record,
+            ttl=timedelta(minutes=self.config.api.session_minutes),
+        )
 
     @property
     def master(self) -> MasterData:
