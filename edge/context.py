@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import structlog
 from prometheus_client import CollectorRegistry
@@ -24,6 +25,9 @@ from edge.store.masterdata import MasterData
 from edge.store.telemetry import TelemetryBuffer
 from sync.clock import Clock
 
+if TYPE_CHECKING:
+    from edge.rules.runner import RulesRunner
+
 
 @dataclass
 class EdgeContext:
@@ -35,6 +39,8 @@ class EdgeContext:
     registry: CollectorRegistry
     log: structlog.stdlib.BoundLogger
     sessions: StationSessions = field(default_factory=StationSessions)
+    rules: RulesRunner | None = None
+    """The rules runner, when one runs: floor events (a temperature reading, a short pick) go to its ``fire``."""
     floods: FloodGate = field(init=False)
     """Where device exceptions go instead of straight to the journal (``edge.capture.floods``)."""
     operator_sessions: OperatorSessions = field(init=False)

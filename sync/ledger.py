@@ -24,6 +24,7 @@ from sync.ops import (
     QcReleasePayload,
     ReceivePayload,
     ReservePayload,
+    RuleFiredPayload,
     SessionPayload,
     ShipPayload,
     StockStatus,
@@ -222,6 +223,7 @@ NO_STOCK_KINDS: frozenset[type] = frozenset(
         SessionPayload,
         ExceptionPayload,
         TaskPayload,
+        RuleFiredPayload,
     }
 )
 """Payload classes that move no stock (``effect_of`` gives ``NO_EFFECT``)."""

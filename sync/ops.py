@@ -66,6 +66,7 @@ class OpKind(StrEnum):
     SESSION = "session"
     EXCEPTION = "exception"
     TASK = "task"
+    RULE_FIRED = "rule_fired"
 
 
 class _Payload(BaseModel):
@@ -253,6 +254,12 @@ class TempAlarmPayload(_Payload):
     value: Decimal | None = None
     limit: Decimal | None = None
     since: datetime | None = None
+    joins_excursion: bool | None = Field(
+        default=None,
+        description="Raised while the zone's excursion is open already (another sensor or limit opened it): "
+        "the site's rules hold stock and open a work order on the alarm that opens an excursion, not on this one "
+        "(absent on every other alarm).",
+    )
 
 
 class WorkOrderPayload(_Payload):
@@ -382,6 +389,24 @@ class ExceptionPayload(_Payload):
     )
 
 
+class RuleFiredPayload(_Payload):
+    """A site rule fired on an op or a floor event: which rule, which rule set, and what it asked for.
+
+    Recorded before its actions run, under an op id derived from (rule, subject), so a gateway that
+    crashed between the firing and its actions finds the firing at restart and finishes those actions
+    (each idempotent) instead of firing again: the actions are the ones recorded here, not those of a
+    rule set reloaded since.
+    """
+
+    kind: Literal[OpKind.RULE_FIRED] = OpKind.RULE_FIRED
+    rule_id: Code
+    ruleset_hash: str = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the rule set in force.")
+    on: str = Field(min_length=1, max_length=64, description="The op kind or event it fired on.")
+    subject: str = Field(min_length=1, max_length=200, description="op:<op_id> or event:<name>:<digest>.")
+    subject_op_id: uuid.UUID | None = None
+    actions: list[dict[str, Any]] = Field(default_factory=list, max_length=20)
+
+
 Payload = Annotated[
     ReceivePayload
     | PutawayPayload
@@ -402,7 +427,8 @@ Payload = Annotated[
     | CommandAppliedPayload
     | SessionPayload
     | ExceptionPayload
-    | TaskPayload,
+    | TaskPayload
+    | RuleFiredPayload,
     Field(discriminator="kind"),
 ]
 

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from edge.api.deps import get_caller, token_check
 from edge.api.handheld import catalog, photos
 from edge.api.handheld import routes as handheld
-from edge.api.routes import health, ops, sessions, stock, tasks, work_orders, zones
+from edge.api.routes import health, ops, rules, sessions, stock, tasks, work_orders, zones
 from edge.api.routes.ops import KindNotAllowed
 from edge.context import EdgeContext
 from edge.floor.tasks import TaskError
@@ -78,7 +78,7 @@ def create_app(ctx: EdgeContext) -> FastAPI:
     guarded = APIRouter(
         prefix="/v1", dependencies=[Depends(token_check(ctx.config.api.resolved_token())), Depends(get_caller)]
     )
-    for module in (ops, stock, zones, tasks, work_orders, sessions, catalog, photos):
+    for module in (ops, stock, zones, tasks, work_orders, sessions, rules, catalog, photos):
         guarded.include_router(module.router)
     app.include_router(guarded)
     app.include_router(handheld.router)
