@@ -25,7 +25,7 @@ from edge.floor.tasks import (
     effective_roles,
     step,
 )
-from edge.floor.workorders import WorkOrders
+from edge.floor.workorders import OpListeners, WorkOrders
 from edge.store.floor import TaskRow, WorkOrderRow, get_task, next_open_tasks, query_tasks
 from edge.store.journal import Journal
 from sync.clock import Clock
@@ -33,6 +33,8 @@ from sync.masterdata import Operator
 from sync.ops import FLEET, OpDraft, TaskKind, TaskPayload, TaskState, TaskTransition, uuid7
 
 SYSTEM = "system"
+STAND_IN_ROLES = frozenset({"supervisor", "admin"})
+"""Roles that may take any step of anyone's task."""
 """The actor of steps the gateway takes on its own (rules, flows, escalation)."""
 
 
@@ -55,7 +57,9 @@ class FloorService:
         self.journal = journal
         self.clock = clock
         self._lock = asyncio.Lock()
-        self.work_orders = WorkOrders(journal, clock)
+        self.listeners = OpListeners()
+        """``listeners.add(fn)``: ``await fn(op)`` for every task and work order op journaled here."""
+        self.work_orders = WorkOrders(journal, clock, self.listeners)
         """Exception work orders (``edge.floor.workorders``); ``open_work_order`` and ``close_work_order``
         below are the short way in."""
 
@@ -207,15 +211,33 @@ class FloorService:
         reason: str | None = None,
         note: str | None = None,
         assignee: str | None = None,
+        by: str | None = None,
     ) -> TaskRow:
-        """Any step by name (``assign`` goes through ``assign`` for its checks)."""
+        """Any step by name (``assign`` goes through ``assign`` for its checks).
+
+        ``by`` names the person taking the step when the caller knows for sure (an operator session):
+        they must then be the task's assignee, or a supervisor or admin (who stand in for anyone).
+        """
         if transition == "assign":
             if assignee is None:
                 raise TaskError(task_id, f"task {task_id}: assign needs an assignee")
             return await self.assign(task_id, assignee, actor=actor, device_id=device_id)
         async with self._lock:
             task = self._current(task_id)
+            if by is not None:
+                self._check_owner(task, transition, by)
             return await self._step(task, transition, actor, device_id, reason=reason, note=note)
+
+    def _check_owner(self, task: TaskPayload, transition: str, by: str) -> None:
+        if task.assignee == by:
+            return
+        operator = self.operator(by)
+        if operator is not None and STAND_IN_ROLES & {str(r) for r in operator.roles}:
+            return
+        whose = f"assigned to {task.assignee}" if task.assignee else "not assigned to anyone"
+        raise NotAllowed(
+            task.task_id, f"{by} may not {transition} task {task.task_id}: it is {whose} (a supervisor may)"
+        )
 
     async def claim_next(
         self, operator_id: str, *, actor: str | None = None, device_id: str | None = None
@@ -256,9 +278,10 @@ class FloorService:
         return row
 
     async def _journal(self, payload: TaskPayload, actor: str, device_id: str | None) -> None:
-        await self.journal.append(
+        op = await self.journal.append(
             OpDraft(payload=payload, actor=actor, device_id=device_id, occurred_at=self.clock.now())
         )
+        self.listeners.notify(op)
 
 
 __all__ = ["ACTIVE", "SYSTEM", "FloorService", "NotAllowed", "TaskError", "UnknownOperator", "new_task_id"]

@@ -174,6 +174,27 @@ async def test_roles_gate_releasing_stock_closing_work_orders_and_overrides(tmp_
         assert (await api.post(f"/v1/tasks/{tid}/assign", json=over, headers=sup)).json()["assignee"] == "op1"
 
 
+async def test_through_a_session_only_the_assignee_or_a_supervisor_moves_a_task(tmp_path: Path) -> None:
+    cfg = sessions_site(tmp_path)
+    data = cfg.model_dump(mode="json")
+    data["operators"][1]["pin_hash"] = hash_pin("5555")  # op2
+    async with running(parse_config(data), ManualClock()) as (api, _):
+        op1, op2 = await login(api, "op1", PIN_OP1), await login(api, "op2", "5555")
+        sup = await login(api, "sup1", PIN_SUP1)
+        tid = (await api.post("/v1/tasks", json={"task_kind": "pick", "assignee": "op1"}, headers=sup)).json()[
+            "task_id"
+        ]
+        r = await api.post(f"/v1/tasks/{tid}/start", json={}, headers=op2)
+        assert (
+            r.status_code == 403
+            and r.json()["detail"] == f"op2 may not start task {tid}: it is assigned to op1 (a supervisor may)"
+        )
+        assert (await api.post(f"/v1/tasks/{tid}/cancel", json={"reason": "mine now"}, headers=op2)).status_code == 403
+        assert (await api.post(f"/v1/tasks/{tid}/start", json={}, headers=op1)).json()["updated_by"] == "op1"
+        done = await api.post(f"/v1/tasks/{tid}/done", json={"actor": "op2"}, headers=sup)
+        assert done.status_code == 200 and done.json()["updated_by"] == "sup1"
+
+
 async def test_required_sessions_refuse_anonymous_writes(tmp_path: Path) -> None:
     async with running(sessions_site(tmp_path, operator_sessions="required"), ManualClock()) as (api, _):
         r = await api.post("/v1/ops", json=receive())

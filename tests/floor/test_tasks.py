@@ -19,7 +19,7 @@ from edge.store.errors import OpRejected
 from edge.store.floor import get_task
 from edge.store.schema import connect
 from sync.clock import ManualClock
-from sync.ops import FLEET, OpKind, TaskKind, TaskPayload, TaskState
+from sync.ops import FLEET, Op, OpKind, TaskKind, TaskPayload, TaskState
 from tests.support.edge import edge_context, site_dict
 
 
@@ -158,6 +158,26 @@ async def test_creating_with_your_own_id_is_idempotent(site: SiteConfig) -> None
         a = await ctx.floor.create_task(TaskKind.REPLENISH, task_id="rule:low:SKU-1", sku="SKU-1", to_location="A-01")
         b = await ctx.floor.create_task(TaskKind.REPLENISH, task_id="rule:low:SKU-1", sku="SKU-1", to_location="A-01")
         assert a == b and len(ctx.journal.entries(kind=OpKind.TASK)) == 1
+
+
+async def test_listeners_hear_every_floor_op_and_may_call_back_into_the_floor(site: SiteConfig) -> None:
+    async with edge_context(site, ManualClock()) as ctx:
+        heard: list[tuple[str, str]] = []
+
+        async def listener(op: Op) -> None:
+            p = op.payload
+            if isinstance(p, TaskPayload):
+                heard.append(("task", p.transition))
+                if p.transition == "fail":  # a reaction that takes the floor's lock again
+                    await ctx.floor.open_work_order(f"task_failed:{p.task_id}", "task_failed", sla=600)
+            else:
+                heard.append(("work_order", str(getattr(p, "action", ""))))
+
+        ctx.floor.listeners.add(listener)
+        tid = (await ctx.floor.create_task(TaskKind.TRANSPORT, assignee=FLEET, role="fleet")).task.task_id
+        await ctx.floor.fail(tid, "no route", actor="fleet")
+        await ctx.floor.listeners.settle()
+        assert heard == [("task", "create"), ("task", "assign"), ("task", "fail"), ("work_order", "open")]
 
 
 async def test_tasks_survive_a_restart_from_the_projection(site: SiteConfig) -> None:
