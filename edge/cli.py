@@ -158,7 +158,7 @@ def edge_stock(
 
 @edge_app.command("verify")
 def edge_verify(config: ConfigOpt) -> None:
-    """Walk the hash chain and recompute the stock projection; exit 1 on any difference."""
+    """Walk the hash chain and recompute the stock and task projections; exit 1 on any difference."""
     from edge.store.verify import verify_database
 
     cfg = site_config(config)
@@ -175,7 +175,9 @@ def edge_verify(config: ConfigOpt) -> None:
             f"[red]projection differs[/red] {key.sku} {key.lot!r} {key.location} {key.status.value}: "
             f"stored {stored}, journal says {computed}"
         )
-    if report.projection_diffs:
+    for diff in report.task_diffs[:50]:
+        err.print(f"[red]task projection differs[/red] {diff}")
+    if report.projection_diffs or report.task_diffs:
         raise typer.Exit(1)
     out.print(
         f"[green]ok[/green] {report.ops} ops, chain verifies to seq {report.head_seq} "

@@ -260,3 +260,19 @@ async def test_assign_checks_role_and_zone_and_an_override_needs_a_supervisor(ap
     rest = (await api.get("/v1/tasks", params={"kind": "move", "after": first["next_after"]})).json()
     assert len(first["items"]) == 2 and len(rest["items"]) == 1 and rest["next_after"] is None
     assert len((await api.get("/v1/tasks", params={"active": 1})).json()["items"]) == 3
+
+
+async def test_verify_checks_the_task_projection_against_the_journal(site: SiteConfig) -> None:
+    from edge.store.verify import verify_database
+
+    async with edge_context(site, ManualClock()) as ctx:
+        tid = (await ctx.floor.create_task(TaskKind.PICK, zone="Z")).task.task_id
+        await ctx.floor.assign(tid, "op1")
+    conn = connect(str(site.store.path))
+    assert verify_database(conn).ok
+    conn.execute("UPDATE floor_tasks SET state = 'done', body = replace(body, 'assigned', 'done')")
+    report = verify_database(conn)
+    assert not report.ok and report.task_diffs == [
+        f"task {tid}: floor_tasks has it done as of seq 2, the journal assigned as of seq 2"
+    ]
+    conn.close()
