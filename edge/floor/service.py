@@ -31,9 +31,12 @@ from edge.store.journal import Journal
 from sync.clock import Clock
 from sync.masterdata import Operator
 from sync.ops import FLEET, OpDraft, TaskKind, TaskPayload, TaskState, TaskTransition, uuid7
+from sync.roles import USER_ROLES
 
 SYSTEM = "system"
 STAND_IN_ROLES = frozenset({"supervisor", "admin"})
+TASK_ROLES = frozenset({*(r.value for r in USER_ROLES), FLEET})
+"""Roles a task may be for: one a person can hold, or the AGV fleet."""
 """Roles that may take any step of anyone's task."""
 """The actor of steps the gateway takes on its own (rules, flows, escalation)."""
 
@@ -155,6 +158,7 @@ class FloorService:
             existing = self.task(task_id)
             if existing is None:
                 payload = create(task_id, TaskKind(task_kind), **fields)
+                self._check_new(payload)
                 await self._journal(payload, actor, device_id)
             elif assignee is None:
                 return existing
@@ -227,6 +231,17 @@ class FloorService:
             if by is not None:
                 self._check_owner(task, transition, by)
             return await self._step(task, transition, actor, device_id, reason=reason, note=note)
+
+    def _check_new(self, task: TaskPayload) -> None:
+        """What the journal does not check of a new task: its zone, and a role someone can hold."""
+        if task.zone is not None and task.zone not in self.journal.master.zones:
+            raise TaskError(task.task_id, f"task {task.task_id}: unknown zone {task.zone!r}")
+        if task.role not in TASK_ROLES:
+            raise TaskError(
+                task.task_id,
+                f"task {task.task_id}: role {task.role!r} is not one a person holds nor {FLEET!r}"
+                f" (one of {', '.join(sorted(TASK_ROLES))})",
+            )
 
     def _check_owner(self, task: TaskPayload, transition: str, by: str) -> None:
         if task.assignee == by:

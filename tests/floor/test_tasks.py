@@ -114,6 +114,10 @@ async def test_a_task_naming_an_unknown_location_or_sku_is_refused(site: SiteCon
         with pytest.raises(OpRejected) as exc:
             await ctx.floor.create_task(TaskKind.COUNT, sku="GHOST", from_location="A-01")
         assert exc.value.code == "unknown_sku"
+        with pytest.raises(TaskError, match="unknown zone 'NOPE'"):
+            await ctx.floor.create_task(TaskKind.COUNT, zone="NOPE")
+        with pytest.raises(TaskError, match="role 'picker' is not one a person holds"):
+            await ctx.floor.create_task(TaskKind.PICK, role="picker")
         assert ctx.floor.tasks() == []
 
 
