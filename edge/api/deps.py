@@ -120,6 +120,8 @@ async def get_caller(request: Request, token: Annotated[str | None, Security(ses
                 f"the operator session is unknown, ended or expired: log in again (POST {LOGIN_PATH})",
                 headers={"WWW-Authenticate": SESSION_HEADER},
             )
+        if session.method == "badge":  # work on the handheld counts as activity at the badge's station
+            ctx.sessions.touch(session.station, ctx.clock.monotonic())
         roles = _roles_of(ctx.master, session.operator_id)
         return Caller(session.operator_id, roles, ctx.master, session, token.strip())
     if (

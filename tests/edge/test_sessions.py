@@ -236,7 +236,10 @@ async def test_a_badge_on_the_stations_reader_opens_a_session_while_it_stays(tmp
         r = await api.post("/v1/sessions", json={"badge": True, "station": "DOCK"})
         assert r.status_code == 201 and (r.json()["operator_id"], r.json()["method"]) == ("op2", "badge")
         me = {SESSION_HEADER: r.json()["token"]}
+        await clock.advance(120)
         assert (await api.post("/v1/ops", json=receive(actor="sup1"), headers=me)).json()["actor"] == "op2"
+        badge = gw.ctx.sessions.get("DOCK")
+        assert badge is not None and badge.last_activity == clock.monotonic()  # the badge's idle timer restarts
         gw.ctx.sessions.end("DOCK")  # the card is taken off the reader
         assert (await api.get("/v1/sessions/current", headers=me)).status_code == 401
 
