@@ -14,9 +14,10 @@ from fastapi.responses import JSONResponse
 from edge.api.deps import get_caller, token_check
 from edge.api.handheld import catalog, photos
 from edge.api.handheld import routes as handheld
-from edge.api.routes import health, ops, rules, sessions, stock, tasks, work_orders, zones
+from edge.api.routes import handoff, health, inbound, ops, orders, rules, sessions, stock, tasks, work_orders, zones
 from edge.api.routes.ops import KindNotAllowed
 from edge.context import EdgeContext
+from edge.floor.flow import FloorError
 from edge.floor.tasks import TaskError
 from edge.floor.workorders import WorkOrderError
 from edge.identity.sessions import LoginRefused
@@ -70,6 +71,11 @@ def create_app(ctx: EdgeContext) -> FastAPI:
     async def _login_refused(_: Request, exc: LoginRefused) -> JSONResponse:
         return error_response(exc.status, exc.message, code=exc.code)
 
+    @app.exception_handler(FloorError)
+    async def _floor(_: Request, exc: FloorError) -> JSONResponse:
+        errors = [FieldError(loc=["body", *exc.field.split(".")], msg=exc.message, type=exc.code)] if exc.field else []
+        return error_response(exc.status, exc.message, code=exc.code, errors=errors)
+
     @app.exception_handler(JournalClosed)
     async def _closed(_: Request, exc: JournalClosed) -> JSONResponse:
         return error_response(503, str(exc), code="closed")
@@ -78,7 +84,7 @@ def create_app(ctx: EdgeContext) -> FastAPI:
     guarded = APIRouter(
         prefix="/v1", dependencies=[Depends(token_check(ctx.config.api.resolved_token())), Depends(get_caller)]
     )
-    for module in (ops, stock, zones, tasks, work_orders, sessions, rules, catalog, photos):
+    for module in (ops, stock, zones, tasks, work_orders, sessions, rules, inbound, orders, handoff, catalog, photos):
         guarded.include_router(module.router)
     app.include_router(guarded)
     app.include_router(handheld.router)
