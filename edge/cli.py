@@ -252,10 +252,8 @@ async def _append(cfg: SiteConfig, drafts: list[Any]) -> int:
 def operator_pin_hash(
     stdin: Annotated[bool, typer.Option("--stdin", help="Read the PIN from standard input instead of asking.")] = False,
 ) -> None:
-    """Print the argon2 hash of a handheld PIN, for `pin_hash` of the operator in the site TOML.
-
-    The PIN is asked for twice without echo (or read from stdin with --stdin); it is never stored or
-    printed, only its hash."""
+    """Print the argon2 hash of a handheld PIN (asked twice without echo, or read with --stdin) for
+    `pin_hash` of an operator in the site TOML; the PIN itself is never kept."""
     from edge.identity.sessions import hash_pin
 
     pin = sys.stdin.readline().strip() if stdin else typer.prompt("PIN", hide_input=True, confirmation_prompt=True)

@@ -117,7 +117,7 @@ async def get_caller(request: Request, token: Annotated[str | None, Security(ses
         if session is None:
             raise HTTPException(
                 401,
-                f"the operator session is unknown, ended or expired: log in again (POST {LOGIN_PATH})",
+                "the operator session is unknown, ended or expired: log in again (POST /v1/sessions)",
                 headers={"WWW-Authenticate": SESSION_HEADER},
             )
         if session.method == "badge":  # work on the handheld counts as activity at the badge's station
@@ -131,8 +131,8 @@ async def get_caller(request: Request, token: Annotated[str | None, Security(ses
     ):
         raise HTTPException(
             401,
-            f"this gateway acts only for a logged-in operator: log in (POST {LOGIN_PATH}) and send"
-            f" {SESSION_HEADER}: <token>",
+            "this gateway acts only for a logged-in operator: log in (POST /v1/sessions) and send"
+            " X-WIMS-Session: <token>",
             headers={"WWW-Authenticate": SESSION_HEADER},
         )
     return Caller(None, frozenset(), ctx.master)

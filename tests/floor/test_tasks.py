@@ -244,6 +244,9 @@ async def test_the_handhelds_task_flow_over_http(api: httpx.AsyncClient) -> None
     assert (await api.get("/v1/tasks/T-none")).status_code == 404
     r = await api.post("/v1/tasks/T-none/start", json={})
     assert r.status_code == 404 and r.json()["code"] == "unknown_task"
+    r = await api.post(f"/v1/tasks/{tid}/start", json={}, headers={"Accept-Language": "zh-CN"})
+    assert r.status_code == 409 and r.json()["code"] == "illegal_transition"
+    assert r.json()["detail"] == f"任务 {tid} 的状态为 done：不能执行 start（start 只能从 assigned 状态执行）"
 
 
 async def test_assign_checks_role_and_zone_and_an_override_needs_a_supervisor(api: httpx.AsyncClient) -> None:

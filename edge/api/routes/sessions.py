@@ -91,7 +91,7 @@ async def login(req: Login, ctx: Ctx) -> SessionOpened:
 async def current(ctx: Ctx, caller: CallerDep) -> SessionOut:
     """Who the session token belongs to (a handheld's check after a restart)."""
     if caller.session is None:
-        raise HTTPException(401, f"no session: send {SESSION_HEADER}: <token>")
+        raise HTTPException(401, "no session: send X-WIMS-Session: <token>")
     return SessionOut(**_out(ctx, caller.session))
 
 
@@ -99,7 +99,7 @@ async def current(ctx: Ctx, caller: CallerDep) -> SessionOut:
 async def logout(ctx: Ctx, caller: CallerDep) -> Response:
     """End the session of the token sent (a ``session`` op, ``logout``)."""
     if caller.session is None:
-        raise HTTPException(401, f"no session to end: send {SESSION_HEADER}: <token>")
+        raise HTTPException(401, "no session to end: send X-WIMS-Session: <token>")
     token = caller.token
     assert token is not None
     await ctx.operator_sessions.logout(token)
