@@ -78,8 +78,14 @@ class EdgeContext:
                 registry=self.registry,
                 health=self.health,
                 gateway_id=self.gateway_id,
+                open_work_order=self._handoff_work_order,
             )
         return self.webhooks
+
+    async def _handoff_work_order(self, fact_key: str, wo_type: str, description: str) -> str:
+        """A refused carrier hand-off's work order: one per fact, routed and escalated like every other."""
+        row = await self.floor.open_work_order(fact_key, wo_type, description=description[:1000])
+        return row.work_order_id
 
     @property
     def master(self) -> MasterData:

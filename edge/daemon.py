@@ -32,10 +32,11 @@ from edge.api.app import create_app
 from edge.capture.runners import NoRunner, PartUnavailable, runner_for
 from edge.config import Device, SiteConfig
 from edge.context import EdgeContext
+from edge.floor.service import RuleFloorActions
 from edge.health import HealthBoard
 from edge.logs import get_logger
 from edge.rules.engine import RulesError, RuleSet
-from edge.rules.runner import JournalWorkOrders, RulesRunner
+from edge.rules.runner import RulesRunner
 from edge.store.journal import Journal
 from edge.store.masterdata import MasterData
 from edge.store.telemetry import TelemetryBuffer
@@ -115,7 +116,7 @@ class Gateway:
             get_logger("wims.edge").bind(gateway_id=cfg.site.gateway_id),
         )
         try:  # a rules file with an error stops the start-up, naming the file, the rule and the key
-            self.rules = RulesRunner(self.ctx, floor=JournalWorkOrders(self.ctx))
+            self.rules = RulesRunner(self.ctx, floor=RuleFloorActions(self.ctx.floor))
             self.ctx.open_webhooks()  # a bad [handoff] secret stops the start here, naming the key
         except BaseException:
             await self._journal.close()

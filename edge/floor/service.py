@@ -300,3 +300,45 @@ class FloorService:
 
 
 __all__ = ["ACTIVE", "SYSTEM", "FloorService", "NotAllowed", "TaskError", "UnknownOperator", "new_task_id"]
+
+
+class RuleFloorActions:
+    """The rules runner's tasks and work orders (``edge.rules.runner.FloorActions``) done by the floor:
+    a ``create_task`` action makes a task (id ``R-<firing key>``, so a repeated action is the same
+    task), an ``open_work_order`` action the work order of the fact ``rule:<firing key>``, with the
+    action's role and SLA, escalated like every other; one routed to the supervisor names the zone's
+    supervisor (``Zone.supervisor``) as its assignee."""
+
+    def __init__(self, floor: FloorService) -> None:
+        self.floor = floor
+
+    async def create_task(self, key: str, action: Any, fired: Any) -> str:
+        row = await self.floor.create_task(
+            action.task,
+            task_id=f"R-{key}",
+            role=action.role,
+            zone=action.zone or None,
+            from_location=action.location or None,
+            priority=action.priority,
+            note=action.note,
+            ref=f"rule:{fired.rule_id}",
+        )
+        return row.task.task_id
+
+    async def open_work_order(self, key: str, action: Any, fired: Any) -> str:
+        zone = action.zone or None
+        master = self.floor.journal.master
+        supervisor = master.zones[zone].supervisor if zone in master.zones and action.role == "supervisor" else None
+        row = await self.floor.open_work_order(
+            f"rule:{key}",
+            action.wo_type,
+            role=action.role,
+            sla=timedelta(minutes=action.sla_minutes),
+            zone=zone,
+            location=action.location or None,
+            description=action.description,
+            ref=f"rule:{fired.rule_id}",
+            ref_op_id=getattr(fired.payload, "subject_op_id", None),
+            assignee=supervisor,
+        )
+        return row.work_order_id

@@ -51,6 +51,7 @@ ROUTES: dict[str, tuple[str, timedelta]] = {
     "qc_reject": (Role.SUPERVISOR.value, timedelta(hours=2)),
     "temp_excursion": (Role.SUPERVISOR.value, timedelta(minutes=30)),
     "failed_handoff": (Role.PLANNER.value, timedelta(hours=1)),
+    "handoff_failed": (Role.PLANNER.value, timedelta(hours=1)),  # the carrier outbox's name for it
 }
 """Work order type -> the role it goes to and its SLA, when the caller does not say."""
 
@@ -192,6 +193,7 @@ class WorkOrders:
         ref: str | None = None,
         photo: str | None = None,
         ref_op_id: Any = None,
+        assignee: str | None = None,
     ) -> tuple[WorkOrderRow, bool]:
         """The work order for ``fact_key``, opened now if the fact has none yet; the flag says whether
         this call opened it. ``role`` and ``sla`` (a timedelta or seconds) default by type (``ROUTES``)."""
@@ -211,6 +213,7 @@ class WorkOrders:
                 zone=zone,
                 location=location,
                 assignee_role=role or default_role,
+                assignee=assignee,
                 description=description,
                 ref_op_id=ref_op_id,
                 fact_key=fact_key,
