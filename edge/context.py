@@ -57,7 +57,7 @@ class EdgeContext:
 
     def __post_init__(self) -> None:
         self.floods = FloodGate(self.journal, self.clock, self.registry)
-        self.floor = FloorService(self.journal, self.clock)
+        self.floor = FloorService(self.journal, self.clock, self.registry)
         self.operator_sessions = OperatorSessions(
             self.journal,
             self.clock,

@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
+from prometheus_client import CollectorRegistry
+
 from edge.floor.tasks import (
     ACTIVE,
     NotAllowed,
@@ -25,7 +27,7 @@ from edge.floor.tasks import (
     effective_roles,
     step,
 )
-from edge.floor.workorders import OpListeners, WorkOrders
+from edge.floor.workorders import FloorMetrics, OpListeners, WorkOrders
 from edge.store.floor import TaskRow, WorkOrderRow, get_task, next_open_tasks, query_tasks
 from edge.store.journal import Journal
 from sync.clock import Clock
@@ -56,13 +58,14 @@ def new_task_id() -> str:
 class FloorService:
     """Tasks (and, from ``edge.floor.workorders``, exception work orders) over the gateway's journal."""
 
-    def __init__(self, journal: Journal, clock: Clock) -> None:
+    def __init__(self, journal: Journal, clock: Clock, registry: CollectorRegistry | None = None) -> None:
         self.journal = journal
         self.clock = clock
         self._lock = asyncio.Lock()
+        self.metrics = FloorMetrics(registry)
         self.listeners = OpListeners()
         """``listeners.add(fn)``: ``await fn(op)`` for every task and work order op journaled here."""
-        self.work_orders = WorkOrders(journal, clock, self.listeners)
+        self.work_orders = WorkOrders(journal, clock, self.listeners, self.metrics)
         """Exception work orders (``edge.floor.workorders``); ``open_work_order`` and ``close_work_order``
         below are the short way in."""
 
@@ -296,6 +299,7 @@ class FloorService:
         op = await self.journal.append(
             OpDraft(payload=payload, actor=actor, device_id=device_id, occurred_at=self.clock.now())
         )
+        self.metrics.task_steps.labels(payload.transition).inc()
         self.listeners.notify(op)
 
 

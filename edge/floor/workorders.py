@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
+from prometheus_client import CollectorRegistry, Counter
 
 from edge.store.floor import (
     WorkOrderRow,
@@ -98,6 +99,22 @@ class OpListeners:
             await asyncio.gather(*list(self._running), return_exceptions=True)
 
 
+class FloorMetrics:
+    """The floor's counters on ``/metrics``: task steps by transition, work order steps by action."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        registry = registry or CollectorRegistry()
+        self.task_steps = Counter(
+            "wims_floor_task_steps", "Task steps journaled, by transition", ["transition"], registry=registry
+        )
+        self.work_order_steps = Counter(
+            "wims_floor_work_order_steps",
+            "Work order steps journaled, by action (escalate: an SLA ran out)",
+            ["action"],
+            registry=registry,
+        )
+
+
 class WorkOrderError(ValueError):
     """A work order step that cannot be taken; ``code`` is the API's error code."""
 
@@ -140,10 +157,17 @@ def escalation_role(level: int) -> str:
 class WorkOrders:
     """Open (once per fact), escalate and close exception work orders over the gateway's journal."""
 
-    def __init__(self, journal: Journal, clock: Clock, listeners: OpListeners | None = None) -> None:
+    def __init__(
+        self,
+        journal: Journal,
+        clock: Clock,
+        listeners: OpListeners | None = None,
+        metrics: FloorMetrics | None = None,
+    ) -> None:
         self.journal = journal
         self.clock = clock
         self.listeners = listeners or OpListeners()
+        self.metrics = metrics or FloorMetrics()
         self._lock = asyncio.Lock()
         self._changed = asyncio.Event()
         self.escalated = 0
@@ -317,6 +341,7 @@ class WorkOrders:
 
     async def _journal(self, payload: WorkOrderPayload, actor: str, device_id: str | None, now: datetime) -> None:
         op = await self.journal.append(OpDraft(payload=payload, actor=actor, device_id=device_id, occurred_at=now))
+        self.metrics.work_order_steps.labels(payload.action).inc()
         self.listeners.notify(op)
 
 

@@ -180,6 +180,9 @@ async def test_reports_closing_and_escalation_through_the_api(
     assert [(w["wo_type"], w["role"], w["level"]) for w in listed] == [("short_pick", "supervisor", 1)]
     health = (await api.get("/healthz")).json()
     assert health["components"]["work-orders"]["status"] == "ok"
+    metrics = (await api.get("/metrics")).text
+    assert 'wims_floor_work_order_steps_total{action="escalate"} 1.0' in metrics
+    assert 'wims_floor_work_order_steps_total{action="open"} 2.0' in metrics
 
 
 async def test_rule_actions_make_tasks_and_work_orders_through_the_floor(tmp_path: Path) -> None:
