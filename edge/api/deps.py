@@ -109,7 +109,7 @@ async def get_caller(request: Request, token: Annotated[str | None, Security(ses
 
     A token that is sent must be live (401 otherwise, in either mode: a handheld whose session ran out
     must log in again, not carry on under no name). Without one, ``[api] operator_sessions =
-    "required"`` refuses every call but reads and the login itself (401 ``session_required``).
+    "required"`` refuses every call but reads and the login itself (401).
     """
     ctx: EdgeContext = request.app.state.ctx
     if token:
