@@ -11,6 +11,7 @@ from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from edge.context import EdgeContext
+from edge.identity.current import ACTING, Acting
 from edge.identity.sessions import SESSION_HEADER, OperatorSession
 from edge.store.masterdata import MasterData
 
@@ -123,6 +124,7 @@ async def get_caller(request: Request, token: Annotated[str | None, Security(ses
         if session.method == "badge":  # work on the handheld counts as activity at the badge's station
             ctx.sessions.touch(session.station, ctx.clock.monotonic())
         roles = _roles_of(ctx.master, session.operator_id)
+        ACTING.set(Acting(session.operator_id, roles))  # for ops recorded deeper down (edge.identity.current)
         return Caller(session.operator_id, roles, ctx.master, session, token.strip())
     if (
         ctx.config.api.operator_sessions == "required"
@@ -135,6 +137,7 @@ async def get_caller(request: Request, token: Annotated[str | None, Security(ses
             " X-WIMS-Session: <token>",
             headers={"WWW-Authenticate": SESSION_HEADER},
         )
+    ACTING.set(None)
     return Caller(None, frozenset(), ctx.master)
 
 

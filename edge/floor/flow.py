@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from edge.context import EdgeContext
 from edge.floor.layout import PickGrid, parse_layout
+from edge.identity.current import actor_or
 from edge.store import webhooks as store
 from sync.canonical import iso_utc
 from sync.codes import gtin_check_digit
@@ -106,11 +107,12 @@ class FloorFlow:
         self, payload: Payload, actor: str, *, device_id: str | None = None, fact: str | None = None
     ) -> Op:
         """Append one op; ``fact`` makes it once-only (its op id derives from it, so a replay answers
-        with the stored op)."""
+        with the stored op). Made through the API with an operator session, its actor is the session's
+        operator, whatever ``actor`` the request named (``edge.identity.current``)."""
         draft = OpDraft(
             op_id=uuid.uuid5(_NAMESPACE, fact) if fact else uuid.uuid4(),
             payload=payload,
-            actor=actor,
+            actor=actor_or(actor),
             device_id=device_id,
             occurred_at=self.ctx.clock.now(),
         )

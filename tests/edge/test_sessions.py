@@ -195,6 +195,21 @@ async def test_through_a_session_only_the_assignee_or_a_supervisor_moves_a_task(
         assert done.status_code == 200 and done.json()["updated_by"] == "sup1"
 
 
+async def test_ops_of_the_floor_flows_carry_the_sessions_operator_too(tmp_path: Path) -> None:
+    data = sessions_site(tmp_path).model_dump(mode="json")
+    data["inbound_orders"] = [{"id": "ASN-1", "dock": "DOCK", "lines": [{"line": 1, "sku": "SKU-1", "qty": 10}]}]
+    async with running(parse_config(data), ManualClock()) as (api, gw):
+        me = await login(api, "op1", PIN_OP1)
+        scan = {"asn_id": "ASN-1", "line": 1, "qty": 4, "item": "SKU-1", "actor": "sup1"}
+        assert (await api.post("/v1/inbound/receipts", json=scan, headers=me)).status_code == 201
+        wrong = await api.post("/v1/inbound/receipts", json={**scan, "item": "SKU-2"}, headers=me)
+        assert wrong.status_code == 422
+        assert (await api.post("/v1/inbound/receipts", json={**scan, "qty": 1})).status_code == 201  # no session
+        assert gw.ctx is not None
+        actors = [(e.body["kind"], e.body["actor"]) for e in gw.ctx.journal.entries() if e.body["kind"] != "session"]
+        assert actors == [("receive", "op1"), ("exception", "op1"), ("receive", "sup1")]
+
+
 async def test_required_sessions_refuse_anonymous_writes(tmp_path: Path) -> None:
     async with running(sessions_site(tmp_path, operator_sessions="required"), ManualClock()) as (api, _):
         r = await api.post("/v1/ops", json=receive())
