@@ -8,6 +8,7 @@ journal and runs the real logic.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import structlog
@@ -17,6 +18,7 @@ from edge.capture.floods import FloodGate
 from edge.config import SiteConfig
 from edge.floor.service import FloorService
 from edge.health import HealthBoard
+from edge.identity.sessions import OperatorSessions
 from edge.identity.stations import StationSessions
 from edge.store.journal import Journal
 from edge.store.masterdata import MasterData
@@ -46,6 +48,8 @@ class EdgeContext:
     """Accepted AGV transport tasks (``edge.floor.transport``), on a site with a ``[fleet]``."""
     floods: FloodGate = field(init=False)
     """Where device exceptions go instead of straight to the journal (``edge.capture.floods``)."""
+    operator_sessions: OperatorSessions = field(init=False)
+    """PIN and badge sessions of the local API (``edge.identity.sessions``)."""
     floor: FloorService = field(init=False)
     """Floor tasks and exception work orders (``edge.floor.service``): ``ctx.floor.create_task(...)``."""
     webhooks: WebhookOutbox | None = field(default=None, init=False)
@@ -56,7 +60,14 @@ class EdgeContext:
 
     def __post_init__(self) -> None:
         self.floods = FloodGate(self.journal, self.clock, self.registry)
-        self.floor = FloorService(self.journal, self.clock)
+        self.floor = FloorService(self.journal, self.clock, self.registry)
+        self.operator_sessions = OperatorSessions(
+            self.journal,
+            self.clock,
+            self.sessions,
+            self.floods.record,
+            ttl=timedelta(minutes=self.config.api.session_minutes),
+        )
 
     def open_webhooks(self) -> WebhookOutbox | None:
         """Build the outbox from ``[handoff]`` (a bad secret raises ``ValueError`` naming the key)."""
@@ -70,8 +81,14 @@ class EdgeContext:
                 registry=self.registry,
                 health=self.health,
                 gateway_id=self.gateway_id,
+                open_work_order=self._handoff_work_order,
             )
         return self.webhooks
+
+    async def _handoff_work_order(self, fact_key: str, wo_type: str, description: str) -> str:
+        """A refused carrier hand-off's work order: one per fact, routed and escalated like every other."""
+        row = await self.floor.open_work_order(fact_key, wo_type, description=description[:1000])
+        return row.work_order_id
 
     @property
     def master(self) -> MasterData:

@@ -12,20 +12,19 @@ that does not receive or pick pays nothing for them (the start-up budget of test
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from edge.context import EdgeContext
 from edge.floor.layout import PickGrid, parse_layout
+from edge.identity.current import actor_or
 from edge.store import webhooks as store
-from edge.store.errors import OpRejected
 from sync.canonical import iso_utc
 from sync.codes import gtin_check_digit
 from sync.commands import TransportTaskCommand
 from sync.masterdata import Sku
-from sync.ops import ExceptionPayload, Op, OpDraft, OpKind, Payload, WorkOrderPayload
+from sync.ops import ExceptionPayload, Op, OpDraft, OpKind, Payload
 
 if TYPE_CHECKING:
     from edge.floor.putaway import Putaway
@@ -108,11 +107,12 @@ class FloorFlow:
         self, payload: Payload, actor: str, *, device_id: str | None = None, fact: str | None = None
     ) -> Op:
         """Append one op; ``fact`` makes it once-only (its op id derives from it, so a replay answers
-        with the stored op)."""
+        with the stored op). Made through the API with an operator session, its actor is the session's
+        operator, whatever ``actor`` the request named (``edge.identity.current``)."""
         draft = OpDraft(
             op_id=uuid.uuid5(_NAMESPACE, fact) if fact else uuid.uuid4(),
             payload=payload,
-            actor=actor,
+            actor=actor_or(actor),
             device_id=device_id,
             occurred_at=self.ctx.clock.now(),
         )
@@ -126,28 +126,14 @@ class FloorFlow:
     async def open_work_order(
         self, fact_key: str, wo_type: str, description: str, *, actor: str, location: str | None = None
     ) -> str:
-        """One work order per fact (a short pick at a location, a QC reject): a ``work_order`` op whose
-        op id derives from the fact, so a second call for it records nothing new."""
-        wo_id = f"WO-{wo_type.upper().replace('_', '-')}-{hashlib.sha256(fact_key.encode()).hexdigest()[:10].upper()}"
+        """One work order per fact (a short pick at a location, a QC reject), through the floor's work
+        orders (``ctx.floor.open_work_order``): routed to its type's role with an SLA, escalated when it
+        runs out; a second call for the fact returns the same work order and records nothing."""
         zone = self.ctx.master.locations[location].zone if location in self.ctx.master.locations else None
-        try:
-            await self.record(
-                WorkOrderPayload(
-                    work_order_id=wo_id[:64],
-                    action="open",
-                    wo_type=wo_type,
-                    zone=zone,
-                    location=location,
-                    assignee_role="supervisor",
-                    description=description[:1000],
-                ),
-                actor,
-                fact=f"wo:{fact_key}",
-            )
-        except OpRejected as exc:
-            if exc.code != "op_id_conflict":
-                raise
-        return wo_id[:64]
+        row = await self.ctx.floor.open_work_order(
+            fact_key, wo_type, actor=actor, description=description[:1000], zone=zone, location=location
+        )
+        return row.work_order_id
 
     # ---- master data -----------------------------------------------------------------------------
 

@@ -747,6 +747,9 @@ class FloorTasks:
         return row.task.task_id
 
     async def open_work_order(self, key: str, action: OpenWorkOrder, fired: FiringContext) -> str:
+        zones, zone = self.ctx.master.zones, action.zone or None
+        # one routed to the supervisor names the zone's supervisor, as the cold chain always did
+        supervisor = zones[zone].supervisor if zone in zones and action.role == "supervisor" else None
         row = await self.ctx.floor.open_work_order(
             fact_key(fired),
             action.wo_type,
@@ -759,6 +762,7 @@ class FloorTasks:
             location=action.location or None,
             ref=f"rule {fired.rule_id}",
             ref_op_id=fired.payload.subject_op_id,
+            assignee=supervisor,
         )
         return row.work_order_id
 
