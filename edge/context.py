@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry
 
 from edge.capture.floods import FloodGate
 from edge.config import SiteConfig
+from edge.floor.service import FloorService
 from edge.health import HealthBoard
 from edge.identity.stations import StationSessions
 from edge.store.journal import Journal
@@ -25,6 +26,7 @@ from sync.clock import Clock
 if TYPE_CHECKING:
     from edge.floor.flow import FloorFlow
     from edge.floor.handoff import WebhookOutbox
+    from edge.rules.runner import RulesRunner
 
 
 @dataclass
@@ -37,8 +39,12 @@ class EdgeContext:
     registry: CollectorRegistry
     log: structlog.stdlib.BoundLogger
     sessions: StationSessions = field(default_factory=StationSessions)
+    rules: RulesRunner | None = None
+    """The rules runner, when one runs: floor events (a temperature reading, a short pick) go to its ``fire``."""
     floods: FloodGate = field(init=False)
     """Where device exceptions go instead of straight to the journal (``edge.capture.floods``)."""
+    floor: FloorService = field(init=False)
+    """Floor tasks and exception work orders (``edge.floor.service``): ``ctx.floor.create_task(...)``."""
     webhooks: WebhookOutbox | None = field(default=None, init=False)
     """The carrier hand-off's outbox when ``[handoff]`` is configured (``edge.floor.handoff``); the rules
     runner's ``Notifier``. Set by ``open_webhooks``, imported lazily (httpx stays out of a plain gateway)."""
@@ -47,6 +53,7 @@ class EdgeContext:
 
     def __post_init__(self) -> None:
         self.floods = FloodGate(self.journal, self.clock, self.registry)
+        self.floor = FloorService(self.journal, self.clock)
 
     def open_webhooks(self) -> WebhookOutbox | None:
         """Build the outbox from ``[handoff]`` (a bad secret raises ``ValueError`` naming the key)."""
