@@ -116,7 +116,7 @@ class Gateway:
         )
         try:  # a rules file with an error stops the start-up, naming the file, the rule and the key
             self.ctx.open_webhooks()  # likewise a bad [handoff] secret, naming the key; before the rules (notify)
-            self.rules = RulesRunner(self.ctx, floor=JournalWorkOrders(self.ctx))
+            self.rules = RulesRunner(self.ctx, floor=JournalWorkOrders(self.ctx), notifier=self.ctx.webhooks)
         except BaseException:
             await self._journal.close()
             raise

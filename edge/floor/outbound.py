@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from edge.floor.flow import FloorError, FloorFlow
 from edge.floor.storage import STORAGE_TYPES
 from edge.floor.waves import order_picks
+from edge.rules.events import ShortPick, WrongItem
 from edge.store import webhooks as store
 from edge.store.errors import OpRejected
 from edge.store.journal import Journal
@@ -55,12 +56,15 @@ from sync.ops import (
 FEFO_CLASSES = frozenset({"chilled", "frozen"})
 
 
+ACTOR = "Who acts, when the call has no operator session (a session's operator always wins)."
+
+
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class ActorIn(_In):
-    actor: str = Field(min_length=1, max_length=64)
+    actor: str = Field(default="", max_length=64, description=ACTOR)
 
 
 class PickIn(_In):
@@ -72,7 +76,7 @@ class PickIn(_In):
     qty: Qty
     short: bool = Field(default=False, description="Fewer than expected were there: pick qty, find the rest.")
     device_id: str | None = Field(default=None, max_length=64)
-    actor: str = Field(min_length=1, max_length=64)
+    actor: str = Field(default="", max_length=64, description=ACTOR)
     request_id: uuid.UUID | None = Field(
         default=None,
         description="Idempotency key: a retry with it is answered as the first time, its ops recorded once.",
@@ -87,7 +91,7 @@ class CartonIn(_In):
 
 class PackIn(_In):
     cartons: list[CartonIn] = Field(min_length=1, max_length=1000)
-    actor: str = Field(min_length=1, max_length=64)
+    actor: str = Field(default="", max_length=64, description=ACTOR)
 
 
 class CheckUnit(_In):
@@ -97,13 +101,13 @@ class CheckUnit(_In):
 
 class CheckIn(_In):
     units: list[CheckUnit] = Field(max_length=100_000, description="Every unit scanned, one entry each.")
-    actor: str = Field(min_length=1, max_length=64)
+    actor: str = Field(default="", max_length=64, description=ACTOR)
 
 
 class WaveIn(_In):
     carrier: str | None = Field(default=None, max_length=64)
     cut_off_before: datetime | None = None
-    actor: str = Field(min_length=1, max_length=64)
+    actor: str = Field(default="", max_length=64, description=ACTOR)
 
 
 # ---- orders ----------------------------------------------------------------------------------------
@@ -254,6 +258,16 @@ async def confirm_pick(flow: FloorFlow, order_id: str, req: PickIn) -> dict[str,
         pick = open_picks[0]
         ref = f"{order_id}/{pick['id']}"
         if req.location != pick["location"]:
+            await flow.fire(
+                WrongItem(
+                    order_id=order_id,
+                    expected=pick["location"],
+                    scanned=req.location,
+                    location=pick["location"],
+                    check="location",
+                    actor=req.actor,
+                )
+            )
             raise await flow.refused(
                 "wrong_location",
                 f"scanned {req.location}, the next pick of {order_id} is at {pick['location']}",
@@ -263,6 +277,16 @@ async def confirm_pick(flow: FloorFlow, order_id: str, req: PickIn) -> dict[str,
             )
         sku = flow.sku_for_scan(req.item)
         if sku is None or sku.code != pick["sku"]:
+            await flow.fire(
+                WrongItem(
+                    order_id=order_id,
+                    expected=pick["sku"],
+                    scanned=req.item,
+                    location=pick["location"],
+                    check="item",
+                    actor=req.actor,
+                )
+            )
             raise await flow.refused(
                 "wrong_item",
                 f"scanned {req.item}, {pick['location']} should give {pick['sku']}",
@@ -271,6 +295,16 @@ async def confirm_pick(flow: FloorFlow, order_id: str, req: PickIn) -> dict[str,
                 ref=ref,
             )
         if pick["lot"] and req.lot != pick["lot"]:
+            await flow.fire(
+                WrongItem(
+                    order_id=order_id,
+                    expected=pick["lot"],
+                    scanned=req.lot or "-",
+                    location=pick["location"],
+                    check="lot",
+                    actor=req.actor,
+                )
+            )
             raise await flow.refused(
                 "wrong_lot",
                 f"scanned lot {req.lot or '(none)'}, the pick is lot {pick['lot']}",
@@ -305,6 +339,8 @@ async def confirm_pick(flow: FloorFlow, order_id: str, req: PickIn) -> dict[str,
             status = "picked"
         answer = {**view(status, order), "result": result}
         await flow.save(("order", order_id, status, order), *flow.answered(req.request_id, answer))
+        if status == "picked":
+            await flow.finish_task(f"PICK-{order_id}", req.actor)
     return answer
 
 
@@ -326,13 +362,28 @@ async def _short(
         fact=flow.fact(request_id, "unreserve"),
     )
     pick["status"] = "short"
-    out["work_order_id"] = await flow.open_work_order(
-        f"short_pick:{order['id']}:{pick['id']}",
-        "short_pick",
-        f"short pick: {missing} x {pick['sku']} lot {pick['lot'] or '-'} not at {pick['location']}"
-        f" (order {order['id']})",
-        actor=actor,
-        location=pick["location"],
+    await flow.fire(
+        ShortPick(
+            order_id=order["id"],
+            sku=pick["sku"],
+            lot=pick["lot"],
+            location=pick["location"],
+            wanted=int(pick["qty"]),
+            picked=int(pick["picked"]),
+            actor=actor,
+        )
+    )
+    out["work_order_id"] = (
+        None
+        if flow.rules_open_work_orders("short_pick")
+        else await flow.open_work_order(
+            f"short_pick:{order['id']}:{pick['id']}",
+            "short_pick",
+            f"short pick: {missing} x {pick['sku']} lot {pick['lot'] or '-'} not at {pick['location']}"
+            f" (order {order['id']})",
+            actor=actor,
+            location=pick["location"],
+        )
     )
     line = next(ln for ln in order["lines"] if ln["line"] == pick["line"])
     tried = {p["location"] for p in order["picks"] if p["status"] == "short"}

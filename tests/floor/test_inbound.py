@@ -39,6 +39,8 @@ async def test_receive_qc_and_putaway_to_the_suggested_location(tmp_path: Path) 
         [receive] = f.kinds(OpKind.RECEIVE)
         assert receive["status"] == "qc_hold" and receive["asn_id"] == ASN and receive["asn_line"] == 1
         assert f.ctx.journal.book_qty("MILK-1L", "DOCK-IN-1", "L261120") == 0  # nothing available before QC
+        qc_task = f.ctx.floor.task(f"QC-{rcv['id']}")  # on the supervisors' task list
+        assert qc_task is not None and qc_task.task.state == "open" and qc_task.task.role == "supervisor"
 
         r = await f.http.post(f"/v1/inbound/receipts/{rcv['id']}/qc", json={"result": "hold", "actor": "sup-li"})
         assert r.status_code == 422 and r.json()["code"] == "reason_required"
@@ -46,6 +48,10 @@ async def test_receive_qc_and_putaway_to_the_suggested_location(tmp_path: Path) 
         qc = await f.post(f"/v1/inbound/receipts/{rcv['id']}/qc", {"result": "pass", "actor": "sup-li"})
         [task] = qc["putaway_tasks"]
         assert task["location"].startswith("CHL-") and task["qty"] == 300  # chilled goods, chilled rack
+        assert f.ctx.floor.task(f"QC-{rcv['id']}").task.state == "done"  # type: ignore[union-attr]
+        floor_task = f.ctx.floor.task(task["id"])
+        assert floor_task is not None and floor_task.task.task_kind == "putaway"
+        assert (floor_task.task.to_location, floor_task.task.zone) == (task["location"], "CHL")
         assert any(reason.startswith("temperature") for reason in task["reasons"])
         # the suggestion is held: a second receipt sees it on its way there
         assert floor_flow(f.ctx).putaway().held(task["id"]) == [(task["location"], 300)]
@@ -63,6 +69,8 @@ async def test_receive_qc_and_putaway_to_the_suggested_location(tmp_path: Path) 
         assert putaway["to_location"] == task["location"] and putaway["task_id"] == task["id"]
         assert f.ctx.journal.book_qty("MILK-1L", task["location"], "L261120") == 300
         assert floor_flow(f.ctx).putaway().held(task["id"]) == []
+        done_task = f.ctx.floor.task(task["id"])
+        assert done_task is not None and done_task.task.state == "done" and done_task.task.assignee == "op-zhang"
 
 
 async def test_an_override_is_recorded_with_its_reason(tmp_path: Path) -> None:
@@ -146,6 +154,8 @@ async def test_goods_to_person_putaways_go_to_the_fleet(tmp_path: Path) -> None:
         qc = await f.post(f"/v1/inbound/receipts/{rcvs[0]['id']}/qc", {"result": "pass", "actor": "sup1"})
         [task] = qc["putaway_tasks"]
         assert task["mode"] == "agv" and task["transport"] == "waiting_for_fleet"  # no fleet hook installed
+        agv_task = f.ctx.floor.task(task["id"])
+        assert agv_task is not None and agv_task.task.assignee == "fleet"
         floor_flow(f.ctx).transport = fleet
         qc = await f.post(f"/v1/inbound/receipts/{rcvs[1]['id']}/qc", {"result": "pass", "actor": "sup1"})
         [task] = qc["putaway_tasks"]
