@@ -62,6 +62,7 @@ class FloorFlow:
         self.lock = asyncio.Lock()
         self._grid: PickGrid | None = None
         self._putaway: Putaway | None = None
+        self._putaway_shape = (0, 0)
         self.transport: TransportHook | None = None
         layout = ctx.config.layout
         self.layout = parse_layout(layout) if layout is not None else None
@@ -237,7 +238,9 @@ class FloorFlow:
         from edge.floor.velocity import velocity_classes
 
         master = self.ctx.master
-        if self._putaway is None:
+        shape = (len(master.zones), len(master.locations))
+        if self._putaway is None or shape != self._putaway_shape:  # built, or locations came from the cloud
+            self._putaway_shape = shape
             picks = [str(e.body["payload"]["sku"]) for e in self.ctx.journal.entries(limit=100_000, kind=OpKind.PICK)]
             self._putaway = Putaway(
                 storage_locations(master.zones.values(), master.locations.values(), grid=self.grid),
@@ -245,8 +248,9 @@ class FloorFlow:
                 velocity=velocity_classes(picks) if picks else None,
             )
             for doc_id, _, doc in self.docs("putaway", status="open"):
-                if doc["location"] in self._putaway.index:
-                    self._putaway.expect(doc_id, doc["location"], doc["sku"], doc["lot"], doc["qty"])
+                left = int(doc["qty"]) - int(doc["done_qty"])
+                if doc["location"] in self._putaway.index and left > 0:
+                    self._putaway.expect(doc_id, doc["location"], doc["sku"], doc["lot"], left)
         engine = self._putaway
         for sku in master.skus.values():
             if sku.code not in engine.skus:

@@ -205,3 +205,17 @@ async def test_the_handhelds_putaway_suggestion(tmp_path: Path) -> None:
         assert all(s["location"].startswith("FRZ-") for s in body["suggestions"])  # frozen goods, frozen racks
         r = await f.http.get("/v1/putaway/suggestions", params={"sku": "NOPE", "qty": 1})
         assert r.status_code == 422 and r.json()["code"] == "unknown_sku"
+
+
+async def test_open_putaways_still_count_after_a_restart(tmp_path: Path) -> None:
+    """The known failure of other systems: a slot suggested twice. Suggestions not yet done are counted as
+    on their way, also by a gateway started again."""
+    cfg = site_config(tmp_path)
+    async with floor(cfg, ManualClock()) as f:
+        qc = await receive_and_pass(f, 1, 480, "L261120", "2026-12-20", MILK_GTIN)
+        [task] = qc["putaway_tasks"]
+    async with floor(cfg, ManualClock()) as f:
+        engine = floor_flow(f.ctx).putaway()
+        assert engine.held(task["id"]) == [(task["location"], 480)]
+        second = await receive_and_pass(f, 2, 960, "Y261121", "2026-12-20", YOG_GTIN)
+        assert all(t["location"] != task["location"] for t in second["putaway_tasks"])  # one SKU a slot
