@@ -25,7 +25,7 @@ from sync.canonical import iso_utc
 from sync.codes import gtin_check_digit
 from sync.commands import TransportTaskCommand
 from sync.masterdata import Sku
-from sync.ops import ExceptionPayload, Op, OpDraft, OpKind, Payload, TaskState
+from sync.ops import ExceptionPayload, Op, OpDraft, OpKind, Payload, TaskState, uuid7
 
 if TYPE_CHECKING:
     from edge.floor.putaway import Putaway
@@ -111,7 +111,7 @@ class FloorFlow:
         """Append one op; ``fact`` makes it once-only (its op id derives from it, so a replay answers
         with the stored op)."""
         draft = OpDraft(
-            op_id=uuid.uuid5(_NAMESPACE, fact) if fact else uuid.uuid4(),
+            op_id=uuid.uuid5(_NAMESPACE, fact) if fact else uuid7(),
             payload=payload,
             actor=actor,
             device_id=device_id,
