@@ -29,7 +29,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from edge.floor.flow import FloorError, FloorFlow
 from edge.floor.storage import STORAGE_TYPES
@@ -46,7 +46,6 @@ from sync.ops import (
     PackLine,
     PackPayload,
     PickPayload,
-    Qty,
     ReservePayload,
     ShipPayload,
     StockStatus,
@@ -73,7 +72,7 @@ class PickIn(_In):
     location: Code = Field(description="The location label scanned first.")
     item: str = Field(min_length=1, max_length=64, description="The item scanned: GTIN or SKU code.")
     lot: str = Field(default="", max_length=64)
-    qty: Qty
+    qty: int = Field(ge=0, le=10**12, description="Units taken; 0 only with short (the slot was empty).")
     short: bool = Field(default=False, description="Fewer than expected were there: pick qty, find the rest.")
     device_id: str | None = Field(default=None, max_length=64)
     actor: str = Field(default="", max_length=64, description=ACTOR)
@@ -81,6 +80,12 @@ class PickIn(_In):
         default=None,
         description="Idempotency key: a retry with it is answered as the first time, its ops recorded once.",
     )
+
+    @model_validator(mode="after")
+    def _something_or_short(self) -> PickIn:
+        if self.qty == 0 and not self.short:
+            raise ValueError("qty 0 is a short pick: set short")
+        return self
 
 
 class CartonIn(_In):
@@ -316,19 +321,20 @@ async def confirm_pick(flow: FloorFlow, order_id: str, req: PickIn) -> dict[str,
         if req.qty > left:
             raise FloorError(422, "over_pick", f"pick {pick['id']} has {left} left, not {req.qty}", "qty")
         staging = flow.staging
-        await flow.record(
-            PickPayload(
-                sku=pick["sku"],
-                lot=pick["lot"],
-                from_location=pick["location"],
-                to_location=staging,
-                qty=req.qty,
-                order_id=order_id,
-            ),
-            req.actor,
-            device_id=req.device_id,
-            fact=flow.fact(req.request_id, "pick"),
-        )
+        if req.qty:
+            await flow.record(
+                PickPayload(
+                    sku=pick["sku"],
+                    lot=pick["lot"],
+                    from_location=pick["location"],
+                    to_location=staging,
+                    qty=req.qty,
+                    order_id=order_id,
+                ),
+                req.actor,
+                device_id=req.device_id,
+                fact=flow.fact(req.request_id, "pick"),
+            )
         pick["picked"] = int(pick["picked"]) + req.qty
         result: dict[str, Any] = {"pick": pick["id"], "picked": req.qty}
         if pick["picked"] >= int(pick["qty"]):

@@ -315,3 +315,32 @@ async def test_with_the_sites_rules_a_short_pick_opens_exactly_one_work_order(tm
         assert wo["wo_type"] == "short_pick" and wo["location"] == pick["location"]
         [fired] = [p for p in f.kinds(OpKind.RULE_FIRED) if p["rule_id"] == "short-pick"]
         assert fired["subject"].startswith("event:short_pick")
+
+
+async def test_an_empty_slot_is_a_short_pick_of_nothing(tmp_path: Path) -> None:
+    async with floor(parse_config(ambient_site(tmp_path)), ManualClock()) as f:
+        await f.post("/v1/inbound/asns", {"id": "ASN-E", "lines": [{"line": 1, "sku": "SKU-1", "qty": 20}]}, 201)
+        for slot in ("A-01", "A-02"):
+            rcv = await f.post(
+                "/v1/inbound/receipts", {"asn_id": "ASN-E", "line": 1, "qty": 10, "item": "SKU-1", "actor": "op1"}, 201
+            )
+            qc = await f.post(f"/v1/inbound/receipts/{rcv['id']}/qc", {"result": "pass", "actor": "sup1"})
+            [task] = qc["putaway_tasks"]
+            await f.post(
+                f"/v1/inbound/putaways/{task['id']}/confirm", {"location": slot, "reason": "other", "actor": "op1"}
+            )
+        await f.post("/v1/orders", {"id": "SO-E", "lines": [{"line": 1, "sku": "SKU-1", "qty": 8}]}, 201)
+        await f.post("/v1/orders/SO-E/reserve", {"actor": "op1"})
+        await f.post("/v1/waves", {"actor": "sup1"}, 201)
+        pick = next_pick((await f.http.get("/v1/orders/SO-E")).json())
+        scan = {"location": pick["location"], "item": "SKU-1", "actor": "op1"}
+        r = await f.http.post("/v1/orders/SO-E/picks", json={**scan, "qty": 0})
+        assert r.status_code == 422  # nothing taken is only a short pick
+        res = await f.post("/v1/orders/SO-E/picks", {**scan, "qty": 0, "short": True})
+        other = "A-02" if pick["location"] == "A-01" else "A-01"
+        assert res["result"]["replanned"] == [other] and res["result"]["work_order_id"]
+        assert f.kinds(OpKind.PICK) == []
+        nxt = next_pick(res)
+        assert (nxt["location"], nxt["qty"]) == (other, 8)
+        done = await f.post("/v1/orders/SO-E/picks", {**scan, "location": other, "qty": 8})
+        assert done["status"] == "picked"
