@@ -18,10 +18,10 @@ from typing import Annotated, Any
 
 import typer
 from pydantic import TypeAdapter, ValidationError
-from rich.console import Console
 from rich.table import Table
 
 from edge.config import ConfigError, SiteConfig, load_config
+from sync.i18n.console import LocalConsole, fact_label, label, tr
 
 edge_app = typer.Typer(help="The edge gateway of one warehouse.", no_args_is_help=True)
 sync_app = typer.Typer(help="The gateway's link to the cloud.", no_args_is_help=True)
@@ -31,8 +31,8 @@ rules_app.info.no_args_is_help = True
 edge_app.add_typer(rules_app, name="rules")
 reconcile_app = typer.Typer(help="Compare a gateway's stock with the cloud's.", no_args_is_help=True)
 
-out = Console()
-err = Console(stderr=True)
+out = LocalConsole()  # messages and headings in WIMS_LANG or the locale's language (sync.i18n)
+err = LocalConsole(stderr=True)
 
 ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="Site config TOML, e.g. configs/shanghai-cold.toml")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON lines instead of a table.")]
@@ -165,7 +165,7 @@ def edge_verify(config: ConfigOpt) -> None:
     conn = _open_readonly(cfg)
     with out.status("verifying journal...") as status:
         report = verify_database(
-            conn, warehouse=cfg.site.warehouse, progress=lambda n: status.update(f"verifying journal... {n} ops")
+            conn, warehouse=cfg.site.warehouse, progress=lambda n: status.update(tr(f"verifying journal... {n} ops"))
         )
     if report.chain_error:
         err.print(f"[red]chain broken[/red] at {report.chain_error}")
@@ -253,11 +253,11 @@ def sync_status(config: ConfigOpt, as_json: JsonOpt = False) -> None:
 
     cfg = site_config(config)
     facts: dict[str, Any] = {}
-    source = "journal"
+    source = label("journal")
     try:
         r = httpx.get(f"http://{cfg.api.host}:{cfg.api.port}/healthz", timeout=3)
         facts = dict(r.json().get("components", {}).get("sync", {}))
-        source = "running gateway"
+        source = label("running gateway")
     except (httpx.HTTPError, ValueError):
         pass
     if not facts:  # the gateway is not running: what the journal alone says
@@ -265,17 +265,17 @@ def sync_status(config: ConfigOpt, as_json: JsonOpt = False) -> None:
 
         backlog = stored_backlog(_open_readonly(cfg))
         facts = {
-            "status": "not running" if cfg.sync.url else "sync not configured",
+            "status": "not running" if cfg.sync.url else "sync not configured",  # --json keeps the English
             **backlog_facts(backlog, SystemClock().now()),
         }
     if as_json:
         print(json.dumps(facts, default=str))
         return
     table = Table(
-        "", "", title=f"sync of {cfg.site.gateway_id} -> {cfg.sync.url or '(no cloud configured)'} ({source})"
+        "", "", title=f"sync of {cfg.site.gateway_id} -> {cfg.sync.url or label('(no cloud configured)')} ({source})"
     )
     for key, value in facts.items():
-        table.add_row(key, str(value))
+        table.add_row(fact_label(key), label(str(value)) if key == "status" else str(value))
     out.print(table)
 
 

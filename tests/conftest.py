@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import os
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 
 import psutil
 import pytest
+
+# The suite's assertions are in English: a developer's Chinese locale must not change what `wims` prints
+# (a test that wants Chinese says so in its subprocess's environment).
+os.environ["WIMS_LANG"] = "en"
 
 _GRACE_S = 2.5
 _IGNORED_THREADS = ("asyncio_", "ThreadPoolExecutor", "pydevd", "pytest_timeout", "Dask-Offload", "tqdm_monitor")

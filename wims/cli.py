@@ -16,6 +16,8 @@ from typing import Annotated
 import typer
 
 from edge.cli import edge_app, out, reconcile_app, site_config
+from sync.i18n import N_
+from sync.i18n.console import run, tr
 
 app = typer.Typer(help="WIMS: warehouse integration management system.", no_args_is_help=True)
 app.add_typer(edge_app, name="edge")
@@ -50,20 +52,21 @@ def _sim_command(name: str, module: str, help_text: str) -> None:
         try:
             mod = importlib.import_module(module)
         except ImportError as exc:
-            typer.echo(f"simulator {name} is not available: {exc}", err=True)
+            typer.echo(tr(f"simulator {name} is not available: {exc}"), err=True)
             raise typer.Exit(1) from None
         sys.argv = [f"wims sim {name}", *ctx.args]
         mod.main()
 
 
-_sim_command("rfid", "firmware_sim.llrp.__main__", "An LLRP RFID reader on TCP (default port 5084).")
-_sim_command("scanner", "firmware_sim.scanner.__main__", "A serial barcode scanner on a pty.")
-_sim_command("camera", "firmware_sim.camera.__main__", "A camera that renders barcode images.")
-_sim_command("modbus", "firmware_sim.modbus.__main__", "Modbus temperature/humidity sensors (RTU or TCP).")
-_sim_command("agv", "firmware_sim.agv.__main__", "VDA 5050 AGVs over MQTT.")
+_sim_command("rfid", "firmware_sim.llrp.__main__", N_("An LLRP RFID reader on TCP (default port 5084)."))
+_sim_command("scanner", "firmware_sim.scanner.__main__", N_("A serial barcode scanner on a pty."))
+_sim_command("camera", "firmware_sim.camera.__main__", N_("A camera that renders barcode images."))
+_sim_command("modbus", "firmware_sim.modbus.__main__", N_("Modbus temperature/humidity sensors (RTU or TCP)."))
+_sim_command("agv", "firmware_sim.agv.__main__", N_("VDA 5050 AGVs over MQTT."))
 
 
-_CLOUD_HELP = "The central cloud service."
+_CLOUD_HELP = N_("The central cloud service.")
+_PLAN_HELP = N_("Planning: forecasts, rebalancing, order routing, imports (the cloud's database).")
 
 
 def _mount_cloud(argv: list[str]) -> None:
@@ -82,8 +85,17 @@ def _mount_cloud(argv: list[str]) -> None:
         app.add_typer(cloud_app, name="cloud", help=_CLOUD_HELP)
     elif importlib.util.find_spec("cloud.cli") is not None:
         app.add_typer(typer.Typer(), name="cloud", help=f"{_CLOUD_HELP} `wims cloud --help` lists its commands.")
+    # ``wims plan``: the cloud's planning commands, mounted the same way (they import the cloud's stack)
+    if argv[1:2] == ["plan"]:
+        try:
+            from cloud.planning.cli import app as plan_app
+        except ImportError:
+            return
+        app.add_typer(plan_app, name="plan", help=_PLAN_HELP)
+    elif importlib.util.find_spec("cloud.planning.cli") is not None:
+        app.add_typer(typer.Typer(), name="plan", help=f"{_PLAN_HELP} `wims plan --help` lists its commands.")
 
 
 def main() -> None:
     _mount_cloud(sys.argv)
-    app()
+    run(app)  # in WIMS_LANG's or the locale's language: messages, and the help (sync.i18n.console)

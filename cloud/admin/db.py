@@ -13,13 +13,13 @@ from collections.abc import Iterator
 
 import sqlalchemy as sa
 import typer
-from rich.console import Console
 from sqlalchemy.engine import Engine, make_url
 
 from cloud.db.engine import make_engine
 from cloud.settings import CloudSettings
+from sync.i18n.console import LocalConsole
 
-err = Console(stderr=True, soft_wrap=True)  # one line, whatever the terminal width
+err = LocalConsole(stderr=True, soft_wrap=True)  # one line, whatever the terminal width
 
 
 def settings_or_exit() -> CloudSettings:

@@ -6,7 +6,6 @@ import os
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from cloud.admin.db import database, err
@@ -21,10 +20,11 @@ from cloud.ingest.gateways import (
     rotate_token,
 )
 from sync.clock import SystemClock
+from sync.i18n.console import LocalConsole
 from sync.times import iso_z
 
 app = typer.Typer(help="Edge gateways.", no_args_is_help=True)
-out = Console()
+out = LocalConsole()
 ACTOR = "cli:" + (os.environ.get("USER") or "unknown")
 GatewayArg = Annotated[str, typer.Argument(help="Gateway id, as in its site config.")]
 

@@ -9,15 +9,15 @@ from typing import Annotated
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 
 from cloud.admin.db import database, err
 from cloud.events.hub import EventBus, EventHub
 from cloud.masterdata import store
 from sync.clock import SystemClock
+from sync.i18n.console import LocalConsole
 
 app = typer.Typer(help="Master data (SKUs, zones, locations, operators, orders).", no_args_is_help=True)
-out = Console()
+out = LocalConsole()
 ACTOR = "cli:" + (os.environ.get("USER") or "unknown")
 
 

@@ -8,23 +8,23 @@ import os
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from cloud.admin.db import database, err
 from cloud.auth.users import UnknownUser, UserExists, add_user, list_users, reset_password, set_disabled, set_role
 from sync.clock import SystemClock
+from sync.i18n.console import LocalConsole, tr
 from sync.roles import Role
 from sync.times import iso_z
 
 app = typer.Typer(help="Users and roles.", no_args_is_help=True)
-out = Console()
+out = LocalConsole()
 ACTOR = "cli:" + (os.environ.get("USER") or "unknown")
 NameArg = Annotated[str, typer.Argument(help="Login name.")]
 
 
 def _password(given: str | None) -> str:
-    pw = given or os.environ.get("WIMS_PASSWORD") or getpass.getpass("password: ")
+    pw = given or os.environ.get("WIMS_PASSWORD") or getpass.getpass(tr("password: "))
     if len(pw) < 8:
         err.print("[red]password must have at least 8 characters[/red]")
         raise typer.Exit(2)

@@ -52,11 +52,6 @@ def create_app(ctx: EdgeContext) -> FastAPI:
     async def _rejected(_: Request, exc: OpRejected) -> JSONResponse:
         return error_response(_STATUS_OF.get(exc.code, 422), exc.message, code=exc.code, errors=rejected_fields(exc))
 
-    @app.exception_handler(FloorError)
-    async def _floor(_: Request, exc: FloorError) -> JSONResponse:
-        errors = [FieldError(loc=["body", *exc.field.split(".")], msg=exc.message, type=exc.code)] if exc.field else []
-        return error_response(exc.status, exc.message, code=exc.code, errors=errors)
-
     @app.exception_handler(TaskError)
     async def _task_refused(_: Request, exc: TaskError) -> JSONResponse:
         return error_response(_TASK_STATUS.get(exc.code, 422), exc.message, code=exc.code)
@@ -64,6 +59,11 @@ def create_app(ctx: EdgeContext) -> FastAPI:
     @app.exception_handler(WorkOrderError)
     async def _work_order_refused(_: Request, exc: WorkOrderError) -> JSONResponse:
         return error_response(exc.status, exc.message, code=exc.code)
+
+    @app.exception_handler(FloorError)
+    async def _floor(_: Request, exc: FloorError) -> JSONResponse:
+        errors = [FieldError(loc=["body", *exc.field.split(".")], msg=exc.message, type=exc.code)] if exc.field else []
+        return error_response(exc.status, exc.message, code=exc.code, errors=errors)
 
     @app.exception_handler(JournalClosed)
     async def _closed(_: Request, exc: JournalClosed) -> JSONResponse:

@@ -6,7 +6,9 @@
 echoes a request body back, however large it was.
 
 ``install_errors(app)`` routes FastAPI's own errors (validation, ``HTTPException``), values the database
-cannot hold (an integer beyond 64 bits, a NUL byte in text) and anything unexpected through this shape.
+cannot hold (an integer beyond 64 bits, a NUL byte in text) and anything unexpected through this shape,
+and answers each in the caller's language (``Accept-Language``: ``sync.http.language``); ``code``,
+``type`` and ``loc`` never change with the language.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
+
+from sync.http.language import LocalizedErrors, localize_body, request_locale, with_language
 
 log = logging.getLogger("wims.http")
 
@@ -226,6 +230,9 @@ def install_errors(app: FastAPI, *, extra: Mapping[type[Exception], tuple[int, s
     say); with no fixed detail, the first line of the exception's message, cut short, is the detail.
     """
 
+    # outermost of the app's own middleware: it sees the answers of RequestGuard and the routes alike
+    app.add_middleware(LocalizedErrors)
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         return validation_response(exc.errors())
@@ -246,7 +253,15 @@ def install_errors(app: FastAPI, *, extra: Mapping[type[Exception], tuple[int, s
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.error("unhandled error on %s %s: %r", request.method, request.url.path, exc)
-        return error_response(500, "internal error; it has been logged")
+        # answered outside every middleware (Starlette's outermost layer), so in the caller's language here
+        locale = request_locale(request.scope)
+        body = localize_body(
+            ErrorBody(detail="internal error; it has been logged", code="internal_error").model_dump(), locale
+        )
+        resp = JSONResponse(status_code=500, content=body)
+        for k, v in with_language([], locale):
+            resp.headers.append(k.decode(), v.decode())
+        return resp
 
     for exc_type, (status, fixed) in (extra or {}).items():
 

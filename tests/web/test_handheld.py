@@ -138,6 +138,17 @@ def test_the_handheld_speaks_chinese_everywhere(network: Network, app: Any) -> N
     assert untranslated(app) == []
     _shot(app, "handheld-putaway-zh")
     app.click("#go-home")
+    # the gateway's refusal is said in the app's language (the app sends it as Accept-Language)
+    app.click("[data-nav=putaway]")
+    _scan(app, MILK)
+    app.fill("#qty", "999")
+    app.click("#flow-save")
+    app.wait_for_selector("#suggested")
+    _scan(app, app.inner_text("#suggested"))
+    app.wait_for_function("() => document.querySelector('#toast').textContent.includes('未发送')", timeout=15_000)
+    toast = app.inner_text("#toast")
+    assert "库存" in toast and "stock of" not in toast and '"' not in toast, toast
+    app.click("#go-home")
     # remembered for this operator on this handheld
     app.reload()
     app.wait_for_selector("#screen-home:not(.hidden)")

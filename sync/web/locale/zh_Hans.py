@@ -243,8 +243,11 @@ ZH: dict[str, str] = {
 
 
 def write(po_path: str) -> list[str]:
-    """Fill ``po_path``'s empty translations from ``ZH``; returns the ids still without one."""
+    """Fill ``po_path``'s empty translations from ``ZH`` (the pages) and ``ZH_MESSAGES`` (the APIs' and the
+    command line's messages); returns the ids still without one."""
     from babel.messages.pofile import read_po, write_po
+
+    from sync.web.locale.zh_Hans_messages import ZH_HELP, ZH_MESSAGES
 
     with open(po_path, "rb") as fh:
         catalog = read_po(fh, locale="zh_Hans")
@@ -252,7 +255,7 @@ def write(po_path: str) -> list[str]:
     for message in catalog:
         if not message.id:
             continue
-        text = ZH.get(str(message.id))
+        text = ZH.get(str(message.id)) or ZH_MESSAGES.get(str(message.id)) or ZH_HELP.get(str(message.id))
         if text is None:
             missing.append(str(message.id))
         else:

@@ -96,6 +96,7 @@
     var headers = {};
     var token = LS.getItem("wims.token");
     if (token) { headers.Authorization = "Bearer " + token; }
+    headers["Accept-Language"] = state.lang === "zh_Hans" ? "zh-Hans" : "en"; // the gateway's refusals in our language
     var init = { method: method, headers: headers, cache: "no-store" };
     if (body !== undefined) {
       if (raw) { init.body = body; headers["Content-Type"] = body.type || "application/octet-stream"; }
@@ -155,7 +156,7 @@
       if (r.ok) { return tx("outbox", "readwrite", function (s) { return s.delete(e.op_id); }).then(function () { return true; }); }
       if (r.status >= 500 || r.status === 401 || r.status === 429) { return false; }
       return r.json().catch(function () { return {}; }).then(function (j) {
-        var d = j.detail, reason = (d && (d.message || d.code)) || JSON.stringify(d || r.status);
+        var d = j.detail, reason = typeof d === "string" ? d : (d && (d.message || d.code)) || JSON.stringify(d || r.status);
         e.reason = reason; e.failed_at = Date.now();
         return tx("outbox", "readwrite", function (s) { return s.delete(e.op_id); })
           .then(function () { return tx("failed", "readwrite", function (s) { return s.put(e); }); })
