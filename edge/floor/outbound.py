@@ -213,11 +213,16 @@ async def _reserve_line(
         if qty <= 0:
             break
         take = min(qty, available)
-        await flow.record(
-            ReservePayload(sku=line["sku"], lot=lot, location=location, qty=take, order_id=order["id"]),
-            actor,
-            fact=flow.fact(request_id, f"reserve:{line['line']}:{location}:{lot}"),
-        )
+        try:
+            await flow.record(
+                ReservePayload(sku=line["sku"], lot=lot, location=location, qty=take, order_id=order["id"]),
+                actor,
+                fact=flow.fact(request_id, f"reserve:{line['line']}:{location}:{lot}"),
+            )
+        except OpRejected as exc:  # taken meanwhile by an op from elsewhere: the next location, and what is
+            if exc.code != "insufficient_stock":  # reserved so far stays on the order's record
+                raise
+            continue
         made.append({"line": line["line"], "sku": line["sku"], "lot": lot, "location": location, "qty": take})
         qty -= take
     return made
