@@ -352,6 +352,9 @@ async def confirm_pick(flow: FloorFlow, order_id: str, req: PickIn) -> dict[str,
         await flow.save(("order", order_id, status, order), *flow.answered(req.request_id, answer))
         if status == "picked":
             await flow.finish_task(f"PICK-{order_id}", req.actor)
+            await flow.open_task(
+                f"PACK-{order_id}", "pack", actor=req.actor, ref=order_id, from_location=staging, note="pack and label"
+            )
     return answer
 
 
@@ -451,6 +454,15 @@ async def pack(flow: FloorFlow, order_id: str, req: PackIn) -> dict[str, Any]:
             )
         order["cartons"] = cartons
         await flow.save(("order", order_id, "packed", order))
+        await flow.finish_task(f"PACK-{order_id}", req.actor)
+        await flow.open_task(
+            f"CHECK-{order_id}",
+            "check",
+            actor=req.actor,
+            ref=order_id,
+            from_location=flow.staging,
+            note="scan every unit",
+        )
     return view("packed", order)
 
 
@@ -489,6 +501,7 @@ async def check(flow: FloorFlow, order_id: str, req: CheckIn) -> dict[str, Any]:
             await flow.save(("order", order_id, "check_failed", order))
             raise FloorError(409, "check_mismatch", f"order {order_id} does not match its scan: {diff}", "units")
         await flow.save(("order", order_id, "checked", order))
+        await flow.finish_task(f"CHECK-{order_id}", req.actor)
     return view("checked", order)
 
 

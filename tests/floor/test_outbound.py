@@ -163,6 +163,7 @@ async def _order_to_ship(f: Floor) -> None:
             await f.post("/v1/orders/SO-T1/picks", {**scan, "qty": pick["qty"] - pick["picked"]})
     assert got["status"] == "picked" and short_seen
     assert f.ctx.floor.task("PICK-SO-T1").task.state == "done"  # type: ignore[union-attr]
+    assert f.ctx.floor.task("PACK-SO-T1").task.state == "open"  # type: ignore[union-attr]
     [wo] = f.kinds(OpKind.WORK_ORDER)
     assert wo["wo_type"] == "short_pick" and wo["location"] == "CHL-A01-03"
     [unreserve] = f.kinds(OpKind.UNRESERVE)
@@ -198,6 +199,8 @@ async def _order_to_ship(f: Floor) -> None:
     assert f.kinds(OpKind.SHIP) == []
     checked = await f.post("/v1/orders/SO-T1/check", {"units": [*units, {"item": "YOG-200G"}], "actor": "sup-li"})
     assert checked["status"] == "checked"
+    states = {t: f.ctx.floor.task(f"{t}-SO-T1").task.state for t in ("PICK", "PACK", "CHECK")}  # type: ignore[union-attr]
+    assert states == {"PICK": "done", "PACK": "done", "CHECK": "done"}
 
     shipped = await f.post("/v1/orders/SO-T1/ship", {"actor": "sup-li"})
     assert shipped["status"] == "shipped" and shipped["webhook_id"].startswith("msg_")
