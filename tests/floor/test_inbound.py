@@ -6,7 +6,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from edge.config import parse_config
+import pytest
+
+from edge.config import ConfigError, parse_config
 from edge.floor.flow import floor_flow
 from sync.clock import ManualClock
 from sync.commands import TransportTaskCommand
@@ -219,3 +221,26 @@ async def test_open_putaways_still_count_after_a_restart(tmp_path: Path) -> None
         assert engine.held(task["id"]) == [(task["location"], 480)]
         second = await receive_and_pass(f, 2, 960, "Y261121", "2026-12-20", YOG_GTIN)
         assert all(t["location"] != task["location"] for t in second["putaway_tasks"])  # one SKU a slot
+
+
+def test_floor_settings_errors_name_the_key(tmp_path: Path) -> None:
+    data = site_dict(tmp_path)
+    data["layout"] = {
+        "aisles": [{"name": "A", "x": 0.0}],
+        "cross_aisles": [{"name": "front", "y": 0.0}, {"name": "back", "y": 10.0}],
+        "depot": {"x": 0.0, "location": "NOWHERE"},
+        "slots": [{"location": "A-01", "aisle": "A", "y": 2.0}, {"location": "Z-99", "aisle": "A", "y": 3.0}],
+    }
+    data["floor"] = {"sscc_prefix": "12"}
+    with pytest.raises(ConfigError, match=r"site\.toml: floor\.sscc_prefix"):
+        parse_config(data, "site.toml")
+    data["floor"] = {"staging_location": "NOPE"}
+    with pytest.raises(ConfigError) as err:
+        parse_config(data, "site.toml")
+    text = str(err.value)
+    assert "layout.slots[1].location: unknown location 'Z-99'" in text
+    assert "layout.depot.location: unknown location 'NOWHERE'" in text
+    assert "floor.staging_location: unknown location 'NOPE'" in text
+    data["layout"]["slots"][1]["aisle"] = "B"
+    with pytest.raises(ConfigError, match=r"layout\.slots\[1\]\.aisle: unknown aisle 'B'"):
+        parse_config(data, "site.toml")
