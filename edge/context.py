@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from prometheus_client import CollectorRegistry
@@ -82,13 +82,40 @@ class EdgeContext:
                 health=self.health,
                 gateway_id=self.gateway_id,
                 open_work_order=self._handoff_work_order,
+                on_failed=self._handoff_failed,
             )
         return self.webhooks
 
-    async def _handoff_work_order(self, fact_key: str, wo_type: str, description: str) -> str:
-        """A refused carrier hand-off's work order: one per fact, routed and escalated like every other."""
-        row = await self.floor.open_work_order(fact_key, wo_type, description=description[:1000])
+    async def _handoff_work_order(self, fact_key: str, wo_type: str, description: str) -> str | None:
+        """A delivery refused for good: one work order for it, routed by ``ctx.floor`` (planner, SLA), unless
+        the site's rules open it on their ``handoff_failed`` event (then ``None``: theirs is the one)."""
+        if self.flow_rules_open("handoff_failed"):
+            return None
+        row = await self.floor.open_work_order(
+            fact_key, wo_type, actor="system:handoff", description=description, ref=fact_key[:200]
+        )
         return row.work_order_id
+
+    def flow_rules_open(self, event: str) -> bool:
+        from edge.floor.flow import floor_flow
+
+        return floor_flow(self).rules_open_work_orders(event)
+
+    async def _handoff_failed(self, event_type: str, data: dict[str, Any], attempts: int, status: int | None) -> None:
+        """Tell the rules (``handoff_failed``) about a failed shipment hand-off."""
+        if self.rules is None or not data.get("order_id") or self.config.handoff is None:
+            return
+        from edge.rules.events import HandoffFailed
+
+        await self.rules.fire(
+            HandoffFailed(
+                order_id=str(data["order_id"]),
+                endpoint=self.config.handoff.url,
+                attempts=attempts,
+                status=status,
+                occurred_at=self.clock.now(),
+            )
+        )
 
     @property
     def master(self) -> MasterData:
