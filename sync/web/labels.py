@@ -57,6 +57,7 @@ OP_KINDS: Final = {
     "session": N_("Session"),
     "exception": N_("Exception"),
     "task": N_("Task"),
+    "rule_fired": N_("Rule fired"),
 }
 
 DISCREPANCY_KINDS: Final = {
@@ -87,6 +88,7 @@ WORK_ORDER_TYPES: Final = {
     "failed_handoff": N_("Carrier hand-off failed"),
     "missing_goods": N_("Missing goods"),
     "other": N_("Other"),
+    "handoff_failed": N_("Carrier hand-off failed"),
 }
 
 ROLES: Final = {

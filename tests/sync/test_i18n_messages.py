@@ -169,6 +169,8 @@ CLI_FILES = (
     "edge/cli.py",
     "cloud/cli.py",
     "wims/cli.py",
+    "cloud/network/cli.py",
+    "cloud/planning/cli.py",
     *(str(p.relative_to(ROOT)) for p in sorted((ROOT / "cloud/admin").glob("*.py"))),
 )
 CONSOLES = {"out", "err", "console"}
