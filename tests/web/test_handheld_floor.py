@@ -222,8 +222,11 @@ def test_pick_a_released_order_scanning_location_then_item(network: Network, hh:
     hh.fill("#login-id", "op1")  # an ID alone where sessions are optional
     hh.click("#login-go")
     hh.wait_for_selector("#screen-home:not(.hidden)")
-    hh.click("[data-nav=pick]")
-    hh.click("[data-forder=SO-PICK-1]")
+    # the wave put a pick task on the list: take it, and it opens the order's pick screen
+    hh.click("#tile-tasks")
+    hh.locator("[data-task-card=PICK-SO-PICK-1] [data-step=take]").click()
+    hh.locator("[data-task-card=PICK-SO-PICK-1] [data-step=gopick]").click()
+    hh.wait_for_selector("#goto")
     assert hh.inner_text("#goto") == "FRZ-B01"
     _shot(hh, "handheld-pick-floor-en")
     hh.fill("#work-scan", "CHL-A01")  # the wrong place: refused on the handheld
@@ -244,6 +247,7 @@ def test_pick_a_released_order_scanning_location_then_item(network: Network, hh:
     assert [o["kind"] for o in ops] == ["exception", "pick"], ops
     assert ops[1]["payload"]["qty"] == 4 and ops[1]["payload"]["from_location"] == "FRZ-B01"
     assert ops[1]["actor"] == "op1"
+    assert _until(lambda: _get(gw, "/v1/tasks/PICK-SO-PICK-1")["state"] == "done", "the pick task to be done")
 
 
 def test_offline_pick_scans_wait_in_the_outbox_and_are_stored_once(network: Network, hh: Any) -> None:

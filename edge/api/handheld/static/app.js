@@ -676,6 +676,8 @@
     if (mine && st === "assigned") { steps.push(["start", "Start"]); }
     if (mine && (st === "assigned" || st === "in_progress")) {
       if (task.task_kind === "count" && task.from_location) { steps.push(["count", "Count"]); }  // the count screen, filled in
+      if (task.task_kind === "pick" && task.ref) { steps.push(["gopick", "Pick"]); }  // the order's pick screen
+      if (task.task_kind === "qc" && task.ref) { steps.push(["goqc", "QC"]); }        // the receipt's QC screen
       steps.push(["done", "Done"], ["release", "Give back"]);
     }
     var where = [task.from_location, task.to_location].filter(Boolean).join(" → ");
@@ -685,7 +687,8 @@
       "</div>" + (where ? '<div class="where" translate="no">' + esc(where) + "</div>" : "") +
       (task.ref ? '<div class="sub" translate="no">' + esc(task.ref) + "</div>" : "") +
       '<div class="steps">' + steps.map(function (s) {
-        return '<button class="choice step" data-step="' + s[0] + '" data-task="' + esc(task.task_id) + '">' + T(s[1]) + "</button>"; }).join("") +
+        return '<button class="choice step" data-step="' + s[0] + '" data-task="' + esc(task.task_id) + '" data-ref="' + esc(task.ref || "") +
+          '">' + T(s[1]) + "</button>"; }).join("") +
       "</div></div>";
   }
   function taskStep(id, step) {
@@ -810,6 +813,14 @@
         work("QC", html || "<p>" + T("Nothing is waiting for QC.") + "</p>", null);
       });
   }
+  function qcFromTask(receiptId) {
+    api("GET", "/v1/catalog/receipts").then(function (r) { return r.ok ? r.json() : null; }).catch(function () { return null; })
+      .then(function (page) {
+        var found = pageItems(page).filter(function (x) { return x.id === receiptId; });
+        if (!found.length) { return showQcQueue(); }
+        state.work = { kind: "qc", receipts: found }; qcReceipt(receiptId);
+      });
+  }
   function qcReceipt(id) {
     var rc = state.work.receipts.filter(function (x) { return x.id === id; })[0];
     state.work.receipt = rc;
@@ -847,6 +858,8 @@
     var b = ev.target.closest("button"); if (!b) { return; }
     if (b.id === "claim-next") { return claimNext(); }
     if (b.dataset.step === "count") { return countTask(b.dataset.task); }
+    if (b.dataset.step === "gopick") { return openPickOrder(b.dataset.ref); }
+    if (b.dataset.step === "goqc") { return qcFromTask(b.dataset.ref); }
     if (b.dataset.step) { return taskStep(b.dataset.task, b.dataset.step); }
     if (b.dataset.forder) { return openPickOrder(b.dataset.forder); }
     if (b.dataset.order) {
