@@ -99,7 +99,7 @@ async def gateway(endpoints: list[tuple[str, int, list[int]]], seconds: float) -
     times: dict[str, list[float]] = {}
     lags: list[float] = []
     zone = Zone(code="COLD", temp_min_c=2, temp_max_c=8, humidity_max_pct=90)
-    rules = ColdChainRules({"COLD": zone}, RuleOptions(), stock=lambda z: [], device_id="bench", poll_interval_s=1)
+    rules = ColdChainRules({"COLD": zone}, RuleOptions(), device_id="bench", poll_interval_s=1)
     buses: list[ModbusBus] = []
     for i, (host, port, units) in enumerate(endpoints):
         opts = parse_bus_options(

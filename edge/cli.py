@@ -26,6 +26,9 @@ from sync.i18n.console import LocalConsole, fact_label, label, tr
 edge_app = typer.Typer(help="The edge gateway of one warehouse.", no_args_is_help=True)
 sync_app = typer.Typer(help="The gateway's link to the cloud.", no_args_is_help=True)
 edge_app.add_typer(sync_app, name="sync")
+rules_app = typer.Typer(help="The site's rules: check and test them offline, reload them on the gateway.")
+rules_app.info.no_args_is_help = True
+edge_app.add_typer(rules_app, name="rules")
 reconcile_app = typer.Typer(help="Compare a gateway's stock with the cloud's.", no_args_is_help=True)
 
 out = LocalConsole()  # messages and headings in WIMS_LANG or the locale's language (sync.i18n)
@@ -65,6 +68,7 @@ def edge_run(config: ConfigOpt) -> None:
     except ValueError as exc:
         err.print(f"[red]config error[/red] {config}: {exc}")
         raise typer.Exit(2) from None
+    _site_rules(cfg)  # a rules file with an error stops the start here, naming the file, the rule and the key
     configure_logging(cfg.log.level, cfg.log.format)
     loop = asyncio.new_event_loop()
     abandoned = loop.run_until_complete(run_gateway(cfg))
@@ -316,3 +320,142 @@ def reconcile_check(
         table.add_row(d.sku, d.lot, d.location, d.status, str(d.edge), str(d.cloud))
     out.print(table)
     raise typer.Exit(1)
+
+
+def _site_rules(cfg: SiteConfig) -> Any:
+    """The site's rule set; a file with an error stops the command (exit 2) naming file, rule and key."""
+    from edge.rules.engine import RulesError, load_rules
+    from edge.rules.runner import DEFAULT_RULES
+
+    path = cfg.rules.file or DEFAULT_RULES
+    try:
+        return load_rules(path)
+    except RulesError as exc:
+        err.print(f"[red]rules refused[/red] {exc.source}:", soft_wrap=True)
+        for problem in exc.problems:
+            err.print(f"  {problem}", soft_wrap=True, markup=False)
+        raise typer.Exit(2) from None
+
+
+@rules_app.command("check")
+def rules_check(config: ConfigOpt, as_json: JsonOpt = False) -> None:
+    """Validate the site's rules file (every problem, naming the rule and the key); no gateway needed."""
+    cfg = site_config(config)
+    ruleset = _site_rules(cfg)
+    if as_json:
+        print(json.dumps({"file": ruleset.source, "hash": ruleset.hash, "rules": [r.id for r in ruleset.rules]}))
+        return
+    table = Table("id", "on", "when", "actions", "enabled", title=f"{ruleset.source}: {len(ruleset.rules)} rules ok")
+    for r in ruleset.rules:
+        table.add_row(r.id, r.on, r.when, ", ".join(a.action for a in r.then), "yes" if r.enabled else "no")
+    out.print(table)
+    out.print(f"rule set hash {ruleset.hash}")
+
+
+@rules_app.command("test")
+def rules_test(
+    config: ConfigOpt,
+    source: Annotated[
+        Path,
+        typer.Argument(help='An op as `wims edge append` takes it, or a floor event: {"event": "short_pick", ...}.'),
+    ],
+    as_json: JsonOpt = False,
+) -> None:
+    """Which rules fire on an op or event and what they would do (stock read from the site's journal if
+    there is one, without changing it); no gateway needed."""
+    from edge.api.schemas import OpIn
+    from edge.rules.events import EVENTS
+    from edge.rules.runner import SiteStock, describe, preview
+    from edge.store.journal import query_stock
+    from edge.store.masterdata import MasterData
+    from sync.clock import SystemClock
+
+    cfg = site_config(config)
+    ruleset = _site_rules(cfg)
+    now = SystemClock().now()
+    try:
+        raw = json.loads(source.read_text())
+        if not isinstance(raw, dict):
+            raise ValueError("expected one JSON object (an op or an event)")
+        if "event" in raw:
+            name = raw.pop("event")
+            if name not in EVENTS:
+                err.print(f"[red]unknown event[/red] {name!r}; known: {', '.join(EVENTS)}")
+                raise typer.Exit(2)
+            subject: Any = EVENTS[name].model_validate(raw)
+        else:
+            subject = OpIn.model_validate(raw).draft(now)
+    except OSError as exc:
+        err.print(f"[red]cannot read[/red] {source}: {exc.strerror}")
+        raise typer.Exit(2) from None
+    except (ValueError, ValidationError) as exc:
+        err.print(f"[red]invalid op or event[/red] {source}: {exc}")
+        raise typer.Exit(2) from None
+    conn = _open_readonly(cfg) if Path(cfg.store.path).exists() else None
+    warehouse = cfg.site.warehouse
+
+    def read(location: str, status: str) -> list[Any]:
+        return [] if conn is None else query_stock(conn, warehouse=warehouse, location=location, status=status)
+
+    previews = preview(ruleset, subject, SiteStock(MasterData.from_config(cfg), read), now)
+    if as_json:
+        for p in previews:
+            row = {
+                "rule_id": p.firing.rule_id,
+                "ruleset_hash": p.firing.ruleset_hash,
+                "actions": [describe(a) for a in p.firing.actions],
+                "ops": [
+                    json.loads(d.model_dump_json(include={"op_id", "payload", "actor", "device_id"})) for d in p.effects
+                ],
+                "notes": p.notes,
+            }
+            print(json.dumps(row, ensure_ascii=False))
+        return
+    kind = getattr(subject, "name", None) or subject.kind.value
+    if not previews:
+        out.print(f"no rule fires on this {kind} ({len(ruleset.rules)} rules, hash {ruleset.hash[:12]})")
+        return
+    if conn is None:
+        out.print(f"[yellow]no journal at {cfg.store.path}[/yellow]: stock read as empty")
+    for p in previews:
+        out.print(f"[bold]rule {p.firing.rule_id}[/bold] fires on this {kind} (rule set {ruleset.hash[:12]}):")
+        for d in p.effects:
+            body = d.payload.model_dump(mode="json", exclude_none=True, exclude={"kind"})
+            out.print(f"  records {d.kind.value} {json.dumps(body, ensure_ascii=False)}", markup=False, soft_wrap=True)
+        for note in p.notes:
+            out.print(f"  would {note}", markup=False, soft_wrap=True)
+
+
+@rules_app.command("reload")
+def rules_reload(config: ConfigOpt) -> None:
+    """Ask the running gateway to read its rules file again (as SIGHUP does); a file with an error is
+    refused whole and the rules in force stay."""
+    import httpx
+
+    cfg = site_config(config)
+    host = "127.0.0.1" if cfg.api.host in ("0.0.0.0", "::", "") else cfg.api.host
+    headers = {}
+    try:
+        token = cfg.api.resolved_token()
+    except ValueError as exc:
+        err.print(f"[red]config error[/red] {config}: {exc}")
+        raise typer.Exit(2) from None
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    url = f"http://{host if ':' not in host else f'[{host}]'}:{cfg.api.port}/v1/rules/reload"
+    try:
+        r = httpx.post(url, headers=headers, timeout=10)
+    except httpx.HTTPError as exc:
+        err.print(f"[red]the gateway does not answer[/red] at {url}: {exc}")
+        raise typer.Exit(1) from None
+    body = r.json() if r.headers.get("content-type", "").startswith("application/json") else {}
+    if r.status_code == 422:
+        err.print(f"[red]rules refused[/red] {body.get('detail', '')}", soft_wrap=True)
+        for e in body.get("errors", []):
+            err.print(f"  {e.get('msg')}", soft_wrap=True, markup=False)
+        raise typer.Exit(2)
+    if r.status_code != 200:
+        err.print(f"[red]reload failed[/red] HTTP {r.status_code}: {body.get('detail', r.text[:300])}")
+        raise typer.Exit(1)
+    state = "reloaded" if body["changed"] else "unchanged"
+    out.print(f"{state}: {len(body['rules'])} rules, hash {body['hash']} (was {body['previous_hash'][:12]})")

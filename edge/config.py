@@ -175,6 +175,14 @@ class LogSection(_Strict):
     format: Literal["json", "console"] = "json"
 
 
+class RulesSection(_Strict):
+    file: Path | None = Field(
+        default=None,
+        description="The site's rules file (TOML, see edge/rules/engine.py); relative to the site file. "
+        "Default: the built-in edge/rules/default.toml.",
+    )
+
+
 class Device(_Strict):
     """A configured device. Each driver reads its own keys from ``options``; ``kind`` picks the driver."""
 
@@ -194,6 +202,7 @@ class SiteConfig(_Strict):
     api: ApiSection = ApiSection()
     sync: SyncSection = SyncSection()
     log: LogSection = LogSection()
+    rules: RulesSection = RulesSection()
     zones: list[Zone] = Field(default_factory=list)
     locations: list[Location] = Field(default_factory=list)
     skus: list[Sku] = Field(default_factory=list)
@@ -282,4 +291,8 @@ def load_config(path: Path | str) -> SiteConfig:
         data = tomllib.loads(raw.decode())
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(p, [f"not valid TOML: {exc}"]) from None
-    return parse_config(data, p)
+    cfg = parse_config(data, p)
+    rules_file = cfg.rules.file
+    if rules_file is not None and not rules_file.is_absolute():  # next to the site file, wherever it is run from
+        cfg = cfg.model_copy(update={"rules": RulesSection(file=p.parent / rules_file)})
+    return cfg

@@ -34,6 +34,8 @@ from edge.config import Device, SiteConfig
 from edge.context import EdgeContext
 from edge.health import HealthBoard
 from edge.logs import get_logger
+from edge.rules.engine import RulesError, RuleSet
+from edge.rules.runner import JournalWorkOrders, RulesRunner
 from edge.store.journal import Journal
 from edge.store.masterdata import MasterData
 from edge.store.telemetry import TelemetryBuffer
@@ -79,6 +81,7 @@ class Gateway:
         self._journal: Journal | None = None
         self.ctx: EdgeContext | None = None
         self.sync: SyncRunner | None = None
+        self.rules: RulesRunner | None = None
 
     async def __aenter__(self) -> Gateway:
         cfg = self.config
@@ -111,6 +114,12 @@ class Gateway:
             self.registry,
             get_logger("wims.edge").bind(gateway_id=cfg.site.gateway_id),
         )
+        try:  # a rules file with an error stops the start-up, naming the file, the rule and the key
+            self.rules = RulesRunner(self.ctx, floor=JournalWorkOrders(self.ctx))
+        except BaseException:
+            await self._journal.close()
+            raise
+        self.ctx.rules = self.rules
         Gauge("wims_edge_up", "1 while the gateway runs", registry=self.registry).set(1)
         self.health.set("journal", "ok", f"head seq {self._journal.head()[0]}", self.clock.now())
         log.info(
@@ -155,6 +164,12 @@ class Gateway:
                 api_task = self._start_part(self._serve_api(), "api")
             parts.append(self._start_part(self._flush_telemetry(), "telemetry-flush"))
             parts.append(self._start_part(self.ctx.floods.run(), "flood-windows"))
+            parts.append(
+                self._start_part(self._supervise("work-orders", self._work_orders, kind="floor"), "work-orders")
+            )
+            if self.rules is not None:
+                rules = self.rules
+                parts.append(self._start_part(self._supervise("rules", rules.run, kind="rules"), "rules"))
             if self.config.fleet is not None:
                 from edge.fleet.runner import run_fleet
 
@@ -190,6 +205,16 @@ class Gateway:
                     part=task.get_name(),
                     reason=f"still running {self.stop_timeout_s:g} s after the stop; the gateway exits without it",
                 )
+
+    def reload_rules(self) -> RuleSet | None:
+        """SIGHUP: read the rules file again; a refused file is logged and the rule set in force stays."""
+        if self.rules is None:
+            return None
+        try:
+            return self.rules.reload()
+        except RulesError as exc:
+            self.health.set("rules", "degraded", f"reload refused, old set in force: {exc}"[:500], self.clock.now())
+            return None
 
     def _start_part(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         task = asyncio.create_task(coro, name=name)
@@ -230,6 +255,12 @@ class Gateway:
             await self._server.serve(sockets=[sock])
         finally:
             sock.close()
+
+    async def _work_orders(self) -> None:
+        """Escalate exception work orders whose SLA ran out (``edge.floor.workorders``)."""
+        assert self.ctx is not None
+        self.health.set("work-orders", "ok", "escalating work orders on their SLA", self.clock.now(), kind="floor")
+        await self.ctx.floor.work_orders.run()
 
     async def _flush_telemetry(self) -> None:
         assert self.ctx is not None
@@ -308,12 +339,19 @@ def install_stop_signals(stop: asyncio.Event) -> Callable[[], None]:
 
 
 async def run_gateway(config: SiteConfig) -> int:
-    """The body of ``wims edge run``; returns how many parts had to be abandoned at the stop."""
+    """The body of ``wims edge run``; returns how many parts had to be abandoned at the stop.
+
+    SIGHUP reloads the rules file (``wims edge rules reload`` does the same through the API)."""
     stop = asyncio.Event()
     remove = install_stop_signals(stop)
+    loop = asyncio.get_running_loop()
     try:
         async with Gateway(config) as gw:
-            await gw.run(stop)
+            loop.add_signal_handler(signal.SIGHUP, gw.reload_rules)
+            try:
+                await gw.run(stop)
+            finally:
+                loop.remove_signal_handler(signal.SIGHUP)
         return len(gw.abandoned)
     finally:
         remove()

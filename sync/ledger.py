@@ -24,9 +24,11 @@ from sync.ops import (
     QcReleasePayload,
     ReceivePayload,
     ReservePayload,
+    RuleFiredPayload,
     SessionPayload,
     ShipPayload,
     StockStatus,
+    TaskPayload,
     TempAlarmPayload,
     TransferInPayload,
     TransferOutPayload,
@@ -81,7 +83,8 @@ def effect_of(payload: Payload, warehouse: str) -> Effect:
     transit = _transit(payload, warehouse)
     if not legs and not transit:
         return NO_EFFECT
-    sku, lot = payload.sku, payload.lot  # type: ignore[union-attr]  # every payload with legs has both
+    sku: str = payload.sku  # type: ignore[union-attr,assignment]  # every payload with legs has a SKU
+    lot: str = payload.lot  # type: ignore[union-attr]
     stock = tuple(StockDelta(StockKey(warehouse, sku, lot, loc, StockStatus(status)), qty) for loc, status, qty in legs)
     return Effect(stock, transit)
 
@@ -128,7 +131,8 @@ def stock_skus(payload: Payload) -> tuple[str, ...]:
     if has_sku is None:  # ``model_fields`` is a computed property in pydantic: read once per class
         has_sku = _has_sku_cache[cls] = "sku" in cls.model_fields
     if has_sku:
-        return (payload.sku,)  # type: ignore[union-attr]
+        sku = payload.sku  # type: ignore[union-attr]
+        return (sku,) if sku is not None else ()  # a task may name no SKU
     if isinstance(payload, PackPayload):
         return tuple(line.sku for line in payload.lines)
     return ()
@@ -211,7 +215,16 @@ Exact classes (not ``isinstance``) so that a new subclass is not silently given 
 ``stock_legs`` refuses a class it has no rule for."""
 
 NO_STOCK_KINDS: frozenset[type] = frozenset(
-    {PackPayload, TempAlarmPayload, WorkOrderPayload, CommandAppliedPayload, SessionPayload, ExceptionPayload}
+    {
+        PackPayload,
+        TempAlarmPayload,
+        WorkOrderPayload,
+        CommandAppliedPayload,
+        SessionPayload,
+        ExceptionPayload,
+        TaskPayload,
+        RuleFiredPayload,
+    }
 )
 """Payload classes that move no stock (``effect_of`` gives ``NO_EFFECT``)."""
 

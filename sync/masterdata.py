@@ -92,6 +92,15 @@ class Operator(Record):
     name: str = Field(default="", max_length=200)
     badge_uid: str | None = Field(default=None, pattern=r"^[0-9A-F]{8,20}$")
     roles: list[PersonRole] = Field(default_factory=lambda: [Role.OPERATOR])
+    zones: list[Code] = Field(
+        default_factory=list, max_length=1000, description="Zones whose tasks they take; empty means every zone."
+    )
+    pin_hash: str | None = Field(
+        default=None,
+        max_length=512,
+        pattern=r"^\$argon2(id|i|d)\$",
+        description="Argon2 hash of the handheld PIN (`wims edge operator pin-hash`); never the PIN itself.",
+    )
 
 
 class OrderLine(Record):

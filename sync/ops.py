@@ -65,6 +65,8 @@ class OpKind(StrEnum):
     COMMAND_APPLIED = "command_applied"
     SESSION = "session"
     EXCEPTION = "exception"
+    TASK = "task"
+    RULE_FIRED = "rule_fired"
 
 
 class _Payload(BaseModel):
@@ -252,14 +254,26 @@ class TempAlarmPayload(_Payload):
     value: Decimal | None = None
     limit: Decimal | None = None
     since: datetime | None = None
+    joins_excursion: bool | None = Field(
+        default=None,
+        description="Raised while the zone's excursion is open already (another sensor or limit opened it): "
+        "the site's rules hold stock and open a work order on the alarm that opens an excursion, not on this one "
+        "(absent on every other alarm).",
+    )
 
 
 class WorkOrderPayload(_Payload):
-    """An exception for a person: opened by rules or the cloud, closed by who did the work."""
+    """An exception for a person: opened by rules or the cloud, closed by who did the work.
+
+    The gateway's own exception work orders (``edge.floor.workorders``) also carry the fact they
+    answer (``fact_key``: one work order per fact), the SLA's due time, the escalation ``level``
+    (0 the responsible role, 1 the supervisor, 2 the admin) and, on ``close``, the ``reason``. Those
+    fields are optional and left out when empty, so ops written before them parse and hash as they did.
+    """
 
     kind: Literal[OpKind.WORK_ORDER] = OpKind.WORK_ORDER
     work_order_id: Code
-    action: Literal["open", "assign", "close"]
+    action: Literal["open", "assign", "escalate", "close"]
     wo_type: str = Field(min_length=1, max_length=64)
     zone: Code | None = None
     location: Code | None = None
@@ -267,6 +281,74 @@ class WorkOrderPayload(_Payload):
     assignee: str | None = Field(default=None, max_length=64)
     description: str = Field(default="", max_length=1000)
     ref_op_id: uuid.UUID | None = None
+    fact_key: str | None = Field(default=None, min_length=1, max_length=200, description="The fact it answers.")
+    sla_due: AwareDatetime | None = Field(default=None, description="When it escalates if still open.")
+    level: int | None = Field(default=None, ge=0, le=2, description="0 responsible role, 1 supervisor, 2 admin.")
+    reason: str | None = Field(default=None, max_length=1000, description="Why it was closed (on close).")
+    photo: str | None = Field(
+        default=None, pattern=r"^[0-9a-f]{64}$", description="SHA-256 of a photo the gateway keeps (handheld)."
+    )
+    ref: str | None = Field(default=None, max_length=200, description="What it is about: a task, order, ASN.")
+
+
+class TaskKind(StrEnum):
+    """What a floor task asks for (``edge.floor.tasks``)."""
+
+    RECEIVE = "receive"
+    QC = "qc"
+    PUTAWAY = "putaway"
+    REPLENISH = "replenish"
+    PICK = "pick"
+    PACK = "pack"
+    CHECK = "check"
+    COUNT = "count"
+    MOVE = "move"
+    TRANSPORT = "transport"
+
+
+class TaskState(StrEnum):
+    """Where a floor task stands; done, cancelled and failed are final."""
+
+    OPEN = "open"
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+TaskTransition = Literal["create", "assign", "release", "start", "done", "cancel", "fail"]
+"""A step of a task's life (``edge.floor.tasks.TRANSITIONS`` says which are legal from where)."""
+
+FLEET = "fleet"
+"""The assignee of a task given to the AGV fleet rather than to a person."""
+
+
+class TaskPayload(_Payload):
+    """One step of a floor task: the transition, the state it leads to, and the whole task as it then is.
+
+    Every op carries the task in full (not only what changed), so the gateway's projection, the cloud
+    and anyone reading the journal can know a task from its last op alone. Only the gateway writes
+    these (``POST /v1/ops`` refuses them): the state machine is checked where the task lives.
+    """
+
+    kind: Literal[OpKind.TASK] = OpKind.TASK
+    task_id: Code
+    task_kind: TaskKind
+    transition: TaskTransition
+    state: TaskState
+    assignee: str | None = Field(default=None, max_length=64, description="Operator id, or 'fleet' for the AGVs.")
+    role: str = Field(default="operator", min_length=1, max_length=32, description="Who may take it.")
+    zone: Code | None = None
+    sku: Code | None = None
+    lot: str = Field(default="", max_length=64)
+    qty: Qty | None = None
+    from_location: Code | None = None
+    to_location: Code | None = None
+    ref: str | None = Field(default=None, max_length=200, description="What it is for: an order, an ASN, a rule.")
+    priority: int = Field(default=5, ge=1, le=9, description="1 most urgent.")
+    note: str = Field(default="", max_length=500)
+    reason: str | None = Field(default=None, max_length=500, description="Why it was cancelled or failed.")
 
 
 class CommandAppliedPayload(_Payload):
@@ -307,6 +389,24 @@ class ExceptionPayload(_Payload):
     )
 
 
+class RuleFiredPayload(_Payload):
+    """A site rule fired on an op or a floor event: which rule, which rule set, and what it asked for.
+
+    Recorded before its actions run, under an op id derived from (rule, subject), so a gateway that
+    crashed between the firing and its actions finds the firing at restart and finishes those actions
+    (each idempotent) instead of firing again: the actions are the ones recorded here, not those of a
+    rule set reloaded since.
+    """
+
+    kind: Literal[OpKind.RULE_FIRED] = OpKind.RULE_FIRED
+    rule_id: Code
+    ruleset_hash: str = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the rule set in force.")
+    on: str = Field(min_length=1, max_length=64, description="The op kind or event it fired on.")
+    subject: str = Field(min_length=1, max_length=200, description="op:<op_id> or event:<name>:<digest>.")
+    subject_op_id: uuid.UUID | None = None
+    actions: list[dict[str, Any]] = Field(default_factory=list, max_length=20)
+
+
 Payload = Annotated[
     ReceivePayload
     | PutawayPayload
@@ -326,7 +426,9 @@ Payload = Annotated[
     | WorkOrderPayload
     | CommandAppliedPayload
     | SessionPayload
-    | ExceptionPayload,
+    | ExceptionPayload
+    | TaskPayload
+    | RuleFiredPayload,
     Field(discriminator="kind"),
 ]
 

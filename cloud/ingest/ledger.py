@@ -68,7 +68,8 @@ def sum_effects(new_ops: list[Op], warehouse: str) -> Deltas:
         payload = op.payload
         legs = stock_legs(payload)
         if legs:
-            sku, lot = payload.sku, payload.lot  # type: ignore[union-attr]  # every payload with legs has them
+            sku: str = payload.sku  # type: ignore[union-attr,assignment]  # every payload with legs has a SKU
+            lot: str = payload.lot  # type: ignore[union-attr]
             for location, status, qty in legs:
                 stock[(warehouse, sku, lot, location, status)] += qty
         if isinstance(payload, TRANSIT_KINDS):

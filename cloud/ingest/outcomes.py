@@ -59,16 +59,20 @@ _STATUS = {"open": "open", "assign": "assigned", "close": "closed"}
 
 
 def _work_order(conn: Connection, gateway_id: str, warehouse: str, op: Op, p: WorkOrderPayload) -> None:
-    values: dict[str, object] = {
-        "status": _STATUS[p.action],
-        "updated_at": op.occurred_at,
-    }
+    """Insert or update the gateway's work order. An ``escalate`` keeps its status (open or assigned)
+    and moves it to the role it escalated to (``assignee_role``)."""
+    values: dict[str, object] = {"updated_at": op.occurred_at}
+    if p.action in _STATUS:
+        values["status"] = _STATUS[p.action]
+    if p.action in ("open", "escalate"):
+        values["assignee_role"] = p.assignee_role
     if p.assignee is not None:
         values["assignee"] = p.assignee
     if p.action == "open" or p.description:
         values["description"] = p.description or p.wo_type
     new = {
         "warehouse": warehouse,
+        "status": "open",
         "assignee_role": p.assignee_role,
         "description": p.description or p.wo_type,
         "created_at": op.occurred_at,

@@ -14,8 +14,10 @@ from fastapi.responses import JSONResponse
 from edge.api.deps import token_check
 from edge.api.handheld import catalog, photos
 from edge.api.handheld import routes as handheld
-from edge.api.routes import health, ops, stock, zones
+from edge.api.routes import health, ops, rules, stock, tasks, work_orders, zones
 from edge.context import EdgeContext
+from edge.floor.tasks import TaskError
+from edge.floor.workorders import WorkOrderError
 from edge.store.errors import JournalClosed, OpRejected
 from sync.http.errors import FieldError, error_response, install_errors
 from sync.http.limits import RequestGuard
@@ -30,6 +32,9 @@ _STATUS_OF = {
     "lot_required": 422,
     "closed": 503,
 }
+
+_TASK_STATUS = {"unknown_task": 404, "illegal_transition": 409, "not_allowed": 403}
+"""Status of a refused task step by its code (``edge.floor.tasks``); anything else is 422."""
 
 
 def create_app(ctx: EdgeContext) -> FastAPI:
@@ -46,13 +51,21 @@ def create_app(ctx: EdgeContext) -> FastAPI:
     async def _rejected(_: Request, exc: OpRejected) -> JSONResponse:
         return error_response(_STATUS_OF.get(exc.code, 422), exc.message, code=exc.code, errors=rejected_fields(exc))
 
+    @app.exception_handler(TaskError)
+    async def _task_refused(_: Request, exc: TaskError) -> JSONResponse:
+        return error_response(_TASK_STATUS.get(exc.code, 422), exc.message, code=exc.code)
+
+    @app.exception_handler(WorkOrderError)
+    async def _work_order_refused(_: Request, exc: WorkOrderError) -> JSONResponse:
+        return error_response(exc.status, exc.message, code=exc.code)
+
     @app.exception_handler(JournalClosed)
     async def _closed(_: Request, exc: JournalClosed) -> JSONResponse:
         return error_response(503, str(exc), code="closed")
 
     app.include_router(health.router)
     guarded = APIRouter(prefix="/v1", dependencies=[Depends(token_check(ctx.config.api.resolved_token()))])
-    for module in (ops, stock, zones, catalog, photos):
+    for module in (ops, stock, zones, tasks, work_orders, rules, catalog, photos):
         guarded.include_router(module.router)
     app.include_router(guarded)
     app.include_router(handheld.router)

@@ -1,22 +1,25 @@
-"""The Modbus runner: one configured sensor bus polled, its readings fed to the cold-chain rules.
+"""The Modbus runner: one configured sensor bus polled, its readings fed to the cold-chain alarms.
 
-Readings become telemetry; what the rules return (alarms, holds, work orders) is appended to the
-journal in order; the bus's state shows in health. The rules themselves are pure
-(``edge.rules.coldchain``); this module only moves events.
+Readings become telemetry and ``TempReading`` events for the site's rules; the alarms the
+cold-chain logic returns (``edge.rules.coldchain``, pure) are appended to the journal in order, and
+what follows an alarm (the zone's stock held, a work order) is the site's rules' doing (the rules
+runner, ``edge.rules.runner``, sees the ``temp_alarm`` op). The bus's state shows in health; this
+module only moves events.
 """
 
 from __future__ import annotations
 
 import asyncio
+from decimal import Decimal
 
 from pydantic import TypeAdapter, ValidationError
 
 from drivers.modbus import BusEvent, BusState, ModbusBus, ModbusConfigError, PollFailed, Reading, parse_bus_options
 from edge.config import Device
 from edge.context import EdgeContext
-from edge.floor.holds import zone_stock
 from edge.health import Status
 from edge.rules.coldchain import ColdChainRules, RuleOptions
+from edge.rules.events import TempReading
 from edge.store.errors import OpRejected
 from sync.codes import Code
 from sync.ops import OpDraft, OpKind, TempAlarmPayload
@@ -46,7 +49,6 @@ class ColdChainRunner:
         self.rules = ColdChainRules(
             ctx.master.zones,
             rules,
-            stock=lambda z: zone_stock(ctx, z),
             device_id=device.id,
             poll_interval_s=self.bus_options.poll_interval_s,
             location=device.location,
@@ -94,6 +96,7 @@ class ColdChainRunner:
             for name, value in ev.values.items():
                 self.ctx.telemetry.record(f"{ev.sensor_id}/{name}", value, ev.at)
             await self._append(self.rules.observe(ev.sensor_id, ev.values, ev.at, ev.monotonic))
+            await self._fire_reading(ev)
         elif isinstance(ev, PollFailed):
             if ev.consecutive in (1, 3) or ev.consecutive % 100 == 0:
                 self.ctx.log.warning(
@@ -138,6 +141,28 @@ class ColdChainRunner:
             alarms=[f"{s}:{k}" for s, k in alarms],
             cycles=bus.bus_stats.cycles,
         )
+
+    async def _fire_reading(self, ev: Reading) -> None:
+        """The reading as a ``TempReading`` event for the site's rules (those ``on = "temp_reading"``)."""
+        runner, zone = self.ctx.rules, self.rules.zone_of(ev.sensor_id)
+        if runner is None or zone is None or not runner.current.by_on.get(TempReading.name):
+            return  # no rule is on readings: nothing to evaluate
+        z = self.ctx.master.zones.get(zone)
+        t, h = ev.values.get("temperature"), ev.values.get("humidity")
+        event = TempReading(
+            zone=zone,
+            sensor_id=ev.sensor_id,
+            temperature_c=None if t is None else Decimal(str(round(t, 3))),
+            humidity_pct=None if h is None else Decimal(str(round(h, 3))),
+            temp_min_c=None if z is None or z.temp_min_c is None else Decimal(str(z.temp_min_c)),
+            temp_max_c=None if z is None or z.temp_max_c is None else Decimal(str(z.temp_max_c)),
+            occurred_at=ev.at,
+            actor=f"device:{self.device.id}",
+        )
+        try:
+            await runner.fire(event)
+        except OpRejected as exc:
+            self.ctx.log.warning("coldchain.rule_not_fired", sensor=ev.sensor_id, code=exc.code, message=exc.message)
 
     async def _append(self, drafts: list[OpDraft]) -> None:
         for draft in drafts:

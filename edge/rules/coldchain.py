@@ -1,30 +1,33 @@
-"""Cold-chain rules: Modbus readings become telemetry, and excursions become audited ops.
+"""Cold-chain alarms: Modbus readings become telemetry, and sustained breaches become ``temp_alarm`` ops.
 
 Per zone, the site config gives the limits (``temp_min_c``/``temp_max_c``/``humidity_max_pct``); the
 device's ``options.rules`` gives hysteresis, the minimum duration and staleness. A limit must be
 breached without a break for ``min_duration_s`` before an alarm is raised (so readings flapping
 around the limit raise nothing), and an alarm clears only once the value is back inside by the
-hysteresis for ``clear_duration_s``. The first alarm of an excursion in a zone:
+hysteresis for ``clear_duration_s``. This is signal conditioning, with state per sensor, which a
+stateless rule condition cannot do; what the site does about an alarm is a rule of the site's rule
+set (``edge.rules``, one mechanism): the built-in ``default.toml`` has ``cold-chain-excursion``,
+which on the alarm that opens a zone's excursion
 
-1. records ``temp_alarm`` (raised),
-2. puts every available stock line of the zone on ``qc_hold`` (``alarm_op_id`` links them),
-3. opens one ``work_order`` (``temp_excursion``) for the zone's supervisor.
+1. puts every available stock line of the zone on ``qc_hold`` (``alarm_op_id`` links them),
+2. opens one work order (``temp_excursion``) for the zone's supervisor.
 
-Stock stays held after the alarm clears: only a person releases it (``release_zone``, which checks
-the supervisor role and records ``qc_release`` under that person). A sensor silent for
-``stale_after_s`` raises its own ``stale`` alarm and work order, without holding stock (an unknown
-temperature is not an excursion). Implausible values (a broken probe's 0x7FFF) are recorded once
-as an ``exception`` op and otherwise ignored, so a stuck-high probe reads as silence, not as heat.
+A second sensor's alarm in a zone whose excursion is open says so (``joins_excursion``), so the rule
+holds and opens nothing twice. Stock stays held after the alarm clears: only a person releases it
+(``edge.floor.holds.release_zone``). A sensor silent for ``stale_after_s`` raises its own ``stale``
+alarm (the ``cold-chain-sensor-stale`` rule opens a work order, without holding stock: an unknown
+temperature is not an excursion). Implausible values (a broken probe's 0x7FFF) are recorded once as
+an ``exception`` op and otherwise ignored, so a stuck-high probe reads as silence, not as heat.
 
 ``ColdChainRules`` is pure (readings and time in, ``OpDraft`` out): the Modbus runner
-(``edge.capture.modbus``) feeds it and appends what it returns; a person's release of held stock is
-``edge.floor.holds.release_zone``.
+(``edge.capture.modbus``) feeds it, appends what it returns and hands every reading to the rules
+runner as a ``TempReading`` event, for site rules on raw readings.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -33,7 +36,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from sync.masterdata import Zone
-from sync.ops import AlarmState, ExceptionPayload, OpDraft, QcHoldPayload, TempAlarmPayload, WorkOrderPayload
+from sync.ops import AlarmState, ExceptionPayload, OpDraft, TempAlarmPayload
 
 AlarmKind = Literal["temp_high", "temp_low", "humidity_high", "humidity_low"]
 SYSTEM_ACTOR = "system"
@@ -54,7 +57,7 @@ class RuleOptions(BaseModel):
 
 @dataclass(frozen=True, slots=True)
 class HoldLine:
-    """An available stock line a hold would freeze."""
+    """A stock line a hold would freeze (or a release free): what a rule's ``hold_stock`` acts on."""
 
     sku: str
     lot: str
@@ -92,14 +95,12 @@ class ColdChainRules:
         zones: Mapping[str, Zone],
         options: RuleOptions,
         *,
-        stock: Callable[[str], list[HoldLine]],
         device_id: str,
         poll_interval_s: float = 10.0,
         location: str | None = None,
     ) -> None:
         self.zones = zones
         self.options = options
-        self._stock = stock
         self.device_id = device_id
         self.location = location
         self.stale_after_s = options.stale_after_s or max(60.0, 3 * poll_interval_s)
@@ -136,6 +137,10 @@ class ColdChainRules:
             self.excursions.setdefault(st.zone, str(op_id))
         elif not any(k != "stale" for _, k in self.active_alarms(st.zone)):
             self.excursions.pop(st.zone, None)
+
+    def zone_of(self, sensor_id: str) -> str | None:
+        st = self._sensors.get(sensor_id)
+        return None if st is None else st.zone
 
     def active_alarms(self, zone: str | None = None) -> list[tuple[str, str]]:
         out: list[tuple[str, str]] = []
@@ -206,29 +211,13 @@ class ColdChainRules:
         return drafts
 
     def _raise(self, sensor_id: str, zone: str, lim: _Limit, v: float, at: datetime) -> list[OpDraft]:
-        alarm = self._alarm(sensor_id, zone, lim.kind, AlarmState.RAISED, v, lim.limit, lim.out_since_at, at)
-        drafts = [alarm]
-        if zone in self.excursions:
-            return drafts  # one excursion, one hold, one work order, however many sensors see it
-        self.excursions[zone] = str(alarm.op_id)
-        unit = "C" if lim.quantity == "temperature" else "%RH"
-        reason = f"temp_excursion {lim.kind}: {sensor_id} read {v} {unit}, limit {lim.limit} {unit}"
-        for line in self._stock(zone):
-            drafts.append(
-                self._draft(
-                    QcHoldPayload(
-                        sku=line.sku,
-                        lot=line.lot,
-                        location=line.location,
-                        qty=line.qty,
-                        reason=reason[:200],
-                        alarm_op_id=alarm.op_id,
-                    ),
-                    at,
-                )
-            )
-        drafts.append(self._work_order("temp_excursion", zone, alarm, reason, at))
-        return drafts
+        joins = zone in self.excursions  # one excursion, one hold, one work order, however many sensors see it
+        alarm = self._alarm(
+            sensor_id, zone, lim.kind, AlarmState.RAISED, v, lim.limit, lim.out_since_at, at, joins=joins
+        )
+        if not joins:
+            self.excursions[zone] = str(alarm.op_id)
+        return [alarm]
 
     def tick(self, at: datetime, now: float) -> list[OpDraft]:
         """Time passes: a sensor without a valid reading for ``stale_after_s`` raises ``stale``."""
@@ -236,9 +225,7 @@ class ColdChainRules:
         for sid, st in self._sensors.items():
             if not st.stale and now - st.last_valid >= self.stale_after_s:
                 st.stale = True
-                alarm = self._alarm(sid, st.zone, "stale", AlarmState.RAISED, None, None, None, at)
-                detail = f"sensor {sid} gave no valid reading for {now - st.last_valid:.0f} s"
-                drafts += [alarm, self._work_order("sensor_stale", st.zone, alarm, detail, at)]
+                drafts.append(self._alarm(sid, st.zone, "stale", AlarmState.RAISED, None, None, None, at))
         return drafts
 
     def _alarm(
@@ -251,6 +238,8 @@ class ColdChainRules:
         limit: float | None,
         since: datetime | None,
         at: datetime,
+        *,
+        joins: bool = False,
     ) -> OpDraft:
         payload = TempAlarmPayload.model_validate(
             {
@@ -261,23 +250,10 @@ class ColdChainRules:
                 "since": since,
                 "value": None if value is None else Decimal(str(round(value, 3))),
                 "limit": None if limit is None else Decimal(str(limit)),
+                "joins_excursion": True if joins else None,
             }
         )
         return self._draft(payload, at)
-
-    def _work_order(self, wo_type: str, zone: str, alarm: OpDraft, text: str, at: datetime) -> OpDraft:
-        return self._draft(
-            WorkOrderPayload(
-                work_order_id=f"WO-{alarm.op_id}",
-                action="open",
-                wo_type=wo_type,
-                zone=zone,
-                assignee=self.zones[zone].supervisor,
-                description=text[:1000],
-                ref_op_id=alarm.op_id,
-            ),
-            at,
-        )
 
     def _draft(self, payload: Any, at: datetime) -> OpDraft:
         return OpDraft(payload=payload, actor=SYSTEM_ACTOR, device_id=self.device_id, occurred_at=at)

@@ -36,7 +36,9 @@ EVENT_ENVELOPE: dict[str, Any] = {"event": D.STRING, "occurred_at": D.DATETIME, 
 
 def _payload_models() -> dict[str, type[BaseModel]]:
     union = typing.get_args(Payload)[0]
-    return {m.model_fields["kind"].default.value: m for m in typing.get_args(union)}
+    models = {m.model_fields["kind"].default.value: m for m in typing.get_args(union)}
+    models.pop("rule_fired", None)  # rules are not on their own firings: no rule can feed itself
+    return models
 
 
 PAYLOADS = _payload_models()

@@ -264,7 +264,7 @@ class Planner:
         """Check one draft against master data and stock; fold its deltas into ``pending``."""
         payload = draft.payload
         if type(payload) in _ONE_SKU_ONE_LOCATION:  # the common shapes, without the generic walks below
-            sku_code: str = payload.sku  # type: ignore[union-attr]
+            sku_code: str = payload.sku  # type: ignore[union-attr,assignment]
             location: str = payload.location  # type: ignore[union-attr,assignment]
             if sku_code not in self.master.skus:
                 raise OpRejected("unknown_sku", f"unknown SKU {sku_code!r}", "payload.sku")
@@ -289,7 +289,8 @@ class Planner:
         legs = stock_legs(payload)
         if not legs:
             return draft, None
-        sku, lot = payload.sku, payload.lot  # type: ignore[union-attr]  # every payload with legs has both
+        sku = payload.sku  # type: ignore[union-attr,assignment]  # every payload with legs has a SKU
+        lot: str = payload.lot  # type: ignore[union-attr]
         if not lot and self.master.skus[sku].lot_tracked and any(qty > 0 for _, _, qty in legs):
             # stock of a lot-tracked SKU always carries its lot: a recall must be able to find every unit
             raise OpRejected("lot_required", f"SKU {sku!r} is lot-tracked: the op must name a lot", "payload.lot")

@@ -44,6 +44,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from edge.store.bulk import insert_rows
 from edge.store.commit_plan import JOURNAL_COLUMNS, STOCK_COLUMNS, AheadView, Plan, Planner, TransactionView, read_qty
 from edge.store.errors import JournalClosed, OpRejected
+from edge.store.floor import FLOOR_KINDS, fold_floor
 from edge.store.masterdata import MasterData, overlay_cloud
 from edge.store.schema import BUSY_TIMEOUT_MS, connect, migrate
 from sync.canonical import body_from_stored
@@ -62,9 +63,12 @@ STOCK_UPSERT_TAIL = " ON CONFLICT(warehouse, sku, lot, location, status) DO UPDA
 
 
 def write_plan(conn: sqlite3.Connection, plan: Plan, warehouse: str) -> None:
-    """Insert a plan's journal rows and add its stock deltas, inside the caller's transaction."""
+    """Insert a plan's journal rows, add its stock deltas and project its floor ops (tasks, work
+    orders: ``edge.store.floor``), inside the caller's transaction."""
     insert_rows(conn, JOURNAL_INSERT, len(JOURNAL_COLUMNS), plan.values)
     insert_rows(conn, STOCK_UPSERT, len(STOCK_COLUMNS), plan.stock_values(warehouse), STOCK_UPSERT_TAIL)
+    if not FLOOR_KINDS.isdisjoint(plan.kinds):  # rare kinds: the common group pays one set test
+        fold_floor(conn, (op for op in plan.new.values() if op.kind in FLOOR_KINDS))
 
 
 @dataclass(frozen=True, slots=True)

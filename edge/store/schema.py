@@ -65,7 +65,39 @@ def _v4(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4]
+def _floor_tasks(conn: sqlite3.Connection) -> None:
+    """Floor tasks, exception work orders and operator sessions (``edge.store.floor``).
+
+    ``floor_tasks`` and ``floor_work_orders`` are projections of the ``task`` and ``work_order`` ops,
+    updated in the transaction that journals the op; ``body`` is the last op's payload. Sessions hold
+    only a hash of their token: whoever reads the database cannot act as an operator.
+    """
+    conn.execute(
+        """CREATE TABLE floor_tasks (
+            task_id TEXT PRIMARY KEY, task_kind TEXT NOT NULL, state TEXT NOT NULL, assignee TEXT,
+            role TEXT NOT NULL, zone TEXT, priority INTEGER NOT NULL, body TEXT NOT NULL,
+            created_at TEXT NOT NULL, created_by TEXT NOT NULL, created_seq INTEGER NOT NULL,
+            updated_at TEXT NOT NULL, updated_by TEXT NOT NULL, updated_seq INTEGER NOT NULL)"""
+    )
+    conn.execute("CREATE INDEX idx_floor_tasks_queue ON floor_tasks (state, priority, created_seq)")
+    conn.execute("CREATE INDEX idx_floor_tasks_assignee ON floor_tasks (assignee, state)")
+    conn.execute(
+        """CREATE TABLE floor_work_orders (
+            work_order_id TEXT PRIMARY KEY, fact_key TEXT UNIQUE, wo_type TEXT NOT NULL, state TEXT NOT NULL,
+            role TEXT NOT NULL, level INTEGER NOT NULL DEFAULT 0, sla_due TEXT, body TEXT NOT NULL,
+            opened_at TEXT NOT NULL, opened_by TEXT NOT NULL, opened_seq INTEGER NOT NULL,
+            updated_at TEXT NOT NULL, updated_by TEXT NOT NULL, updated_seq INTEGER NOT NULL)"""
+    )
+    conn.execute("CREATE INDEX idx_floor_work_orders_due ON floor_work_orders (state, sla_due)")
+    conn.execute(
+        """CREATE TABLE operator_sessions (
+            token_hash TEXT PRIMARY KEY, operator_id TEXT NOT NULL, method TEXT NOT NULL, station TEXT NOT NULL,
+            started_at TEXT NOT NULL, expires_at TEXT NOT NULL, ended_at TEXT)"""
+    )
+    conn.execute("CREATE INDEX idx_operator_sessions_station ON operator_sessions (station, ended_at)")
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4, _floor_tasks]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

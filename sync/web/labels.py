@@ -45,6 +45,7 @@ OP_KINDS: Final = {
     "command_applied": N_("Command applied"),
     "session": N_("Session"),
     "exception": N_("Exception"),
+    "task": N_("Task"),
 }
 
 DISCREPANCY_KINDS: Final = {
@@ -68,6 +69,11 @@ WORK_ORDER_TYPES: Final = {
     "sensor_stale": N_("Sensor silent"),
     "discrepancy": N_("Stock discrepancy"),
     "exception": N_("Exception"),
+    "short_pick": N_("Short pick"),
+    "damaged_goods": N_("Damaged goods"),
+    "wrong_item": N_("Wrong item"),
+    "qc_reject": N_("QC reject"),
+    "failed_handoff": N_("Carrier hand-off failed"),
 }
 
 ROLES: Final = {

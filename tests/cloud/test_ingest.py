@@ -210,3 +210,23 @@ def test_new_op_reusing_a_stored_op_id_is_quarantined(cloud: Cloud) -> None:
     assert res["acked_seq"] == 2 and res["accepted"] == 0
     assert res["quarantined"][0]["reason"] == "op_id already stored as GW-A/1"
     assert _count(cloud.url, ops) == 2
+
+
+def test_a_rule_firing_is_stored_and_moves_no_stock(cloud: Cloud) -> None:
+    """The gateway's rule_fired ops (rule id, rule set hash, actions) go up like every op."""
+    from sync.ops import QcHoldPayload, RuleFiredPayload
+
+    receipt = ReceivePayload(sku="SKU-1", location="DOCK", qty=10)
+    fired = RuleFiredPayload(
+        rule_id="big-receipt",
+        ruleset_hash="a" * 64,
+        on="receive",
+        subject=f"op:{uuid.uuid4()}",
+        actions=[{"action": "hold_stock", "scope": "op", "reason": "check", "_line": {"sku": "SKU-1", "qty": 10}}],
+    )
+    hold = QcHoldPayload(sku="SKU-1", location="DOCK", qty=10, reason="check")
+    res = push(cloud.client, "GW-A", cloud.gw["GW-A"], chain("GW-A", [receipt, fired, hold]))
+    assert (res["accepted"], res["quarantined"]) == (3, [])
+    assert _count(cloud.url, ops, kind="rule_fired") == 1
+    line = stock_lines(cloud.client, cloud.user["admin"])[("WH-A", "SKU-1", "", "DOCK")]
+    assert (line["on_hand"], line["qc_hold"], line["available"]) == (10, 10, 0)

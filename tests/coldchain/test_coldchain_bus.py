@@ -17,6 +17,7 @@ from edge.capture.modbus import ColdChainRunner
 from edge.config import Device
 from edge.context import EdgeContext
 from edge.floor.holds import ReleaseRefused, release_zone
+from edge.rules.runner import JournalWorkOrders, RulesRunner
 from firmware_sim.modbus import PtyNullModem, RoomModel, SensorLine, SimSensor
 from sync.clock import ManualClock
 from sync.ops import Op, OpKind, QcHoldPayload, TempAlarmPayload, WorkOrderPayload
@@ -32,14 +33,20 @@ def stock(ctx: EdgeContext, status: str) -> dict[tuple[str, str, str], int]:
 
 @contextlib.asynccontextmanager
 async def running(runner: ColdChainRunner) -> AsyncIterator[ColdChainRunner]:
-    task = asyncio.create_task(runner.run())
+    # what follows an alarm is the site's rules' doing: the gateway's rules runner runs beside the bus
+    rules = RulesRunner(runner.ctx, floor=JournalWorkOrders(runner.ctx))
+    await rules.start()
+    tasks = [asyncio.create_task(runner.run()), asyncio.create_task(rules.run())]
     try:
         await runner.wait_cycles(1)
         yield runner
+        await rules.settled()
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 async def advance(clock: ManualClock, runner: ColdChainRunner, seconds: int, step: int = 10) -> None:

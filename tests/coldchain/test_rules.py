@@ -10,7 +10,9 @@ from hypothesis import strategies as st
 
 from edge.config import parse_config
 from edge.rules.coldchain import ColdChainRules, HoldLine, RuleOptions
-from sync.ops import ExceptionPayload, OpDraft, QcHoldPayload, TempAlarmPayload, WorkOrderPayload
+from edge.rules.engine import load_rules
+from edge.rules.runner import DEFAULT_RULES, preview
+from sync.ops import ExceptionPayload, OpDraft, QcHoldPayload, StockStatus, TempAlarmPayload, WorkOrderPayload
 from tests.support.coldchain import site
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -20,12 +22,37 @@ STOCK = {
 }
 
 
+ZONES = {z.code: z for z in parse_config(site(Path("/tmp"))).zones}
+SITE_RULES = load_rules(DEFAULT_RULES)
+
+
+class Stock:
+    """The zones' available stock above, for the rules' hold (a StockView)."""
+
+    def lines(
+        self, scope: str, zone: str | None, location: str | None, line: object, status: StockStatus
+    ) -> list[HoldLine]:
+        assert scope == "zone" and zone is not None and status == StockStatus.AVAILABLE
+        return STOCK[zone]
+
+    def supervisor(self, zone: str | None) -> str | None:
+        return ZONES[zone].supervisor if zone else None
+
+
+def with_rules(drafts: list[OpDraft]) -> list[OpDraft]:
+    """Each alarm followed by what the site's default rules record for it (the holds, the work order)."""
+    out: list[OpDraft] = []
+    for d in drafts:
+        out.append(d)
+        for fired in preview(SITE_RULES, d, Stock(), d.occurred_at):
+            out += fired.effects
+    return out
+
+
 def rules(**opts: object) -> ColdChainRules:
-    cfg = parse_config(site(Path("/tmp")))
     r = ColdChainRules(
-        {z.code: z for z in cfg.zones},
+        ZONES,
         RuleOptions.model_validate(opts),
-        stock=lambda z: STOCK[z],
         device_id="bus-1",
         poll_interval_s=10,
     )
@@ -39,7 +66,7 @@ def feed(r: ColdChainRules, sensor: str, temps: list[float], start: float = 0.0,
     out: list[OpDraft] = []
     for i, t in enumerate(temps):
         now = start + i * step
-        out += r.observe(sensor, {"temperature": t, "humidity": 60.0}, T0 + timedelta(seconds=now), now)
+        out += with_rules(r.observe(sensor, {"temperature": t, "humidity": 60.0}, T0 + timedelta(seconds=now), now))
     return out
 
 

@@ -36,6 +36,18 @@ async def post_photo(request: Request, ctx: Ctx) -> dict[str, str]:
         data += chunk
         if len(data) > MAX_BYTES:
             raise HTTPException(413, f"a photo may have at most {MAX_BYTES} bytes")
+    digest = save_photo(ctx, data)
+    return {"ref": f"photo:sha256:{digest}", "bytes": str(len(data))}
+
+
+def is_photo(data: bytes) -> bool:
+    """Whether ``data`` is a JPEG, PNG or WebP image (by its magic bytes)."""
+    return any(data.startswith(magic) for magic in _TYPES)
+
+
+def save_photo(ctx: Ctx, data: bytes) -> str:
+    """Keep a photo beside the journal (once, however often it is sent); returns its SHA-256.
+    415 unless it is JPEG, PNG or WebP."""
     ext = next((e for magic, e in _TYPES.items() if data.startswith(magic)), None)
     if ext is None:
         raise HTTPException(415, "a photo must be JPEG, PNG or WebP")
@@ -47,7 +59,7 @@ async def post_photo(request: Request, ctx: Ctx) -> dict[str, str]:
         tmp = path.with_suffix(".tmp")
         tmp.write_bytes(data)
         os.replace(tmp, path)
-    return {"ref": f"photo:sha256:{digest}", "bytes": str(len(data))}
+    return digest
 
 
 @router.get("/photos/{digest}")
