@@ -30,11 +30,18 @@ from cloud.ingest.routes import router as ingest_router
 from cloud.lifecycle import on_stop_signal
 from cloud.masterdata.routes import router as masterdata_router
 from cloud.metrics import CloudMetrics
+from cloud.network.routes import router as network_router
+from cloud.orders.routes import router as orders_router
+from cloud.planning.background import dispatch_background
+from cloud.planning.config import load_dispatch_config
+from cloud.planning.routes import router as planning_router
+from cloud.planning.schedule import Planner
 from cloud.services import Services
 from cloud.settings import CloudSettings
 from cloud.sites.routes import router as sites_router
 from cloud.stock.routes import router as stock_router
 from cloud.telemetry.routes import router as telemetry_router
+from cloud.transfers.routes import router as transfers_router
 from cloud.web.mount import install_web, web_background
 from sync.clock import Clock, SystemClock
 from sync.http.errors import install_errors
@@ -58,7 +65,9 @@ def create_app(
         clock=clock or SystemClock(),
         passwords=settings.passwords(),
         metrics=CloudMetrics(registry or CollectorRegistry()),
+        dispatch=load_dispatch_config(settings.planning_file),
     )
+    services.planner = Planner(engine, services.dispatch, services.clock)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -76,7 +85,7 @@ def create_app(
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(ready.wait(), 10)
         try:
-            async with web_background(services):
+            async with web_background(services), dispatch_background(services):
                 yield
         finally:
             hub.close()
@@ -106,6 +115,10 @@ def create_app(
         events_router,
         telemetry_router,
         sites_router,
+        network_router,
+        orders_router,
+        planning_router,
+        transfers_router,
     ):
         app.include_router(router)
     install_web(app, services)

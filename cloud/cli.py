@@ -6,14 +6,17 @@ import math
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
-from cloud.admin.db import database, settings_or_exit
+from cloud.admin.db import database, err, settings_or_exit
 from cloud.admin.gateways import app as gateway_app
 from cloud.admin.masterdata import app as masterdata_app
 from cloud.admin.users import app as user_app
 from cloud.audit.log import verify
 from cloud.db.engine import is_postgres
 from cloud.db.migrate import upgrade
+from cloud.network.cli import lane_app, warehouse_app
+from cloud.planning.config import DispatchConfigError, load_dispatch_config
 from sync.i18n.console import LocalConsole
 
 app = typer.Typer(help="The central cloud service.", no_args_is_help=True)
@@ -22,6 +25,8 @@ app.add_typer(gateway_app, name="gateway")
 app.add_typer(user_app, name="user")
 app.add_typer(masterdata_app, name="masterdata")
 app.add_typer(audit_app, name="audit")
+app.add_typer(warehouse_app, name="warehouse")
+app.add_typer(lane_app, name="lane")
 console = LocalConsole()
 
 
@@ -35,6 +40,11 @@ def serve(
     import uvicorn
 
     settings = settings_or_exit()
+    try:  # a bad planning file is one line naming the file and key, not a traceback from every worker
+        load_dispatch_config(settings.planning_file)
+    except DispatchConfigError as exc:
+        err.print(f"[red]{escape(str(exc))}[/red]")
+        raise typer.Exit(2) from None
     if workers > 1 and not is_postgres(settings.database_url):
         console.print(
             "[yellow]several workers on SQLite: live events reach only the subscribers of the worker that "

@@ -43,8 +43,10 @@ class CloudProcess:
         cwd: Path | None = None,
         ssl_certfile: Path | None = None,
         ssl_keyfile: Path | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.db_url = db_url
+        self.env = dict(env or {})  # more WIMS_* settings for the server (e.g. WIMS_PLANNING_FILE)
         self.ssl = (ssl_certfile, ssl_keyfile) if ssl_certfile and ssl_keyfile else None
         self.port = port or free_port()
         self.workers = workers
@@ -86,7 +88,7 @@ class CloudProcess:
         return str(r.json()["access_token"])
 
     def start(self, timeout: float = 60) -> None:
-        env = {**os.environ, "WIMS_DATABASE_URL": self.db_url}
+        env = {**os.environ, **self.env, "WIMS_DATABASE_URL": self.db_url}
         self.proc = subprocess.Popen(
             [
                 sys.executable,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -11,6 +11,8 @@ from sqlalchemy.engine import Engine
 from cloud.auth.security import Passwords
 from cloud.events.hub import EventBus, EventHub
 from cloud.metrics import CloudMetrics
+from cloud.planning.config import DispatchConfig
+from cloud.planning.schedule import Planner
 from cloud.settings import CloudSettings
 from sync.clock import Clock
 
@@ -24,6 +26,8 @@ class Services:
     clock: Clock
     passwords: Passwords
     metrics: CloudMetrics
+    dispatch: DispatchConfig = field(default_factory=DispatchConfig)
+    planner: Planner | None = None
 
 
 async def get_services(request: Request) -> Services:

@@ -6,6 +6,8 @@ without touching the process environment.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -53,6 +55,11 @@ class CloudSettings(BaseSettings):
     )
     rollup_interval_s: float = Field(
         default=5.0, gt=0, description="How often a worker rolls new ops up into the report facts (PostgreSQL)."
+    )
+
+    planning_file: Path | None = Field(
+        default=None,
+        description="TOML with [planning] (incl. schedule), [transfers] and [webhooks] (cloud/planning/config.py).",
     )
 
     def passwords(self) -> Passwords:

@@ -65,6 +65,8 @@ def edge_run(config: ConfigOpt) -> None:
     cfg = site_config(config)
     try:  # a token file that cannot be read stops the start here, not later inside the API part
         cfg.api.resolved_token()
+        if cfg.handoff is not None:  # likewise the carrier webhook's signing secret
+            cfg.handoff.resolved_secret()
     except ValueError as exc:
         err.print(f"[red]config error[/red] {config}: {exc}")
         raise typer.Exit(2) from None

@@ -15,6 +15,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from edge.fleet.config import FleetConfig
+from edge.floor.layout import LayoutError, parse_layout
+from edge.floor.settings import FloorSettings, HandoffSettings
 from sync.codes import Code
 from sync.masterdata import InboundOrder, Location, Operator, OutboundOrder, Sku, Zone
 
@@ -213,6 +215,13 @@ class SiteConfig(_Strict):
     fleet: FleetConfig | None = Field(
         default=None, description="AGVs (VDA 5050 over MQTT): broker, layout graph, stations, charging rules."
     )
+    layout: dict[str, Any] | None = Field(
+        default=None, description="The picking layout: aisles, cross-aisles, slots, depot (edge.floor.layout)."
+    )
+    floor: FloorSettings = FloorSettings()
+    handoff: HandoffSettings | None = Field(
+        default=None, description="The carrier hand-off webhook: receiver URL, signing secret, retries."
+    )
 
     @model_validator(mode="after")
     def _references_resolve(self) -> SiteConfig:
@@ -256,9 +265,30 @@ class SiteConfig(_Strict):
             for i, station in enumerate(self.fleet.layout.stations):
                 if station.location not in locations and station.kind != "park":  # a park spot holds no stock
                     problems.append(f"fleet.layout.stations[{i}].location: unknown location {station.location!r}")
+        problems += self._floor_problems(locations)
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def _floor_problems(self, locations: set[str]) -> list[str]:
+        """The layout parses and names known locations; the floor's locations exist."""
+        problems: list[str] = []
+        if self.layout is not None:
+            try:
+                layout = parse_layout(self.layout)
+            except LayoutError as exc:
+                problems += exc.problems
+            else:
+                for i, slot in enumerate(layout.slots):
+                    if slot.location not in locations:
+                        problems.append(f"layout.slots[{i}].location: unknown location {slot.location!r}")
+                if layout.depot.location is not None and layout.depot.location not in locations:
+                    problems.append(f"layout.depot.location: unknown location {layout.depot.location!r}")
+        for key in ("receiving_location", "staging_location"):
+            code = getattr(self.floor, key)
+            if code is not None and code not in locations:
+                problems.append(f"floor.{key}: unknown location {code!r}")
+        return problems
 
 
 def _loc(loc: tuple[int | str, ...]) -> str:

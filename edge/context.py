@@ -24,6 +24,8 @@ from edge.store.telemetry import TelemetryBuffer
 from sync.clock import Clock
 
 if TYPE_CHECKING:
+    from edge.floor.flow import FloorFlow
+    from edge.floor.handoff import WebhookOutbox
     from edge.rules.runner import RulesRunner
 
 
@@ -43,10 +45,30 @@ class EdgeContext:
     """Where device exceptions go instead of straight to the journal (``edge.capture.floods``)."""
     floor: FloorService = field(init=False)
     """Floor tasks and exception work orders (``edge.floor.service``): ``ctx.floor.create_task(...)``."""
+    webhooks: WebhookOutbox | None = field(default=None, init=False)
+    """The carrier hand-off's outbox when ``[handoff]`` is configured (``edge.floor.handoff``); the rules
+    runner's ``Notifier``. Set by ``open_webhooks``, imported lazily (httpx stays out of a plain gateway)."""
+    flow: FloorFlow | None = field(default=None, init=False)
+    """Inbound and outbound state (``edge.floor.flow.floor_flow`` makes it on first use)."""
 
     def __post_init__(self) -> None:
         self.floods = FloodGate(self.journal, self.clock, self.registry)
         self.floor = FloorService(self.journal, self.clock)
+
+    def open_webhooks(self) -> WebhookOutbox | None:
+        """Build the outbox from ``[handoff]`` (a bad secret raises ``ValueError`` naming the key)."""
+        if self.config.handoff is not None and self.webhooks is None:
+            from edge.floor.handoff import WebhookOutbox
+
+            self.webhooks = WebhookOutbox(
+                self.journal,
+                self.config.handoff,
+                clock=self.clock,
+                registry=self.registry,
+                health=self.health,
+                gateway_id=self.gateway_id,
+            )
+        return self.webhooks
 
     @property
     def master(self) -> MasterData:

@@ -116,6 +116,7 @@ class Gateway:
         )
         try:  # a rules file with an error stops the start-up, naming the file, the rule and the key
             self.rules = RulesRunner(self.ctx, floor=JournalWorkOrders(self.ctx))
+            self.ctx.open_webhooks()  # a bad [handoff] secret stops the start here, naming the key
         except BaseException:
             await self._journal.close()
             raise
@@ -175,6 +176,11 @@ class Gateway:
 
                 ctx = self.ctx
                 parts.append(self._start_part(self._supervise("fleet", lambda: run_fleet(ctx), kind="fleet"), "fleet"))
+            outbox = self.ctx.webhooks
+            if outbox is not None:
+                parts.append(
+                    self._start_part(self._supervise("handoff", outbox.run, kind="handoff"), "handoff-webhooks")
+                )
             if self.config.sync.url:
                 from edge.uplink.runner import SyncRunner
 

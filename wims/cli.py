@@ -66,6 +66,7 @@ _sim_command("agv", "firmware_sim.agv.__main__", N_("VDA 5050 AGVs over MQTT."))
 
 
 _CLOUD_HELP = N_("The central cloud service.")
+_PLAN_HELP = N_("Planning: forecasts, rebalancing, order routing, imports (the cloud's database).")
 
 
 def _mount_cloud(argv: list[str]) -> None:
@@ -84,6 +85,15 @@ def _mount_cloud(argv: list[str]) -> None:
         app.add_typer(cloud_app, name="cloud", help=_CLOUD_HELP)
     elif importlib.util.find_spec("cloud.cli") is not None:
         app.add_typer(typer.Typer(), name="cloud", help=f"{_CLOUD_HELP} `wims cloud --help` lists its commands.")
+    # ``wims plan``: the cloud's planning commands, mounted the same way (they import the cloud's stack)
+    if argv[1:2] == ["plan"]:
+        try:
+            from cloud.planning.cli import app as plan_app
+        except ImportError:
+            return
+        app.add_typer(plan_app, name="plan", help=_PLAN_HELP)
+    elif importlib.util.find_spec("cloud.planning.cli") is not None:
+        app.add_typer(typer.Typer(), name="plan", help=f"{_PLAN_HELP} `wims plan --help` lists its commands.")
 
 
 def main() -> None:

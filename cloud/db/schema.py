@@ -359,3 +359,199 @@ sa.Index(
     postgresql_where=ops.c.kind.in_(ALERT_KINDS),
     sqlite_where=ops.c.kind.in_(ALERT_KINDS),
 )
+
+# --- Dispatch (migration 0005): the network as data, demand history, planning runs and their output,
+# routed orders, transfer orders and the transport webhook outbox. -----------------------------------
+
+warehouses = sa.Table(
+    "warehouses",
+    metadata,
+    sa.Column("code", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, server_default=""),
+    sa.Column("country", sa.String(2), nullable=False, comment="ISO 3166-1 alpha-2: its holiday calendar."),
+    sa.Column("region", sa.String(8), nullable=False, server_default="", comment="ISO 3166-2 subdivision."),
+    sa.Column("timezone", sa.String(64), nullable=False, server_default="UTC"),
+    sa.Column("latitude", sa.Float, nullable=False, server_default="0"),
+    sa.Column("longitude", sa.Float, nullable=False, server_default="0"),
+    sa.Column("events", sa.Text, nullable=True, comment="JSON list of promotion events; null: the country's."),
+    sa.Column("lead_time_days", sa.Integer, nullable=False, server_default="14", comment="Supplier lead time."),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.Column("updated_by", sa.String(80), nullable=False),
+)
+
+lanes = sa.Table(
+    "lanes",
+    metadata,
+    sa.Column("origin", sa.String(64), sa.ForeignKey("warehouses.code"), primary_key=True),
+    sa.Column("destination", sa.String(64), sa.ForeignKey("warehouses.code"), primary_key=True),
+    sa.Column("transit_days", sa.Integer, nullable=False),
+    sa.Column("cost_per_unit", sa.Float, nullable=False, server_default="0"),
+    sa.Column("cost_per_shipment", sa.Float, nullable=False, server_default="0"),
+    sa.Column("capacity", sa.BigInteger, nullable=True, comment="Most units one dispatch carries; null: no limit."),
+    sa.Column("min_shipment", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.Column("updated_by", sa.String(80), nullable=False),
+)
+
+service_lanes = sa.Table(
+    "service_lanes",
+    metadata,
+    sa.Column("warehouse", sa.String(64), sa.ForeignKey("warehouses.code"), primary_key=True),
+    sa.Column("region", sa.String(64), primary_key=True, comment="The customers' delivery region."),
+    sa.Column("carrier", sa.String(64), primary_key=True),
+    sa.Column("transit_days", sa.Integer, nullable=False),
+    sa.Column("cutoff", sa.String(5), nullable=False, server_default="17:00", comment="Local HH:MM."),
+    sa.Column("ship_days", sa.String(7), nullable=False, server_default="1234567", comment="ISO weekdays."),
+    sa.Column("cost_per_unit", sa.Float, nullable=False, server_default="0"),
+    sa.Column("cost_per_shipment", sa.Float, nullable=False, server_default="0"),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.Column("updated_by", sa.String(80), nullable=False),
+)
+
+demand_history = sa.Table(
+    "demand_history",
+    metadata,
+    sa.Column("sku", sa.String(64), primary_key=True),
+    sa.Column("warehouse", sa.String(64), primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True, comment="The warehouse's local calendar day."),
+    sa.Column("shipped", sa.BigInteger, nullable=False, server_default="0", comment="Summed from ship ops."),
+    sa.Column("imported", sa.BigInteger, nullable=False, server_default="0", comment="Past sales, imported."),
+)
+sa.Index("ix_demand_history_warehouse_day", demand_history.c.warehouse, demand_history.c.day)
+
+planning_runs = sa.Table(
+    "planning_runs",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("slot", sa.String(64), nullable=True, unique=True, comment="A scheduled run's slot: one run a slot."),
+    sa.Column("trigger", sa.String(16), nullable=False, comment="api, cli or schedule"),
+    sa.Column("actor", sa.String(80), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, server_default="running"),
+    sa.Column("started_at", TS, nullable=False),
+    sa.Column("finished_at", TS, nullable=True),
+    sa.Column("history_end", sa.Date, nullable=True, comment="The first forecast day."),
+    sa.Column("series", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("recommendations", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("detail", sa.Text, nullable=False, server_default="{}", comment="JSON: timings, counts."),
+    sa.Column("error", sa.Text, nullable=True),
+)
+
+forecasts = sa.Table(
+    "forecasts",
+    metadata,
+    sa.Column("run_id", sa.BigInteger, sa.ForeignKey("planning_runs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("sku", sa.String(64), primary_key=True),
+    sa.Column("warehouse", sa.String(64), primary_key=True),
+    sa.Column("start", sa.Date, nullable=False),
+    sa.Column("demand_class", sa.String(16), nullable=False),
+    sa.Column("model", sa.String(32), nullable=False),
+    sa.Column("interval_method", sa.String(16), nullable=False),
+    sa.Column("mae", sa.Float, nullable=True, comment="Backtest error of the chosen model."),
+    sa.Column("rmse", sa.Float, nullable=True),
+    sa.Column("bias", sa.Float, nullable=True),
+    sa.Column("mean", sa.Text, nullable=False, comment="JSON list, one value a day from start."),
+    sa.Column("intervals", sa.Text, nullable=False, comment='JSON {"80": [[lo...], [hi...]], ...}'),
+    sa.Column("safety_stock", sa.Float, nullable=False, server_default="0"),
+    sa.Column("reorder_point", sa.Float, nullable=False, server_default="0"),
+    sa.Column("lead_time_days", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("service_level", sa.Float, nullable=False, server_default="0"),
+)
+sa.Index("ix_forecasts_sku_warehouse", forecasts.c.sku, forecasts.c.warehouse)
+
+recommendations = sa.Table(
+    "recommendations",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.BigInteger, sa.ForeignKey("planning_runs.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False, comment="transfer or purchase"),
+    sa.Column("sku", sa.String(64), nullable=False),
+    sa.Column("origin", sa.String(64), nullable=True),
+    sa.Column("warehouse", sa.String(64), nullable=False, comment="Destination (transfer) or buyer (purchase)."),
+    sa.Column("qty", sa.BigInteger, nullable=False),
+    sa.Column("cost", sa.Float, nullable=False, server_default="0"),
+    sa.Column("why", sa.Text, nullable=False, comment="JSON: the numbers behind it."),
+    sa.Column("status", sa.String(16), nullable=False, server_default="open"),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("decided_by", sa.String(80), nullable=True),
+    sa.Column("decided_at", TS, nullable=True),
+    sa.Column("note", sa.Text, nullable=True),
+    sa.Column("transfer_id", sa.String(64), nullable=True, comment="The transfer order an approval made."),
+)
+sa.Index("ix_recommendations_status", recommendations.c.status, recommendations.c.id)
+
+orders = sa.Table(
+    "orders",
+    metadata,
+    sa.Column("order_id", sa.String(64), primary_key=True),
+    sa.Column("region", sa.String(64), nullable=False),
+    sa.Column("customer", sa.String(200), nullable=False, server_default=""),
+    sa.Column("lines", sa.Text, nullable=False, comment="JSON list of {line, sku, qty, lot}."),
+    sa.Column("status", sa.String(16), nullable=False, comment="routed, split, partial, unroutable"),
+    sa.Column("reason_code", sa.String(16), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False, comment="Why, in English."),
+    sa.Column("reason_zh", sa.Text, nullable=False, comment="Why, in Simplified Chinese."),
+    sa.Column("backorder", sa.Text, nullable=False, server_default="[]", comment="JSON lines not shipped."),
+    sa.Column("source", sa.String(16), nullable=False, server_default="api"),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("created_by", sa.String(80), nullable=False),
+)
+
+order_shipments = sa.Table(
+    "order_shipments",
+    metadata,
+    sa.Column("order_id", sa.String(64), sa.ForeignKey("orders.order_id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("warehouse", sa.String(64), primary_key=True),
+    sa.Column("gateway_id", sa.String(64), nullable=True, comment="The gateway the command went to."),
+    sa.Column("command_id", sa.String(64), nullable=True),
+    sa.Column("carrier", sa.String(64), nullable=False, server_default=""),
+    sa.Column("lines", sa.Text, nullable=False),
+    sa.Column("ship_date", sa.Date, nullable=False),
+    sa.Column("delivery_date", sa.Date, nullable=False),
+    sa.Column("cost", sa.Float, nullable=False),
+)
+
+transfer_orders = sa.Table(
+    "transfer_orders",
+    metadata,
+    sa.Column("transfer_id", sa.String(64), primary_key=True),
+    sa.Column("from_warehouse", sa.String(64), nullable=False, index=True),
+    sa.Column("to_warehouse", sa.String(64), nullable=False, index=True),
+    sa.Column(
+        "status", sa.String(16), nullable=False, comment="draft approved released in_transit received closed cancelled"
+    ),
+    sa.Column("lines", sa.Text, nullable=False, comment="JSON list of {line, sku, qty, lot}."),
+    sa.Column("value", sa.Float, nullable=False, server_default="0", comment="Goods value (cost price x qty)."),
+    sa.Column("transport_cost", sa.Float, nullable=False, server_default="0"),
+    sa.Column("transit_days", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("carrier", sa.String(64), nullable=False, server_default=""),
+    sa.Column("recommendation_id", sa.BigInteger, nullable=True),
+    sa.Column("command_id", sa.String(64), nullable=True),
+    sa.Column("eta", TS, nullable=True),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("created_by", sa.String(80), nullable=False),
+    sa.Column("approved_by", sa.String(80), nullable=True),
+    sa.Column("approved_at", TS, nullable=True),
+    sa.Column("released_at", TS, nullable=True),
+    sa.Column("shipped_at", TS, nullable=True),
+    sa.Column("received_at", TS, nullable=True),
+    sa.Column("closed_at", TS, nullable=True),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.Column("note", sa.Text, nullable=False, server_default=""),
+)
+
+webhook_outbox = sa.Table(
+    "webhook_outbox",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("event_id", sa.String(64), nullable=False, unique=True, comment="webhook-id: receivers dedupe on it."),
+    sa.Column("event_type", sa.String(64), nullable=False),
+    sa.Column("subject", sa.String(200), nullable=False, index=True, comment="What it is about, e.g. transfer/T-1."),
+    sa.Column("payload", sa.Text, nullable=False, comment="The JSON body, exactly as signed and sent."),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", TS, nullable=False),
+    sa.Column("delivered_at", TS, nullable=True),
+    sa.Column("failed_at", TS, nullable=True, comment="Set when the attempts ran out."),
+    sa.Column("last_error", sa.Text, nullable=True),
+)
+sa.Index("ix_webhook_outbox_due", webhook_outbox.c.delivered_at, webhook_outbox.c.next_attempt_at)

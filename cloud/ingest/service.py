@@ -38,7 +38,12 @@ from cloud.ingest.ledger import (
     take_balances,
     take_recovered,
 )
-from sync.ops import GENESIS_HASH, Op
+from cloud.planning.history import record_shipments
+from cloud.transfers.machine import on_ops as transfer_ops
+from sync.ops import GENESIS_HASH, Op, OpKind
+
+_FACT_KINDS = outcomes.KINDS | {OpKind.SHIP, OpKind.TRANSFER_OUT, OpKind.TRANSFER_IN}
+"""Kinds that matter beyond stock: command outcomes, work orders, shipments (demand), transfers."""
 
 _OPS_COLUMNS = (
     "gateway_id",
@@ -205,14 +210,17 @@ class Ingestor:
     def _gateway_facts(
         self, conn: Connection, gateway_id: str, warehouse: str, new: list[Parsed], now: datetime
     ) -> list[Discrepancy]:
-        """Command outcomes and the gateway's work orders (``cloud.ingest.outcomes``); rare, so looked for
-        in one pass over the batch's kinds."""
-        rare = [p.op for p in new if p.op is not None and p.op.kind in outcomes.KINDS]
+        """Command outcomes and the gateway's work orders (``cloud.ingest.outcomes``), shipped demand and transfer
+        states; looked for in one pass over the batch's kinds."""
+        rare = [p.op for p in new if p.op is not None and p.op.kind in _FACT_KINDS]
         if not rare:
             return []
         alerts, events = outcomes.gateway_facts(conn, gateway_id, warehouse, rare, now)
         for event in events:
             self.bus.emit(conn, event)
+        # demand history (ship ops, per local day) and the transfer orders that transfer ops move
+        record_shipments(conn, warehouse, rare)
+        alerts += transfer_ops(conn, rare, now)
         return alerts
 
     @staticmethod

@@ -6,6 +6,7 @@ Defaults are the figures the benchmarks were measured with (``bench/forecast.py`
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -107,6 +108,14 @@ class PlanningSettings(_Settings):
     abc_shares: tuple[float, float] = Field(
         default=(0.8, 0.95), description="Cumulative volume shares that end classes A and B."
     )
+    schedule: str = Field(
+        default="",
+        description='When the cloud service plans by itself: "HH:MM" (daily, UTC), "every 6h", "every 30m"; '
+        '"" (default): only on demand.',
+    )
+    history_days: int = Field(
+        default=730, ge=28, le=3660, description="Days of demand history a planning run reads (up to yesterday)."
+    )
 
     @field_validator("service_levels")
     @classmethod
@@ -114,6 +123,13 @@ class PlanningSettings(_Settings):
         for k, v in value.items():
             if not 0.5 <= v < 1:
                 raise ValueError(f"service level of class {k!r} must be in [0.5, 1), got {v}")
+        return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        if not re.fullmatch(r"|([01]\d|2[0-3]):[0-5]\d|every [1-9]\d{0,3}[mh]", value):
+            raise ValueError(f'{value!r}: give "HH:MM" (daily, UTC), "every Nh" or "every Nm", or "" (on demand only)')
         return value
 
     @model_validator(mode="after")

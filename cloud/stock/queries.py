@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from cloud.db.schema import stock_balance, transit
+from cloud.db.schema import stock_balance, transfer_orders, transit
 
 sb = stock_balance.c
 
@@ -135,7 +135,9 @@ def transfers(
     offset: int,
 ) -> list[dict[str, Any]]:
     t = transit.c
-    q = sa.select(transit)
+    o = transfer_orders.c
+    # the transfer order (when the cloud planned it) gives the ETA and the state
+    q = sa.select(transit, o.eta, o.status).outerjoin(transfer_orders, o.transfer_id == t.transfer_id)
     if warehouse is not None:
         q = q.where(sa.or_(t.from_warehouse == warehouse, t.to_warehouse == warehouse))
     if sku is not None:
@@ -155,6 +157,8 @@ def transfers(
             "shipped": r.out_qty,
             "received": r.in_qty,
             "in_transit": max(0, r.out_qty - r.in_qty),
+            "eta": r.eta,
+            "transfer_status": r.status,
         }
         for r in conn.execute(q)
     ]

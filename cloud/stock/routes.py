@@ -59,6 +59,8 @@ class TransferLine(BaseModel):
     shipped: int
     received: int
     in_transit: int
+    eta: UtcDateTime | None = Field(default=None, description="Due at the destination (a cloud-planned transfer).")
+    transfer_status: str | None = Field(default=None, description="The transfer order's state, if the cloud made it.")
 
 
 class NetworkLine(BaseModel):

@@ -14,8 +14,9 @@ from fastapi.responses import JSONResponse
 from edge.api.deps import token_check
 from edge.api.handheld import catalog, photos
 from edge.api.handheld import routes as handheld
-from edge.api.routes import health, ops, rules, stock, tasks, work_orders, zones
+from edge.api.routes import handoff, health, inbound, ops, orders, rules, stock, tasks, work_orders, zones
 from edge.context import EdgeContext
+from edge.floor.flow import FloorError
 from edge.floor.tasks import TaskError
 from edge.floor.workorders import WorkOrderError
 from edge.store.errors import JournalClosed, OpRejected
@@ -59,13 +60,18 @@ def create_app(ctx: EdgeContext) -> FastAPI:
     async def _work_order_refused(_: Request, exc: WorkOrderError) -> JSONResponse:
         return error_response(exc.status, exc.message, code=exc.code)
 
+    @app.exception_handler(FloorError)
+    async def _floor(_: Request, exc: FloorError) -> JSONResponse:
+        errors = [FieldError(loc=["body", *exc.field.split(".")], msg=exc.message, type=exc.code)] if exc.field else []
+        return error_response(exc.status, exc.message, code=exc.code, errors=errors)
+
     @app.exception_handler(JournalClosed)
     async def _closed(_: Request, exc: JournalClosed) -> JSONResponse:
         return error_response(503, str(exc), code="closed")
 
     app.include_router(health.router)
     guarded = APIRouter(prefix="/v1", dependencies=[Depends(token_check(ctx.config.api.resolved_token()))])
-    for module in (ops, stock, zones, tasks, work_orders, rules, catalog, photos):
+    for module in (ops, stock, zones, tasks, work_orders, rules, inbound, orders, handoff, catalog, photos):
         guarded.include_router(module.router)
     app.include_router(guarded)
     app.include_router(handheld.router)

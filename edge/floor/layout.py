@@ -33,12 +33,14 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Sequence
-from typing import Annotated, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sync.codes import Code
+
+if TYPE_CHECKING:
+    import numpy as np
 
 Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$")]
 Metres = Annotated[float, Field(ge=-100_000, le=100_000, allow_inf_nan=False)]
@@ -292,7 +294,6 @@ class PickGrid:
         self.depot_x = layout.depot.x
         self.depot_cross = self.cross_names.index(layout.depot.cross_aisle)
         self.depot_y = self.ys[self.depot_cross]
-        self._ys = np.array(self.ys)
 
     @property
     def blocks(self) -> int:
@@ -326,13 +327,19 @@ class PickGrid:
         return abs(self.xs[p.aisle] - self.depot_x) + abs(p.y - self.depot_y)
 
     def distance_matrix(self, points: Sequence[Position]) -> np.ndarray:
-        """Distances between the depot (row and column 0) and ``points`` (1..n), metres."""
+        """Distances between the depot (row and column 0) and ``points`` (1..n), metres.
+
+        numpy is imported here, not at the top: a site config with a layout is validated at every gateway
+        start, and the gateway must not pay numpy's memory until it plans a route.
+        """
+        import numpy as np
+
         n = len(points)
         x = np.array([self.depot_x] + [self.xs[p.aisle] for p in points])
         y = np.array([self.depot_y] + [p.y for p in points])
         aisle = np.array([-1] + [p.aisle for p in points])
         lo, hi = np.minimum.outer(y, y), np.maximum.outer(y, y)
-        to_cross = np.abs(y[:, None] - self._ys[None, :])  # each point to each cross-aisle
+        to_cross = np.abs(y[:, None] - np.array(self.ys)[None, :])  # each point to each cross-aisle
         detour = (to_cross[:, None, :] + to_cross[None, :, :]).min(axis=2)
         across = np.abs(np.subtract.outer(x, x)) + detour
         same = np.equal.outer(aisle, aisle) & (aisle[:, None] >= 0)

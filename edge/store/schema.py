@@ -97,7 +97,33 @@ def _floor_tasks(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX idx_operator_sessions_station ON operator_sessions (station, ended_at)")
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4, _floor_tasks]
+def _floor_flow(conn: sqlite3.Connection) -> None:
+    """The carrier hand-off's webhook outbox (every delivery attempt kept) and the floor's working
+    documents (receipts, putaways, orders, waves): state that is not stock, so not ops, but must
+    survive a restart. Stock changes stay ops in the journal."""
+    conn.execute(
+        """CREATE TABLE webhook_outbox (
+            msg_id TEXT PRIMARY KEY, event_type TEXT NOT NULL, url TEXT NOT NULL, body TEXT NOT NULL,
+            created_at TEXT NOT NULL, next_attempt_at TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+            status TEXT NOT NULL DEFAULT 'pending', delivered_at TEXT, last_error TEXT,
+            work_order_id TEXT)"""
+    )
+    conn.execute("CREATE INDEX idx_webhook_outbox_due ON webhook_outbox (status, next_attempt_at)")
+    conn.execute(
+        """CREATE TABLE webhook_attempts (
+            id INTEGER PRIMARY KEY, msg_id TEXT NOT NULL, attempt INTEGER NOT NULL, at TEXT NOT NULL,
+            status_code INTEGER, error TEXT, outcome TEXT NOT NULL, elapsed_ms REAL)"""
+    )
+    conn.execute("CREATE INDEX idx_webhook_attempts_msg ON webhook_attempts (msg_id, attempt)")
+    conn.execute(
+        """CREATE TABLE floor_docs (
+            kind TEXT NOT NULL, id TEXT NOT NULL, status TEXT NOT NULL, data TEXT NOT NULL,
+            updated_at TEXT NOT NULL, PRIMARY KEY (kind, id)) WITHOUT ROWID"""
+    )
+    conn.execute("CREATE INDEX idx_floor_docs_status ON floor_docs (kind, status)")
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4, _floor_tasks, _floor_flow]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

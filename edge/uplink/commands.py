@@ -3,6 +3,8 @@
 A command whose id is already in the journal (a re-delivery after a crash between the op and the
 cursor) is acknowledged without being applied again. A body is validated against its type's model
 (``sync.commands``) before anything changes; a bad one is rejected, and the rejection is the op's result.
+An ``outbound_order`` is kept as the floor's order (``edge.floor.outbound.store_order``); ASNs come as
+``master_data`` (``inbound_orders``).
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from edge.floor.flow import FloorError
+from edge.floor.outbound import store_order
 from edge.store import sync_state
 from edge.store.journal import Journal
 from edge.store.masterdata import save_cloud_records
-from sync.commands import MasterDataCommand, UnknownCommandType, parse_command_body
+from sync.commands import MasterDataCommand, OutboundOrderCommand, UnknownCommandType, parse_command_body
 from sync.ops import CommandAppliedPayload, OpDraft
 
 
@@ -30,8 +34,13 @@ async def apply_command(journal: Journal, command: dict[str, Any]) -> tuple[str,
         if isinstance(body, MasterDataCommand):
             reason = await apply_master_data(journal, body)
             result = "applied"
+        elif isinstance(body, OutboundOrderCommand):  # kept for the floor: reserve, wave, pick, ship
+            _, reason = await store_order(journal, body, "cloud")
+            result = "applied"
         else:
             result, reason = "rejected", f"this gateway has no handler for {ctype!r} commands"
+    except FloorError as exc:
+        result, reason = "rejected", f"{ctype} command refused: {exc.message}"[:500]
     except UnknownCommandType as exc:
         result, reason = "rejected", str(exc)[:500]
     except (ValidationError, ValueError) as exc:

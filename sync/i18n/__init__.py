@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     import gettext
 
 DEFAULT: Final = "en"
-NESTED: Final = frozenset({"reason", "error", "problem", "errors", "text", "verdict"})
+NESTED: Final = frozenset({"reason", "error", "problem", "errors", "text", "verdict", "lane"})
 """Placeholders whose values are messages too, translated in turn."""
 FREE: Final = NESTED | {"detail", "where", "valid", "choices", "expected"}
 """Placeholders whose values may hold ``": "`` (a driver's message, a list); the others may not."""

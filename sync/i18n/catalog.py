@@ -120,6 +120,14 @@ API: Final = (
     N_("site records need a warehouse"),
     N_("unknown work order"),
     N_("work order %(wo)s belongs to gateway %(gateway)s: close it there"),
+    # cloud: network, orders, planning, transfers
+    N_("code: the body says %(body)s, the path %(path)s"),
+    N_("orders: order_id %(order)s appears twice"),
+    N_("unknown order"),
+    N_("a planning run is in progress on this worker; try later"),
+    N_("unknown recommendation"),
+    N_("recommendation %(rec)s is %(status)s, not open"),
+    N_("unknown transfer"),
     # cloud: the web pages' JSON and the reports
     N_("no panel %(name)s"),
     N_("no report %(name)s"),
@@ -185,6 +193,24 @@ API: Final = (
     N_("delta %(delta)s != counted_qty %(counted)s - book_qty %(book)s"),
     N_("timestamp must carry a timezone (UTC)"),
     N_("kind %(kind)s does not match payload kind %(payload)s"),
+    # cloud: the network's and the planning file's rules
+    N_("unknown time zone %(tz)s"),
+    N_("a lane joins two different warehouses"),
+    N_("min_shipment %(min)s is above capacity %(capacity)s"),
+    N_("ship_days are ISO weekdays 1..7, at least one"),
+    N_("duplicate warehouse %(code)s"),
+    N_("unknown warehouse %(code)s"),
+    N_("a second lane %(origin)s -> %(destination)s"),
+    N_("unknown warehouse %(code)s (add it first)"),
+    N_("levels are percentages from 50 to 99"),
+    N_("unknown model %(model)s; choose from %(choices)s"),
+    N_("service level of class %(cls)s must be in [0.5, 1), got %(value)s"),
+    N_('%(value)s: give "HH:MM" (daily, UTC), "every Nh" or "every Nm", or "" (on demand only)'),
+    N_('engine = "dask" needs dask_scheduler (the scheduler address)'),
+    N_("end %(end)s is before start %(start)s"),
+    N_("holiday calendar for %(country)s: %(error)s"),
+    N_("unknown built-in event %(name)s; built-in events are %(choices)s"),
+    N_("warehouse %(code)s: unknown event %(name)s"),
 )
 
 PYDANTIC: Final[dict[str, tuple[str, ...]]] = {
@@ -290,6 +316,22 @@ CLI: Final = (
     N_("[green]no difference[/green]: %(n)s stock lines of %(warehouse)s agree with the cloud"),
     N_("%(n)s differences at %(warehouse)s"),
     N_("simulator %(name)s is not available: %(error)s"),
+    # wims cloud warehouse|lane ..., wims plan ...
+    N_("warehouse %(code)s added"),
+    N_("warehouse %(code)s updated"),
+    N_("%(lane)s added"),
+    N_("%(lane)s updated"),
+    N_("lane %(origin)s -> %(destination)s"),
+    N_("service lane %(origin)s -> region %(region)s (%(carrier)s)"),
+    N_("[red]cutoff: %(value)s is not HH:MM[/red]"),
+    N_("[red]destination: give a destination warehouse, or --region for a service lane[/red]"),
+    N_("not UTF-8 text (byte %(n)s)"),
+    N_("[red]%(error)s[/red]; nothing imported"),
+    N_("%(file)s: %(rows)s rows, %(days)s SKU-warehouse-days imported"),
+    N_("[red]planning run %(run)s %(status)s: %(error)s[/red]"),
+    N_(
+        "planning run %(run)s: %(series)s series forecast, %(recs)s recommendations, %(anomalies)s anomalies flagged, %(secs)s s"
+    ),
     # wims edge rules ...
     N_("%(source)s: %(n)s rules ok"),
     N_("rule set hash %(hash)s"),
@@ -401,6 +443,24 @@ COLUMNS: Final = (
     N_("when"),
     N_("actions"),
     N_("enabled"),
+    N_("code"),
+    N_("name"),
+    N_("country"),
+    N_("region"),
+    N_("time zone"),
+    N_("lat"),
+    N_("lon"),
+    N_("lead time"),
+    N_("origin"),
+    N_("destination"),
+    N_("transit days"),
+    N_("cost/unit"),
+    N_("cost/shipment"),
+    N_("capacity"),
+    N_("min shipment"),
+    N_("carrier"),
+    N_("cut-off"),
+    N_("days"),
 )
 
 SYNC_FACTS: Final = {
@@ -472,6 +532,7 @@ HELP: Final = (
     # help made of parts in wims/cli.py (the rest of the commands' help is extracted by sync.i18n.extract)
     N_("%(text)s `wims cloud --help` lists its commands."),
     N_("%(text)s Options are the simulator's own: `wims sim %(name)s --help`."),
+    N_("%(text)s `wims plan --help` lists its commands."),
 )
 
 TYPER: Final = (

@@ -46,6 +46,8 @@ def test_transfer_in_transit_then_short_receipt_opens_discrepancy_and_work_order
             "shipped": 20,
             "received": 0,
             "in_transit": 20,
+            "eta": None,  # a transfer the cloud did not plan: no transfer order, no ETA
+            "transfer_status": None,
         }
     ]
     summary = {(i["warehouse"], i["sku"]): i for i in _get(cloud, "/v1/stock/summary", sku="SKU-9")}

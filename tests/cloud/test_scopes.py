@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from cloud.auth.users import add_user
@@ -51,6 +52,32 @@ def _seed(cloud: Cloud) -> None:
         assert c.put(f"/v1/warehouses/{wh}/rates", json=rates, headers=cloud.h("admin")).status_code == 200
     r = c.put("/v1/skus/SKU-1", json={"code": "SKU-1", "gtin": "00000000000017"}, headers=cloud.h("admin"))
     assert r.status_code == 200, r.text
+    # the dispatch engine's records: the network, an order routed to each warehouse, a transfer, a run
+    admin = cloud.h("admin")
+    for wh in (MINE, OTHER):
+        assert (
+            c.put(f"/v1/network/warehouses/{wh}", json={"code": wh, "country": "US"}, headers=admin).status_code == 200
+        )
+        lane = {"warehouse": wh, "region": f"R-{wh}", "transit_days": 1}
+        assert c.put("/v1/network/service-lanes", json=lane, headers=admin).status_code == 200
+        order = {"order_id": f"O-{wh}", "region": f"R-{wh}", "lines": [{"line": 1, "sku": f"SKU-{wh}", "qty": 1}]}
+        assert c.post("/v1/orders", json=order, headers=admin).json()["status"] == "routed"
+    lane = {"origin": MINE, "destination": OTHER, "transit_days": 2}
+    assert c.put("/v1/network/lanes", json=lane, headers=admin).status_code == 200
+    t = {
+        "transfer_id": "TR-MINE",
+        "from_warehouse": MINE,
+        "to_warehouse": OTHER,
+        "lines": [{"line": 1, "sku": "S", "qty": 1}],
+    }
+    assert c.post("/v1/transfers", json=t, headers=admin).status_code == 201
+    engine = make_engine(cloud.url, pool_size=1)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("INSERT INTO planning_runs (trigger, actor, status, started_at) VALUES ('api', 't', 'done', :n)"),
+            {"n": SystemClock().now()},
+        )
+    engine.dispose()
 
 
 def _fail(r: httpx.Response) -> bool:
@@ -108,6 +135,21 @@ WALK: dict[str, Call] = {
     ),
     "/v1/warehouses/{warehouse}/rates": _gateway("/v1/warehouses/{gateway_id}/rates", mine=MINE, other=OTHER),
     "/v1/events": lambda c, h: [],  # a stream: walked by test_the_event_stream_is_scoped below
+    "/v1/network/warehouses": _get("/v1/network/warehouses"),
+    "/v1/network/lanes": _get("/v1/network/lanes"),
+    "/v1/network/service-lanes": _get("/v1/network/service-lanes"),
+    "/v1/orders": _scoped("/v1/orders"),
+    "/v1/orders/{order_id}": lambda c, h: (
+        [c.get(f"/v1/orders/O-{MINE}", headers=h)]
+        + [r for r in [c.get(f"/v1/orders/O-{OTHER}", headers=h)] if r.status_code != 404 and bool(_fail(r))]
+    ),
+    "/v1/transfers": _scoped("/v1/transfers"),
+    "/v1/transfers/{transfer_id}": _get("/v1/transfers/TR-MINE"),
+    "/v1/planning/runs": _get("/v1/planning/runs"),
+    "/v1/planning/runs/{run_id}": _get("/v1/planning/runs/1"),
+    "/v1/planning/anomalies": _scoped("/v1/planning/anomalies"),
+    "/v1/forecasts": _scoped("/v1/forecasts"),
+    "/v1/recommendations": _scoped("/v1/recommendations"),
 }
 """Every GET route of the app, and how to read it as the bound user."""
 

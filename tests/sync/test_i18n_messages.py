@@ -169,6 +169,8 @@ API_CALLS = {
     "NotAllowed": 1,
     "CloseNotAllowed": 1,
     "AlreadyClosed": 1,
+    "NetworkError": 1,
+    "NetworkWriteError": 0,
 }
 FLOOR_INIT = "__init__"  # super().__init__(id, message) in edge/floor's error classes
 MODEL_FILES = (
@@ -179,12 +181,17 @@ MODEL_FILES = (
     "cloud/auth/users.py",
     "cloud/masterdata/store.py",
     "edge/config.py",
+    "cloud/planning/network.py",
+    "cloud/planning/settings.py",
+    "cloud/planning/calendar.py",
 )
 CLI_FILES = (
     "wims/demo/run.py",
     "edge/cli.py",
     "cloud/cli.py",
     "wims/cli.py",
+    *(str(p.relative_to(ROOT)) for p in sorted((ROOT / "cloud").glob("*/cli.py"))),
+    *(str(p.relative_to(ROOT)) for p in sorted((ROOT / "edge").glob("*/cli.py"))),
     *(str(p.relative_to(ROOT)) for p in sorted((ROOT / "cloud/admin").glob("*.py"))),
 )
 CONSOLES = {"out", "err", "console"}
@@ -333,3 +340,14 @@ def test_every_command_and_option_help_has_chinese() -> None:
     walk(typer.main.get_command(wims_app), "wims")
     walk(typer.main.get_command(cloud_app), "wims cloud")
     assert len(seen) > 30 and missing == []
+
+
+def test_every_command_module_prints_through_the_local_console() -> None:
+    plain = [
+        f"{rel}:{node.lineno}"
+        for rel in CLI_FILES
+        if not rel.startswith("wims/demo")  # the demo prints to the console it is given (edge.cli's)
+        for node in ast.walk(ast.parse((ROOT / rel).read_text()))
+        if isinstance(node, ast.Call) and _name(node.func) == "Console"
+    ]
+    assert plain == [], "use sync.i18n.console.LocalConsole, so that the command speaks WIMS_LANG's language"

@@ -1,0 +1,1 @@
+"""The network as data: warehouses, lanes and carrier services in the cloud's database."""

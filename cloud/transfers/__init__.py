@@ -1,0 +1,1 @@
+"""Transfer orders: the state machine, the ops that drive it, the transport webhook outbox."""
