@@ -545,15 +545,6 @@ ZH_HELP: dict[str, str] = {
     "Taken from WIMS_PASSWORD or a prompt if absent.": "未提供时取自 WIMS_PASSWORD 或提示输入。",
     "Bind the user to this warehouse.": "将用户绑定到此仓库。",
     "Unbind the user (whole network).": "解除用户的仓库绑定（可查看整个网络）。",
-    "The site's rules: check and test them offline, reload them on the gateway.": "站点规则：离线检查和测试，或在网关上重新加载。",
-    "Validate the site's rules file (every problem, naming the rule and the key); no gateway needed.": "校验站点的规则文件（列出每个问题，注明规则和键）；无需运行网关。",
-    "Which rules fire on an op or event and what they would do (stock read from the site's journal if\n"
-    "there is one, without changing it); no gateway needed.": "哪些规则会对某条操作或事件触发，以及它们会做什么\n"
-    "（如有站点日志则从中读取库存，但不做改动）；无需运行网关。",
-    "Ask the running gateway to read its rules file again (as SIGHUP does); a file with an error is\n"
-    "refused whole and the rules in force stay.": "让运行中的网关重新读取规则文件（与 SIGHUP 相同）；有错误的文件\n"
-    "会被整体拒绝，现行规则保持不变。",
-    'An op as `wims edge append` takes it, or a floor event: {"event": "short_pick", ...}.': '一条操作（格式同 `wims edge append`），或一个现场事件：{"event": "short_pick", ...}。',
     "A carrier service to this customer region instead of a transfer lane.": "改为添加到此客户区域的承运服务线路，而不是调拨线路。",
     "Accept warehouses the network does not list (yet).": "接受网络中（尚未）登记的仓库。",
     "Add or change a transfer lane ORIGIN -> DESTINATION, or with --region a carrier service lane.": "添加或修改调拨线路 ORIGIN -> DESTINATION，或用 --region 添加承运服务线路。",
@@ -578,7 +569,6 @@ ZH_HELP: dict[str, str] = {
     "Most units a dispatch carries (transfer lanes).": "单次发运最多件数（调拨线路）。",
     "Orders as CSV (order_id,region,sku,qty[,customer,lot]) or JSON.": "CSV（order_id,region,sku,qty[,customer,lot]）或 JSON 格式的订单。",
     "Plan now: forecasts, safety stock, rebalancing recommendations and anomalies, stored as a run.": "立即计划：预测、安全库存、调拨建议和异常，保存为一次运行。",
-    "Planning: forecasts, rebalancing, order routing, imports (the cloud's database).": "计划：预测、库存调拨、订单路由、导入（云端数据库）。",
     "Planning: forecasts, safety stock, rebalancing, order routing.": "计划：预测、安全库存、库存调拨、订单路由。",
     "Route customer orders (marketplace-style JSON or CSV) and send each to its warehouses' gateways.": "为客户订单（电商平台式 JSON 或 CSV）分配仓库，并发送到相应仓库的网关。",
     "Source warehouse.": "源仓库。",
@@ -598,4 +588,10 @@ ZH_HELP: dict[str, str] = {
     "Try [blue]'{command_path} {help_option}'[/] for help.": "运行 [blue]'{command_path} {help_option}'[/] 查看帮助。",
     "Install completion for the current shell.": "为当前 shell 安装命令补全。",
     "Show completion for the current shell, to copy it or customize the installation.": "显示当前 shell 的命令补全脚本，以便复制或自定义安装。",
+    'An op as `wims edge append` takes it, or a floor event: {"event": "short_pick", ...}.': '一条操作（与 `wims edge append` 的格式相同），或一个现场事件：{"event": "short_pick", ...}。',
+    "Ask the running gateway to read its rules file again (as SIGHUP does); a file with an error is\nrefused whole and the rules in force stay.": "让运行中的网关重新读取规则文件（与 SIGHUP 相同）；有错误的文件会被整体拒绝，现行规则保持不变。",
+    "Planning: forecasts, rebalancing, order routing, imports (the cloud's database).": "计划：需求预测、库存调拨平衡、订单路由、数据导入（云端数据库）。",
+    "The site's rules: check and test them offline, reload them on the gateway.": "站点规则：离线检查和测试，在网关上重新加载。",
+    "Validate the site's rules file (every problem, naming the rule and the key); no gateway needed.": "校验站点规则文件（列出每个问题，指明规则和键）；无需网关。",
+    "Which rules fire on an op or event and what they would do (stock read from the site's journal if\nthere is one, without changing it); no gateway needed.": "某条操作或事件会触发哪些规则、它们会做什么（如有站点日志则从中读取库存，但不作修改）；无需网关。",
 }
