@@ -546,6 +546,7 @@ TYPER: Final = (
     N_("[default: {}]"),
     N_("[env var: {}]"),
     N_("Try [blue]'{command_path} {help_option}'[/] for help."),
+    N_("Show this message and exit."),
     N_("Install completion for the current shell."),
     N_("Show completion for the current shell, to copy it or customize the installation."),
 )

@@ -586,6 +586,7 @@ ZH_HELP: dict[str, str] = {
     "[default: {}]": "[默认：{}]",
     "[env var: {}]": "[环境变量：{}]",
     "Try [blue]'{command_path} {help_option}'[/] for help.": "运行 [blue]'{command_path} {help_option}'[/] 查看帮助。",
+    "Show this message and exit.": "显示此帮助信息并退出。",
     "Install completion for the current shell.": "为当前 shell 安装命令补全。",
     "Show completion for the current shell, to copy it or customize the installation.": "显示当前 shell 的命令补全脚本，以便复制或自定义安装。",
     'An op as `wims edge append` takes it, or a floor event: {"event": "short_pick", ...}.': '一条操作（与 `wims edge append` 的格式相同），或一个现场事件：{"event": "short_pick", ...}。',
