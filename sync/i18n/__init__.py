@@ -25,11 +25,11 @@ if TYPE_CHECKING:
     import gettext
 
 DEFAULT: Final = "en"
-NESTED: Final = frozenset({"reason", "error", "problem", "errors", "text", "verdict"})
+NESTED: Final = frozenset({"reason", "error", "problem", "errors", "text", "verdict", "lane"})
 """Placeholders whose values are messages too, translated in turn."""
 FREE: Final = NESTED | {"detail", "where", "valid", "choices", "expected"}
 """Placeholders whose values may hold ``": "`` (a driver's message, a list); the others may not."""
-WORDED: Final = frozenset({"status"})
+WORDED: Final = frozenset({"status", "what"})
 """Placeholders whose values are catalog words (a stock status: ``reserved``), looked up as they are."""
 
 
@@ -136,8 +136,8 @@ class Messages:
                 value = got if got is not None else value
             elif name in WORDED:
                 value = translations_for(locale).gettext(value)
-            elif name in ("expected", "choices") and locale != DEFAULT:
-                value = value.replace("' or '", "' 或 '")
+            elif name in ("expected", "choices", "roles", "states") and locale != DEFAULT:
+                value = value.replace("' or '", "' 或 '").replace(" or ", " 或 ")
             out[name] = value
         text = translations_for(locale).gettext(msgid)
         return text % out if values else text

@@ -101,7 +101,8 @@ def localize_help(command: Any, locale: str) -> None:
     typer builds click commands from the typer apps and renders their ``help`` (the docstring) and each
     parameter's ``help`` when asked: translating those attributes on the built tree, before it runs,
     is all it takes; the headings typer prints (``Options``, ``[required]``...) are module settings of
-    ``typer.rich_utils``. click's own usage errors (``Missing option``) stay English.
+    ``typer.rich_utils``; click makes ``--help`` itself on demand, so it is made here first. click's own
+    usage errors (``Missing option``) stay English.
     """
     import typer.rich_utils as ru
 
@@ -131,7 +132,13 @@ def localize_help(command: Any, locale: str) -> None:
             cmd.help = tr(cmd.help, locale)
         if cmd.short_help:
             cmd.short_help = tr(cmd.short_help, locale)
-        for param in cmd.params:
+        params = list(cmd.params)
+        try:  # click builds --help on demand and keeps it (8.1.8+): build it here, to translate it too
+            helper = cmd.get_help_option(cmd.context_class(cmd, info_name=cmd.name))
+            params += [helper] if helper is not None else []
+        except Exception:  # a click without the cache: --help stays English
+            pass
+        for param in params:
             text = getattr(param, "help", None)
             if isinstance(text, str) and text:
                 param.help = tr(text, locale)

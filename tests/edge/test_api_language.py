@@ -119,6 +119,8 @@ async def test_limits_and_unknown_paths_answer_in_chinese_too(api: httpx.AsyncCl
 
     en, zh = await _both(api, "GET", "/v1/ops/999")
     assert en.status_code == zh.status_code == 404 and zh.json()["detail"] == "没有序号为 999 的操作"
+    en, zh = await _both(api, "GET", "/v1/tasks/T-NOPE")
+    assert en.status_code == zh.status_code == 404 and zh.json()["detail"] == "没有任务 'T-NOPE'"
     en, zh = await _both(api, "GET", "/v1/no-such-thing")
     assert en.status_code == zh.status_code == 404 and zh.json() == {**en.json(), "detail": "未找到"}
 

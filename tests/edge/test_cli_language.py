@@ -93,7 +93,8 @@ def test_help_in_chinese() -> None:
     en, zh = both("edge", "ops", "--help")
     assert en.returncode == 0 and "List the journal (and follow it)." in en.stdout and "[required]" in en.stdout
     assert "列出日志中的操作（并可持续跟踪）。" in zh.stdout and "[必填]" in zh.stdout and "选项" in zh.stdout
-    assert "最多显示这么多条操作（0 表示全部）。" in zh.stdout
+    assert "最多显示这么多条操作（0 表示全部）。" in zh.stdout and "显示此帮助信息并退出。" in zh.stdout
+    assert "Show this message and exit." in en.stdout
     en, zh = both("--help")
     assert "单个仓库的边缘网关。" in zh.stdout and "中心云服务。" in zh.stdout and "命令" in zh.stdout
     en, zh = both("sim", "--help")

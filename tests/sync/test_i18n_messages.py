@@ -66,7 +66,7 @@ def test_every_template_is_in_the_catalog_with_chinese_and_the_same_placeholders
         zh = po.get(msgid)
         if zh is None:
             problems.append(f"not extracted (run `make i18n`): {msgid!r}")
-        elif not CHINESE.search(zh) and msgid != "sku" and _has_words(msgid):  # SKU is SKU in Chinese
+        elif not CHINESE.search(zh) and msgid not in ("sku", "id") and _has_words(msgid):  # SKU, ID: so in Chinese
             problems.append(f"no Chinese: {msgid!r} -> {zh!r}")
         elif sorted(PLACEHOLDER.findall(msgid)) != sorted(PLACEHOLDER.findall(zh)):
             problems.append(f"placeholders differ: {msgid!r} -> {zh!r}")
@@ -87,8 +87,18 @@ def _markup(text: str) -> list[str]:
 
 def test_every_error_code_has_its_sentence() -> None:
     codes = set(STATUS_CODES.values()) | set(typing.get_args(RejectCode)) | {"error"}
-    for path in _sources("cloud", "edge/api", "sync/http", "edge/store"):
+    for path in _sources("cloud", "edge/api", "sync/http", "edge/store", "edge/floor"):
         for node in ast.walk(ast.parse(path.read_text())):
+            # an error class's own code (edge.floor's TaskError and WorkOrderError subclasses)
+            if isinstance(node, ast.ClassDef):
+                codes |= {
+                    stmt.value.value
+                    for stmt in node.body
+                    if isinstance(stmt, ast.Assign)
+                    and [getattr(t, "id", "") for t in stmt.targets] == ["code"]
+                    and isinstance(stmt.value, ast.Constant)
+                    and isinstance(stmt.value.value, str)
+                }
             # the codes given to the error helpers (a device's exception op has a `code` too: data, not an error)
             if isinstance(node, ast.Call) and _name(node.func) in ("error_response", "ApiError", "_answer", "_error"):
                 codes |= {
@@ -154,7 +164,15 @@ API_CALLS = {
     "error_response": 1,
     "_answer": 2,
     "_error": 2,
+    "TaskError": 1,
+    "WorkOrderError": 1,
+    "NotAllowed": 1,
+    "CloseNotAllowed": 1,
+    "AlreadyClosed": 1,
+    "NetworkError": 1,
+    "NetworkWriteError": 0,
 }
+FLOOR_INIT = "__init__"  # super().__init__(id, message) in edge/floor's error classes
 MODEL_FILES = (
     "sync/ops.py",
     "sync/masterdata.py",
@@ -163,14 +181,17 @@ MODEL_FILES = (
     "cloud/auth/users.py",
     "cloud/masterdata/store.py",
     "edge/config.py",
+    "cloud/planning/network.py",
+    "cloud/planning/settings.py",
+    "cloud/planning/calendar.py",
 )
 CLI_FILES = (
     "wims/demo/run.py",
     "edge/cli.py",
     "cloud/cli.py",
     "wims/cli.py",
-    "cloud/network/cli.py",
-    "cloud/planning/cli.py",
+    *(str(p.relative_to(ROOT)) for p in sorted((ROOT / "cloud").glob("*/cli.py"))),
+    *(str(p.relative_to(ROOT)) for p in sorted((ROOT / "edge").glob("*/cli.py"))),
     *(str(p.relative_to(ROOT)) for p in sorted((ROOT / "cloud/admin").glob("*.py"))),
 )
 CONSOLES = {"out", "err", "console"}
@@ -220,8 +241,8 @@ def _api_messages() -> Iterator[tuple[str, str]]:
                 continue
             name = _name(node.func)
             arg: ast.expr | None = None
-            if name in API_CALLS:
-                i = API_CALLS[name]
+            if name in API_CALLS or (name == FLOOR_INIT and "edge/floor" in str(rel)):
+                i = API_CALLS.get(name, 1)
                 arg = (
                     node.args[i]
                     if len(node.args) > i
@@ -319,3 +340,14 @@ def test_every_command_and_option_help_has_chinese() -> None:
     walk(typer.main.get_command(wims_app), "wims")
     walk(typer.main.get_command(cloud_app), "wims cloud")
     assert len(seen) > 30 and missing == []
+
+
+def test_every_command_module_prints_through_the_local_console() -> None:
+    plain = [
+        f"{rel}:{node.lineno}"
+        for rel in CLI_FILES
+        if not rel.startswith("wims/demo")  # the demo prints to the console it is given (edge.cli's)
+        for node in ast.walk(ast.parse((ROOT / rel).read_text()))
+        if isinstance(node, ast.Call) and _name(node.func) == "Console"
+    ]
+    assert plain == [], "use sync.i18n.console.LocalConsole, so that the command speaks WIMS_LANG's language"
