@@ -216,10 +216,11 @@
       api("GET", "/v1/work-orders?limit=1").then(function (r) { state.features.work_orders = r.ok; }),
       api("GET", "/v1/catalog/receipts").then(function (r) { state.features.floor = r.ok; })
     ];
-    return Promise.all(probes.map(function (p) { return p.catch(function () {}); })).then(function () {
+    state.detecting = Promise.all(probes.map(function (p) { return p.catch(function () {}); })).then(function () {
       LS.setItem("wims.features", JSON.stringify(state.features));
       showFeatures();
     });
+    return state.detecting;
   }
   function showFeatures() {
     document.getElementById("tile-tasks").classList.toggle("hidden", !state.features.tasks);
@@ -288,8 +289,12 @@
     if (target === "home") { return home(); }
     if (target === "failed") { return showFailed(); }
     if (target === "tasks") { return showTasks(); }
-    if (target === "pick" && state.features.floor) { return showPickOrders(); }
-    if (target === "qc" && state.features.floor) { return showQcQueue(); }
+    if (target === "pick" || target === "qc") {  // which screen depends on what the gateway offers: ask first
+      return (state.detecting || Promise.resolve()).then(function () {
+        if (!state.features.floor) { return startFlow(target); }
+        return target === "pick" ? showPickOrders() : showQcQueue();
+      });
+    }
     startFlow(target);
   }
   document.addEventListener("click", function (ev) {
