@@ -28,6 +28,7 @@ from edge.floor.tasks import (
     step,
 )
 from edge.floor.workorders import FloorMetrics, OpListeners, WorkOrders
+from edge.identity.current import actor_or
 from edge.store.floor import TaskRow, WorkOrderRow, get_task, next_open_tasks, query_tasks
 from edge.store.journal import Journal
 from sync.clock import Clock
@@ -297,7 +298,7 @@ class FloorService:
 
     async def _journal(self, payload: TaskPayload, actor: str, device_id: str | None) -> None:
         op = await self.journal.append(
-            OpDraft(payload=payload, actor=actor, device_id=device_id, occurred_at=self.clock.now())
+            OpDraft(payload=payload, actor=actor_or(actor), device_id=device_id, occurred_at=self.clock.now())
         )
         self.metrics.task_steps.labels(payload.transition).inc()
         self.listeners.notify(op)

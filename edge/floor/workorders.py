@@ -16,6 +16,7 @@ and a person holding the role the work order is routed to, or a supervisor or ad
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Callable, Coroutine, Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,6 +24,7 @@ from typing import Any
 import structlog
 from prometheus_client import CollectorRegistry, Counter
 
+from edge.identity.current import actor_or
 from edge.store.floor import (
     WorkOrderRow,
     due_work_orders,
@@ -84,7 +86,8 @@ class OpListeners:
 
     def notify(self, op: Op) -> None:
         for listener in self._listeners:
-            task = asyncio.create_task(listener(op), name=f"floor-listener:{op.kind}")
+            # a fresh context: a listener acts for the gateway, not for the request that made the op
+            task = asyncio.create_task(listener(op), name=f"floor-listener:{op.kind}", context=contextvars.Context())
             self._running.add(task)
             task.add_done_callback(self._done)
 
@@ -340,7 +343,8 @@ class WorkOrders:
         return WorkOrderPayload.model_validate(body)
 
     async def _journal(self, payload: WorkOrderPayload, actor: str, device_id: str | None, now: datetime) -> None:
-        op = await self.journal.append(OpDraft(payload=payload, actor=actor, device_id=device_id, occurred_at=now))
+        draft = OpDraft(payload=payload, actor=actor_or(actor), device_id=device_id, occurred_at=now)
+        op = await self.journal.append(draft)
         self.metrics.work_order_steps.labels(payload.action).inc()
         self.listeners.notify(op)
 
