@@ -67,7 +67,7 @@ def create_app(
         metrics=CloudMetrics(registry or CollectorRegistry()),
         dispatch=load_dispatch_config(settings.planning_file),
     )
-    services.planner = Planner(engine, services.dispatch, services.clock)
+    services.planner = Planner(engine, services.dispatch, services.clock, database_url=settings.database_url)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -26,6 +26,8 @@ from sync.i18n.console import LocalConsole, fact_label, label, tr
 edge_app = typer.Typer(help="The edge gateway of one warehouse.", no_args_is_help=True)
 sync_app = typer.Typer(help="The gateway's link to the cloud.", no_args_is_help=True)
 edge_app.add_typer(sync_app, name="sync")
+operator_app = typer.Typer(help="Operators of a site: their handheld PINs.", no_args_is_help=True)
+edge_app.add_typer(operator_app, name="operator")
 rules_app = typer.Typer(help="The site's rules: check and test them offline, reload them on the gateway.")
 rules_app.info.no_args_is_help = True
 edge_app.add_typer(rules_app, name="rules")
@@ -158,7 +160,7 @@ def edge_stock(
 
 @edge_app.command("verify")
 def edge_verify(config: ConfigOpt) -> None:
-    """Walk the hash chain and recompute the stock projection; exit 1 on any difference."""
+    """Walk the hash chain and recompute the stock and task projections; exit 1 on any difference."""
     from edge.store.verify import verify_database
 
     cfg = site_config(config)
@@ -175,7 +177,9 @@ def edge_verify(config: ConfigOpt) -> None:
             f"[red]projection differs[/red] {key.sku} {key.lot!r} {key.location} {key.status.value}: "
             f"stored {stored}, journal says {computed}"
         )
-    if report.projection_diffs:
+    for diff in report.task_diffs[:50]:
+        err.print(f"[red]task projection differs[/red] {diff}")
+    if report.projection_diffs or report.task_diffs:
         raise typer.Exit(1)
     out.print(
         f"[green]ok[/green] {report.ops} ops, chain verifies to seq {report.head_seq} "
@@ -242,6 +246,22 @@ async def _append(cfg: SiteConfig, drafts: list[Any]) -> int:
         else:
             print(json.dumps(op_body(res), ensure_ascii=False))
     return failed
+
+
+@operator_app.command("pin-hash")
+def operator_pin_hash(
+    stdin: Annotated[bool, typer.Option("--stdin", help="Read the PIN from standard input instead of asking.")] = False,
+) -> None:
+    """Print the argon2 hash of a handheld PIN (asked twice without echo, or read with --stdin) for
+    `pin_hash` of an operator in the site TOML; the PIN itself is never kept."""
+    from edge.identity.sessions import hash_pin
+
+    pin = sys.stdin.readline().strip() if stdin else typer.prompt("PIN", hide_input=True, confirmation_prompt=True)
+    try:
+        print(hash_pin(pin))
+    except ValueError as exc:
+        err.print(f"[red]bad PIN[/red]: {exc}")
+        raise typer.Exit(2) from None
 
 
 @sync_app.command("status")
@@ -459,5 +479,7 @@ def rules_reload(config: ConfigOpt) -> None:
     if r.status_code != 200:
         err.print(f"[red]reload failed[/red] HTTP {r.status_code}: {body.get('detail', r.text[:300])}")
         raise typer.Exit(1)
-    state = "reloaded" if body["changed"] else "unchanged"
-    out.print(f"{state}: {len(body['rules'])} rules, hash {body['hash']} (was {body['previous_hash'][:12]})")
+    out.print(
+        f"{'reloaded' if body['changed'] else 'unchanged'}: {len(body['rules'])} rules, hash {body['hash']}"
+        f" (was {body['previous_hash'][:12]})"
+    )

@@ -116,6 +116,16 @@ class ApiSection(_Strict):
         description="Largest request body (a handheld's photo is up to 8 MiB); a larger one gets 413 naming it.",
     )
 
+    operator_sessions: Literal["optional", "required"] = Field(
+        default="optional",
+        description="`required`: every /v1 call but GETs and the login itself needs an operator session"
+        " (X-WIMS-Session header); `optional`: without one the API token admits the caller, and the body's"
+        " actor is taken as before.",
+    )
+    session_minutes: int = Field(
+        default=600, ge=1, le=7 * 24 * 60, description="How long an operator session lasts (a shift, by default)."
+    )
+
     @model_validator(mode="after")
     def _network_needs_a_token(self) -> ApiSection:
         if self.token is None and self.token_file is None and not is_loopback(self.host):

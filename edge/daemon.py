@@ -35,13 +35,15 @@ from edge.context import EdgeContext
 from edge.health import HealthBoard
 from edge.logs import get_logger
 from edge.rules.engine import RulesError, RuleSet
-from edge.rules.runner import JournalWorkOrders, RulesRunner
+from edge.rules.runner import FloorTasks, RulesRunner
 from edge.store.journal import Journal
 from edge.store.masterdata import MasterData
 from edge.store.telemetry import TelemetryBuffer
 from sync.clock import Clock, SystemClock
 
 if TYPE_CHECKING:
+    from edge.fleet.master import FleetMaster
+    from edge.floor.transport import TransportService
     from edge.uplink.runner import SyncRunner
 
 log = get_logger("wims.edge.daemon")
@@ -82,6 +84,8 @@ class Gateway:
         self.ctx: EdgeContext | None = None
         self.sync: SyncRunner | None = None
         self.rules: RulesRunner | None = None
+        self.transport: TransportService | None = None
+        self.fleet_master: FleetMaster | None = None
 
     async def __aenter__(self) -> Gateway:
         cfg = self.config
@@ -114,9 +118,28 @@ class Gateway:
             self.registry,
             get_logger("wims.edge").bind(gateway_id=cfg.site.gateway_id),
         )
+        if cfg.fleet is not None:  # AGV transport tasks: the accepted record, and the master it feeds
+            from edge.fleet.master import FleetMaster
+            from edge.floor.transport import TransportService
+
+            self.transport = TransportService(self.ctx)
+            self.fleet_master = FleetMaster(
+                cfg.fleet,
+                clock=self.clock,
+                record=self._journal.append,
+                log=self.ctx.log.bind(component="fleet"),
+                tap=self.transport.observe,
+            )
+            self.transport.master = self.fleet_master
+            self.ctx.transport = self.transport
+            from edge.floor.flow import floor_flow
+
+            floor_flow(self.ctx).transport = self.transport.from_putaway  # goods-to-person putaways
         try:  # a rules file with an error stops the start-up, naming the file, the rule and the key
-            self.rules = RulesRunner(self.ctx, floor=JournalWorkOrders(self.ctx))
             self.ctx.open_webhooks()  # a bad [handoff] secret stops the start here, naming the key
+            self.rules = RulesRunner(
+                self.ctx, floor=FloorTasks(self.ctx), notifier=self.ctx.webhooks, transport=self.transport
+            )
         except BaseException:
             await self._journal.close()
             raise
@@ -174,8 +197,15 @@ class Gateway:
             if self.config.fleet is not None:
                 from edge.fleet.runner import run_fleet
 
-                ctx = self.ctx
-                parts.append(self._start_part(self._supervise("fleet", lambda: run_fleet(ctx), kind="fleet"), "fleet"))
+                ctx, master = self.ctx, self.fleet_master
+                parts.append(
+                    self._start_part(self._supervise("fleet", lambda: run_fleet(ctx, master), kind="fleet"), "fleet")
+                )
+            if self.transport is not None:
+                transport = self.transport
+                parts.append(
+                    self._start_part(self._supervise("transport", transport.run, kind="transport"), "transport")
+                )
             outbox = self.ctx.webhooks
             if outbox is not None:
                 parts.append(
@@ -212,12 +242,12 @@ class Gateway:
                     reason=f"still running {self.stop_timeout_s:g} s after the stop; the gateway exits without it",
                 )
 
-    def reload_rules(self) -> RuleSet | None:
+    async def reload_rules(self) -> RuleSet | None:
         """SIGHUP: read the rules file again; a refused file is logged and the rule set in force stays."""
         if self.rules is None:
             return None
         try:
-            return self.rules.reload()
+            return await self.rules.reload()
         except RulesError as exc:
             self.health.set("rules", "degraded", f"reload refused, old set in force: {exc}"[:500], self.clock.now())
             return None
@@ -353,7 +383,14 @@ async def run_gateway(config: SiteConfig) -> int:
     loop = asyncio.get_running_loop()
     try:
         async with Gateway(config) as gw:
-            loop.add_signal_handler(signal.SIGHUP, gw.reload_rules)
+            reloads: set[asyncio.Task[Any]] = set()
+
+            def hangup() -> None:
+                task = asyncio.ensure_future(gw.reload_rules())
+                reloads.add(task)  # held until done (the loop keeps only a weak reference)
+                task.add_done_callback(reloads.discard)
+
+            loop.add_signal_handler(signal.SIGHUP, hangup)
             try:
                 await gw.run(stop)
             finally:

@@ -24,7 +24,7 @@ from sync.i18n.console import LocalConsole
 
 warehouse_app = typer.Typer(help="Warehouses of the network (planning, routing).", no_args_is_help=True)
 lane_app = typer.Typer(help="Transfer lanes between warehouses, and carrier services to regions.", no_args_is_help=True)
-out = LocalConsole(soft_wrap=True)  # one line a message; in WIMS_LANG's language (sync.i18n)
+out = LocalConsole(soft_wrap=True)  # one line a message, in the command line's language
 ACTOR = "cli:" + (os.environ.get("USER") or "unknown")
 
 
@@ -62,7 +62,7 @@ def warehouse_add(
         raise _invalid(exc) from None
     with database() as (engine, _), engine.begin() as conn:
         created = store.put_warehouse(conn, rec, now=SystemClock().now(), actor=ACTOR)
-    out.print(f"warehouse {code} {'added' if created else 'updated'}")
+    out.print(f"warehouse {code} added" if created else f"warehouse {code} updated")
 
 
 @warehouse_app.command("list")
@@ -129,7 +129,8 @@ def lane_add(
                     cost_per_shipment=cost_per_shipment,
                 )
                 created = store.put_service_lane(conn, s, now=now, actor=ACTOR)
-                what = f"service lane {origin} -> region {region} ({carrier or '-'})"
+                done = "added" if created else "updated"
+                what = f"service lane {origin} -> region {region} ({carrier or '-'}) {done}"
             else:
                 if destination is None:
                     err.print("[red]destination: give a destination warehouse, or --region for a service lane[/red]")
@@ -144,13 +145,13 @@ def lane_add(
                     min_shipment=min_shipment,
                 )
                 created = store.put_lane(conn, lane, now=now, actor=ACTOR)
-                what = f"lane {origin} -> {destination}"
+                what = f"lane {origin} -> {destination} {'added' if created else 'updated'}"
     except ValidationError as exc:
         raise _invalid(exc) from None
     except store.NetworkWriteError as exc:
         err.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(2) from None
-    out.print(f"{what} {'added' if created else 'updated'}")
+    out.print(what)
 
 
 @lane_app.command("list")

@@ -18,10 +18,10 @@ import typer
 from rich.markup import escape
 
 from cloud.admin.db import database, err
-from sync.i18n.console import LocalConsole
+from sync.i18n.console import LocalConsole, cli_locale
 
 app = typer.Typer(help="Planning: forecasts, safety stock, rebalancing, order routing.", no_args_is_help=True)
-out = LocalConsole(soft_wrap=True)  # one line a message; in WIMS_LANG's language (sync.i18n)
+out = LocalConsole(soft_wrap=True)  # one line a message, in the command line's language
 ACTOR = "cli:" + (os.environ.get("USER") or "unknown")
 
 
@@ -90,8 +90,9 @@ def import_orders_cmd(
             source="import",
             max_split=cfg.transfers.max_split,
         )
+    zh = cli_locale() != "en"  # the router gives its reason in both languages
     for r in results:
-        out.print(escape(f"{r['order_id']}: {r['status']}: {r['reason']}"))
+        out.print(escape(f"order {r['order_id']} {r['status']}: ") + escape(r["reason_zh"] if zh else r["reason"]))
 
 
 @app.command("run")

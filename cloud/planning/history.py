@@ -17,7 +17,7 @@ import csv
 import io
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -185,11 +185,18 @@ def record_shipments(conn: Connection, warehouse: str, new_ops: Iterable[Op]) ->
     return len(items)
 
 
-def read_history(conn: Connection, start: date, end: date) -> list[tuple[str, str, date, float]]:
-    """``(sku, warehouse, day, qty)`` of the days ``[start, end)``: the input of ``demand.build_panel``."""
+def read_history(
+    conn: Connection, start: date, end: date, warehouses: Iterable[str] | None = None
+) -> Iterator[tuple[str, str, date, float]]:
+    """``(sku, warehouse, day, qty)`` of the days ``[start, end)`` (of ``warehouses`` if given), streamed
+    in chunks from the server: the input of ``demand.build_panel``, which takes them one by one (two years
+    of a large network are millions of rows, never a list in memory)."""
     d = demand_history.c
     q = sa.select(d.sku, d.warehouse, d.day, (d.shipped + d.imported).label("qty")).where(d.day >= start, d.day < end)
-    return [(r.sku, r.warehouse, r.day, float(r.qty)) for r in conn.execute(q)]
+    if warehouses is not None:
+        q = q.where(d.warehouse.in_(list(warehouses)))
+    for r in conn.execution_options(yield_per=20_000).execute(q):
+        yield (r[0], r[1], r[2], float(r[3]))
 
 
 def first_days(conn: Connection) -> dict[tuple[str, str], date]:

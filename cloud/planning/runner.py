@@ -153,11 +153,11 @@ def _plan(
     with engine.connect() as conn:
         network = load_network(conn)
         leads = lead_times(conn)
-        shipped = read_history(conn, start, end)
-        listed = {k: d for k, d in first_days(conn).items() if k[1] in network.by_code}
-    known = [r for r in shipped if r[1] in network.by_code]
-    detail["history_rows"] = len(shipped)
-    detail["skipped_rows_unknown_warehouse"] = len(shipped) - len(known)
+        first = first_days(conn)
+        listed = {k: d for k, d in first.items() if k[1] in network.by_code}
+        detail["series_of_unknown_warehouses"] = len(first) - len(listed)
+        # the history streams from the server into the panel, warehouses the network lacks left out
+        panel = build_panel(read_history(conn, start, end, network.codes), start, end, listed) if listed else None
     _check(stop)
     flagged = [a for a in _anomalies(engine, cfg, clock, end) if a["flagged"]]
     detail["anomalies"] = len(flagged)
@@ -174,9 +174,8 @@ def _plan(
         ]
         with engine.begin() as conn:
             detail["work_orders_opened"] = len(record_discrepancies(conn, found, clock.now()))
-    if not known and not listed:
+    if panel is None or not panel.keys:
         return 0, 0, end, detail
-    panel = build_panel(known, start, end, listed)
     whs = [network.by_code[w] for w in panel.warehouses]
     tags = build_tags(whs, start, panel.days + s.forecast.horizon, cfg.events)
     result = forecast_demand(panel, tags, s.forecast, make_engine(s))

@@ -14,7 +14,8 @@
 - **received**: the destination's ``transfer_in`` reached the cloud. A short or over receipt is a
   discrepancy with a work order (``cloud.ingest.ledger``); a lot that was not shipped is a
   ``transfer_wrong_lot`` discrepancy with its work order (here). A receipt that matches line by line
-  closes the transfer at once; otherwise it stays received until a planner closes it.
+  closes the transfer at once; otherwise it stays received until a planner closes it. Goods moved under
+a cancelled transfer open a ``transfer_after_cancel`` discrepancy (and its work order).
 
 Ops drive the last three states and arrive whenever each gateway syncs: the state is recomputed from
 the transit ledger each time, so a destination that syncs its receipt before the source syncs its
@@ -246,8 +247,19 @@ def on_ops(conn: Connection, new_ops: Iterable[Op], now: datetime) -> list[Discr
         if conn.dialect.name == "postgresql":
             q = q.with_for_update()
         r = conn.execute(q).first()
-        if r is None or r.status in ("closed", "cancelled"):
+        if r is None or r.status == "closed":
             continue  # a transfer the cloud did not plan (the edge's own), or one already settled
+        if r.status == "cancelled":  # goods moved under a transfer the planner called off: a person looks
+            found.append(
+                Discrepancy(
+                    dkey=f"transfer_cancelled|{transfer_id}",
+                    kind="transfer_after_cancel",
+                    warehouse=r.from_warehouse,
+                    sku=None,
+                    detail={"transfer_id": transfer_id, "to_warehouse": r.to_warehouse, "at": at.isoformat()},
+                )
+            )
+            continue
         found += _advance(conn, dict(r._mapping), at, now)
     return found
 

@@ -11,14 +11,16 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from edge.api.deps import token_check
+from edge.api.deps import get_caller, token_check
 from edge.api.handheld import catalog, photos
 from edge.api.handheld import routes as handheld
-from edge.api.routes import handoff, health, inbound, ops, orders, rules, stock, tasks, work_orders, zones
+from edge.api.routes import handoff, health, inbound, ops, orders, rules, sessions, stock, tasks, work_orders, zones
+from edge.api.routes.ops import KindNotAllowed
 from edge.context import EdgeContext
 from edge.floor.flow import FloorError
 from edge.floor.tasks import TaskError
 from edge.floor.workorders import WorkOrderError
+from edge.identity.sessions import LoginRefused
 from edge.store.errors import JournalClosed, OpRejected
 from sync.http.errors import FieldError, error_response, install_errors
 from sync.http.limits import RequestGuard
@@ -60,6 +62,15 @@ def create_app(ctx: EdgeContext) -> FastAPI:
     async def _work_order_refused(_: Request, exc: WorkOrderError) -> JSONResponse:
         return error_response(exc.status, exc.message, code=exc.code)
 
+    @app.exception_handler(KindNotAllowed)
+    async def _kind_not_allowed(_: Request, exc: KindNotAllowed) -> JSONResponse:
+        field = FieldError(loc=["body", "payload", "kind"], msg=str(exc.detail), type="kind_not_allowed")
+        return error_response(422, str(exc.detail), code="kind_not_allowed", errors=[field])
+
+    @app.exception_handler(LoginRefused)
+    async def _login_refused(_: Request, exc: LoginRefused) -> JSONResponse:
+        return error_response(exc.status, exc.message, code=exc.code)
+
     @app.exception_handler(FloorError)
     async def _floor(_: Request, exc: FloorError) -> JSONResponse:
         errors = [FieldError(loc=["body", *exc.field.split(".")], msg=exc.message, type=exc.code)] if exc.field else []
@@ -70,8 +81,10 @@ def create_app(ctx: EdgeContext) -> FastAPI:
         return error_response(503, str(exc), code="closed")
 
     app.include_router(health.router)
-    guarded = APIRouter(prefix="/v1", dependencies=[Depends(token_check(ctx.config.api.resolved_token()))])
-    for module in (ops, stock, zones, tasks, work_orders, rules, inbound, orders, handoff, catalog, photos):
+    guarded = APIRouter(
+        prefix="/v1", dependencies=[Depends(token_check(ctx.config.api.resolved_token())), Depends(get_caller)]
+    )
+    for module in (ops, stock, zones, tasks, work_orders, sessions, rules, inbound, orders, handoff, catalog, photos):
         guarded.include_router(module.router)
     app.include_router(guarded)
     app.include_router(handheld.router)

@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Security
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from edge.context import EdgeContext
+from edge.identity.current import ACTING, Acting
+from edge.identity.sessions import SESSION_HEADER, OperatorSession
 from edge.store.masterdata import MasterData
 
 
@@ -60,6 +62,8 @@ class Caller:
     operator_id: str | None
     roles: frozenset[str]
     master: MasterData
+    session: OperatorSession | None = None
+    token: str | None = None
 
     def actor(self, body_actor: str | None) -> str:
         """The actor of an op: the session's operator; without a session, the body's ``actor`` (or
@@ -90,9 +94,50 @@ def _roles_of(master: MasterData, operator_id: str) -> frozenset[str]:
     return frozenset(str(r) for r in op.roles) if op is not None else frozenset()
 
 
-async def get_caller(request: Request) -> Caller:
-    """The caller of a ``/v1`` route (see ``Caller``)."""
+session_header = APIKeyHeader(
+    name=SESSION_HEADER,
+    auto_error=False,
+    scheme_name="session",
+    description="An operator's session token from POST /v1/sessions (PIN or badge): the caller acts as that"
+    " operator. Sent beside the API token, not instead of it.",
+)
+
+LOGIN_PATH = "/v1/sessions"
+
+
+async def get_caller(request: Request, token: Annotated[str | None, Security(session_header)] = None) -> Caller:
+    """The caller of a ``/v1`` route (see ``Caller``), from the ``X-WIMS-Session`` header.
+
+    A token that is sent must be live (401 otherwise, in either mode: a handheld whose session ran out
+    must log in again, not carry on under no name). Without one, ``[api] operator_sessions =
+    "required"`` refuses every call but reads and the login itself (401).
+    """
     ctx: EdgeContext = request.app.state.ctx
+    if token:
+        session = ctx.operator_sessions.resolve(token.strip())
+        if session is None:
+            raise HTTPException(
+                401,
+                "the operator session is unknown, ended or expired: log in again (POST /v1/sessions)",
+                headers={"WWW-Authenticate": SESSION_HEADER},
+            )
+        if session.method == "badge":  # work on the handheld counts as activity at the badge's station
+            ctx.sessions.touch(session.station, ctx.clock.monotonic())
+        roles = _roles_of(ctx.master, session.operator_id)
+        ACTING.set(Acting(session.operator_id, roles))  # for ops recorded deeper down (edge.identity.current)
+        return Caller(session.operator_id, roles, ctx.master, session, token.strip())
+    if (
+        ctx.config.api.operator_sessions == "required"
+        and request.method not in ("GET", "HEAD")
+        and request.url.path != LOGIN_PATH
+    ):
+        raise HTTPException(
+            401,
+            "this gateway acts only for a logged-in operator: log in (POST /v1/sessions) and send"
+            " X-WIMS-Session: <token>",
+            headers={"WWW-Authenticate": SESSION_HEADER},
+        )
+    ACTING.set(None)
     return Caller(None, frozenset(), ctx.master)
 
 

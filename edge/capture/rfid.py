@@ -50,6 +50,7 @@ from drivers.rfid import (
 from drivers.rfid.smoothing import ReadPoint, SmoothingConfig, TagEvent, TagSmoother
 from edge.config import Device
 from edge.health import Status
+from edge.identity.stations import StationSessions
 from edge.store.errors import OpRejected
 from edge.store.masterdata import MasterData
 from sync.ops import CountPayload, ExceptionPayload, Op, OpDraft, OpKind, ReceivePayload
@@ -157,9 +158,20 @@ class RfidMapper:
     checked: set[str] = field(default_factory=set)
     """EPCs that passed a shipping dock's check in this run."""
     count_runs: int = 0
+    sessions: StationSessions | None = None
+    """Who is logged in where (badge, ``edge.identity.stations``): the operator at a read point's
+    station (its location, the door) is the actor of what it records there."""
 
     def __post_init__(self) -> None:
         self._gtins = {s.gtin: s.code for s in self.master.skus.values()}
+
+    def actor_at(self, point: Point) -> str:
+        """The operator logged in at the read point's station (its location), else the reader itself."""
+        if self.sessions is not None and point.location is not None:
+            operator = self.sessions.actor_for(point.location)
+            if operator is not None:
+                return operator
+        return point.actor
 
     def load_history(self, ops: Iterable[Op]) -> None:
         """Receives (any device, any station) fill the seen set and ASN tallies; rfid exceptions too."""
@@ -177,7 +189,7 @@ class RfidMapper:
             return None
         self.flagged.add(epc.uri)
         payload = ExceptionPayload(code=code, detail=detail[:1000], location=point.location, ref=epc.uri[:200])
-        return OpDraft(payload=payload, actor=point.actor, device_id=point.device_id, occurred_at=at)
+        return OpDraft(payload=payload, actor=self.actor_at(point), device_id=point.device_id, occurred_at=at)
 
     def map_event(self, event: TagEvent) -> OpDraft | None:
         """The op one smoothed event records, if any. Updates the seen set before the append, so a
@@ -215,7 +227,7 @@ class RfidMapper:
         payload = ReceivePayload(
             sku=sku, lot=lot, location=point.location, qty=1, asn_id=order_id, asn_line=line_no, serials=[epc.uri]
         )
-        return OpDraft(payload=payload, actor=point.actor, device_id=point.device_id, occurred_at=at)
+        return OpDraft(payload=payload, actor=self.actor_at(point), device_id=point.device_id, occurred_at=at)
 
     def _open_line(self, sku: str, dock: str | None) -> tuple[str, int, str] | None:
         """First inbound line for ``sku`` still short of its qty; orders for this dock first."""
@@ -264,7 +276,8 @@ class RfidMapper:
                 delta=qty - booked,
                 count_id=f"{point.name}:{self.count_runs}",
             )
-            drafts.append(OpDraft(payload=payload, actor=point.actor, device_id=point.device_id, occurred_at=at))
+            actor = self.actor_at(point)
+            drafts.append(OpDraft(payload=payload, actor=actor, device_id=point.device_id, occurred_at=at))
         return drafts
 
 
@@ -276,7 +289,7 @@ class RfidDevice:
         self.ctx = ctx
         self.plan = plan or plan_for(device)
         self.smoother = TagSmoother(self.plan.read_points, self.plan.smoothing)
-        self.mapper = RfidMapper(ctx.master, self.plan.points)
+        self.mapper = RfidMapper(ctx.master, self.plan.points, sessions=ctx.sessions)
         self.ops: list[Op] = []
         self.rejected_frames = 0
         self.reader: LlrpReader | None = None

@@ -23,7 +23,7 @@ from edge.fleet.orders import OrderPlan, RouteError, Step, steps_for
 from edge.fleet.planner import Priority, Stop, TimedPlanner
 from edge.fleet.tasks import TaskStatus, TransportTask
 from edge.fleet.traffic import Reservations, break_cycle
-from sync.ops import OpDraft
+from sync.ops import ExceptionPayload, OpDraft
 
 _DONE = ("FINISHED", "FAILED")
 
@@ -487,7 +487,7 @@ class FleetControl:
                 steps = steps_for(self.graph, v.node or "", stops)
         except RouteError as exc:
             if v.task is not None:
-                self._fail(v.task, str(exc))
+                self._fail(v.task, str(exc), v.key)
                 v.task = None
             return
         self._orders += 1
@@ -503,7 +503,7 @@ class FleetControl:
         if task is not None:
             task.note(self.now(), f"{v.key}: {reason}")
             if task.status == TaskStatus.PICKED:
-                self._fail(task, f"{reason}; handling unit aboard {v.key}")
+                self._fail(task, f"{reason}; handling unit aboard {v.key}", v.key, record=False)
                 self.ops.append((v.key, task.stranded_op(v.key, self.wall(), reason)))
             elif not task.finished:
                 task.status, task.vehicle = TaskStatus.WAITING, None
@@ -518,10 +518,21 @@ class FleetControl:
         self.res.clear_wait(v.key)
         self._stand(v)
 
-    def _fail(self, task: TransportTask, reason: str) -> None:
+    def _fail(self, task: TransportTask, reason: str, serial: str, *, record: bool = True) -> None:
+        """The task ends failed; it leaves an op (``record``), unless the caller records its own."""
         task.status = TaskStatus.FAILED
         task.note(self.now(), f"failed: {reason}")
         self.stats["failed"] += 1
+        if record:
+            payload = ExceptionPayload(
+                code="agv_task_failed",
+                detail=f"task {task.task_id}: {reason}"[:1000],
+                location=task.from_location,
+                ref=task.handling_unit,
+            )
+            self.ops.append(
+                (serial, OpDraft(payload=payload, actor=f"device:{serial}", device_id=serial, occurred_at=self.wall()))
+            )
 
     def _hold_where_it_is(self, v: Vehicle, st: vda.StateIn) -> None:
         """Keep what the vehicle stands on and may still drive to; it is an obstacle until it stops."""

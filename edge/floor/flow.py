@@ -12,20 +12,21 @@ that does not receive or pick pays nothing for them (the start-up budget of test
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from edge.context import EdgeContext
 from edge.floor.layout import PickGrid, parse_layout
+from edge.floor.tasks import ACTIVE, TaskError
+from edge.identity.current import actor_or
+from edge.rules.events import Event
 from edge.store import webhooks as store
-from edge.store.errors import OpRejected
 from sync.canonical import iso_utc
 from sync.codes import gtin_check_digit
 from sync.commands import TransportTaskCommand
 from sync.masterdata import Sku
-from sync.ops import ExceptionPayload, Op, OpDraft, OpKind, Payload, WorkOrderPayload
+from sync.ops import ExceptionPayload, Op, OpDraft, OpKind, Payload, TaskState, uuid7
 
 if TYPE_CHECKING:
     from edge.floor.putaway import Putaway
@@ -62,6 +63,7 @@ class FloorFlow:
         self.lock = asyncio.Lock()
         self._grid: PickGrid | None = None
         self._putaway: Putaway | None = None
+        self._putaway_shape = (0, 0)
         self.transport: TransportHook | None = None
         layout = ctx.config.layout
         self.layout = parse_layout(layout) if layout is not None else None
@@ -108,11 +110,12 @@ class FloorFlow:
         self, payload: Payload, actor: str, *, device_id: str | None = None, fact: str | None = None
     ) -> Op:
         """Append one op; ``fact`` makes it once-only (its op id derives from it, so a replay answers
-        with the stored op)."""
+        with the stored op). Made through the API with an operator session, its actor is the session's
+        operator, whatever ``actor`` the request named (``edge.identity.current``)."""
         draft = OpDraft(
-            op_id=uuid.uuid5(_NAMESPACE, fact) if fact else uuid.uuid4(),
+            op_id=uuid.uuid5(_NAMESPACE, fact) if fact else uuid7(),
             payload=payload,
-            actor=actor,
+            actor=actor_or(actor),
             device_id=device_id,
             occurred_at=self.ctx.clock.now(),
         )
@@ -124,30 +127,74 @@ class FloorFlow:
         return FloorError(422, code, detail)
 
     async def open_work_order(
-        self, fact_key: str, wo_type: str, description: str, *, actor: str, location: str | None = None
+        self, fact_key: str, wo_type: str, description: str, *, actor: str, location: str | None = None, ref: str = ""
     ) -> str:
-        """One work order per fact (a short pick at a location, a QC reject): a ``work_order`` op whose
-        op id derives from the fact, so a second call for it records nothing new."""
-        wo_id = f"WO-{wo_type.upper().replace('_', '-')}-{hashlib.sha256(fact_key.encode()).hexdigest()[:10].upper()}"
-        zone = self.ctx.master.locations[location].zone if location in self.ctx.master.locations else None
+        """One work order per fact (a short pick at a location, a QC reject), routed by its type to a role
+        with an SLA (``ctx.floor``, ``edge.floor.workorders``); a second call for the fact changes nothing."""
+        master = self.ctx.master
+        zone = master.locations[location].zone if location in master.locations else None
+        row = await self.ctx.floor.open_work_order(
+            fact_key,
+            wo_type,
+            actor=actor,
+            description=description[:1000],
+            zone=zone,
+            location=location,
+            ref=(ref or fact_key)[:200],
+        )
+        return row.work_order_id
+
+    # ---- tasks and rules ---------------------------------------------------------------------------
+
+    async def open_task(
+        self, task_id: str, kind: str, *, actor: str, assignee: str | None = None, **fields: Any
+    ) -> None:
+        """The floor task for a piece of this flow's work (``ctx.floor``: the handheld's task list), created
+        once per ``task_id``. A refused step is logged, never the request's failure: the work itself is
+        recorded by its ops."""
         try:
-            await self.record(
-                WorkOrderPayload(
-                    work_order_id=wo_id[:64],
-                    action="open",
-                    wo_type=wo_type,
-                    zone=zone,
-                    location=location,
-                    assignee_role="supervisor",
-                    description=description[:1000],
-                ),
-                actor,
-                fact=f"wo:{fact_key}",
-            )
-        except OpRejected as exc:
-            if exc.code != "op_id_conflict":
-                raise
-        return wo_id[:64]
+            await self.ctx.floor.create_task(kind, task_id=task_id, actor=actor, assignee=assignee, **fields)
+        except TaskError as exc:
+            self.ctx.log.warning("floor.task_refused", task_id=task_id, error=exc.message)
+
+    async def finish_task(self, task_id: str, actor: str) -> None:
+        """The work of a task was done (by ``actor``, through this flow): the task is done, assigned to the
+        actor first if nobody had taken it."""
+        floor = self.ctx.floor
+        row = floor.task(task_id)
+        if row is None or row.task.state not in ACTIVE:
+            return
+        try:
+            if row.task.state is TaskState.OPEN:
+                if actor not in self.ctx.master.operators:
+                    await floor.cancel(task_id, f"done by {actor} outside the task list"[:500], actor=actor)
+                    return
+                await floor.assign(task_id, actor, actor=actor, check=False)
+            await floor.complete(task_id, actor=actor)
+        except TaskError as exc:
+            self.ctx.log.warning("floor.task_refused", task_id=task_id, error=exc.message)
+
+    def rules_open_work_orders(self, event: str) -> bool:
+        """Whether the site's rules in force open a work order on ``event`` (``short_pick``, ``qc_result``,
+        ``handoff_failed``): then the flow leaves the work order to them, so each fact gets exactly one,
+        from one mechanism; a site without such a rule still gets one, from the flow."""
+        runner = self.ctx.rules
+        if runner is None:
+            return False
+        return any(
+            rule.enabled and rule.on == event and any(getattr(a, "action", "") == "open_work_order" for a in rule.then)
+            for rule in runner.rules.current.rules
+        )
+
+    async def fire(self, event: Event) -> None:
+        """Hand a floor event to the rules runner (short pick, wrong item, QC result, failed hand-off)."""
+        runner = self.ctx.rules
+        if runner is None:
+            return
+        try:
+            await runner.fire(event)
+        except Exception:  # the floor's own ops stand; a rule that cannot fire is the rules' problem
+            self.ctx.log.exception("floor.rules_fire_failed", floor_event=event.name)
 
     # ---- master data -----------------------------------------------------------------------------
 
@@ -193,7 +240,9 @@ class FloorFlow:
         from edge.floor.velocity import velocity_classes
 
         master = self.ctx.master
-        if self._putaway is None:
+        shape = (len(master.zones), len(master.locations))
+        if self._putaway is None or shape != self._putaway_shape:  # built, or locations came from the cloud
+            self._putaway_shape = shape
             picks = [str(e.body["payload"]["sku"]) for e in self.ctx.journal.entries(limit=100_000, kind=OpKind.PICK)]
             self._putaway = Putaway(
                 storage_locations(master.zones.values(), master.locations.values(), grid=self.grid),
@@ -201,8 +250,9 @@ class FloorFlow:
                 velocity=velocity_classes(picks) if picks else None,
             )
             for doc_id, _, doc in self.docs("putaway", status="open"):
-                if doc["location"] in self._putaway.index:
-                    self._putaway.expect(doc_id, doc["location"], doc["sku"], doc["lot"], doc["qty"])
+                left = int(doc["qty"]) - int(doc["done_qty"])
+                if doc["location"] in self._putaway.index and left > 0:
+                    self._putaway.expect(doc_id, doc["location"], doc["sku"], doc["lot"], left)
         engine = self._putaway
         for sku in master.skus.values():
             if sku.code not in engine.skus:

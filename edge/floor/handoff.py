@@ -62,8 +62,13 @@ class Notifier(Protocol):
     async def notify(self, event_type: str, payload: dict[str, Any]) -> None: ...
 
 
-WorkOrderOpener = Callable[[str, str, str], Awaitable[str]]
-"""``(fact_key, wo_type, description) -> work_order_id``: opens one work order per fact."""
+WorkOrderOpener = Callable[[str, str, str], Awaitable[str | None]]
+"""``(fact_key, wo_type, description) -> work_order_id``: opens one work order per fact (``None``: left
+to the site's rules, which open it on the ``handoff_failed`` event)."""
+
+FailureHook = Callable[[str, dict[str, Any], int, "int | None"], Awaitable[None]]
+"""``(event_type, data, attempts, status_code)``: told once a delivery has failed for good (the rules'
+``handoff_failed`` event)."""
 
 
 def message_id(key: str) -> str:
@@ -120,6 +125,7 @@ class WebhookOutbox:
         gateway_id: str = "",
         rng: random.Random | None = None,
         open_work_order: WorkOrderOpener | None = None,
+        on_failed: FailureHook | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.journal = journal
@@ -130,6 +136,7 @@ class WebhookOutbox:
         self.rng = rng or random.Random()
         self._signer = Webhook(settings.resolved_secret())
         self._open_work_order = open_work_order or self._work_order_op
+        self._on_failed = on_failed
         self._transport = transport
         self._wake = asyncio.Event()
         self.metrics = HandoffMetrics(registry)
@@ -176,13 +183,18 @@ class WebhookOutbox:
                 wait = self.settings.idle_poll_seconds
                 if nxt is not None:
                     wait = min(wait, max(0.0, (datetime.fromisoformat(nxt) - self.clock.now()).total_seconds()))
-                await self._sleep_or_wake(wait)
+                await self._sleep_or_wake(self.clock.now() + timedelta(seconds=wait))
 
-    async def _sleep_or_wake(self, seconds: float) -> None:
+    async def _sleep_until(self, until: datetime) -> None:
+        await self.clock.sleep(max(0.0, (until - self.clock.now()).total_seconds()))
+
+    async def _sleep_or_wake(self, until: datetime) -> None:
+        # An absolute deadline: the sleeper starts a loop turn later, and a clock that moved meanwhile
+        # (a test's manual clock, a slow loop) must not push the wake-up out by the time already gone.
         if self._wake.is_set():
             self._wake.clear()
             return
-        sleeper = asyncio.ensure_future(self.clock.sleep(seconds))
+        sleeper = asyncio.ensure_future(self._sleep_until(until))
         waker = asyncio.ensure_future(self._wake.wait())
         try:
             await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
@@ -250,7 +262,7 @@ class WebhookOutbox:
                 msg.work_order_id
                 or await self._open_work_order(  # one per message, even failed twice
                     f"webhook:{msg.msg_id}",
-                    "handoff_failed",
+                    "failed_handoff",
                     f"carrier hand-off {msg.event_type} {msg.msg_id} to {msg.url} failed: {why}"[:1000],
                 )
             )
@@ -266,6 +278,11 @@ class WebhookOutbox:
             work_order_id=wo_id,
         )
         self.metrics.attempts.labels(msg.event_type, outcome).inc()
+        if outcome == "failed" and self._on_failed is not None:
+            try:
+                await self._on_failed(msg.event_type, orjson.loads(msg.body).get("data") or {}, attempt, code)
+            except Exception:  # the failure is recorded and its work order open; a hook's error is logged
+                log.exception("webhook.failure_hook_failed", msg_id=msg.msg_id)
         log.info(
             "webhook.attempt",
             msg_id=msg.msg_id,
@@ -283,7 +300,7 @@ class WebhookOutbox:
                 at,
             )
 
-    async def _work_order_op(self, fact_key: str, wo_type: str, description: str) -> str:
+    async def _work_order_op(self, fact_key: str, wo_type: str, description: str) -> str | None:
         """Open the failed delivery's work order as a ``work_order`` op, one per fact: the op id derives
         from ``fact_key``, so recording it again after a crash answers with the stored op."""
         digest = hashlib.sha256(fact_key.encode()).hexdigest()[:12].upper()

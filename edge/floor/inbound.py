@@ -27,10 +27,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from edge.floor.flow import FloorError, FloorFlow
+from edge.rules.events import QcResult, WrongItem
 from sync.codes import Code
 from sync.commands import TransportTaskCommand
 from sync.masterdata import InboundOrder, OrderLine
 from sync.ops import (
+    FLEET,
     ExceptionPayload,
     PutawayPayload,
     QcReleasePayload,
@@ -38,6 +40,8 @@ from sync.ops import (
     ReceivePayload,
     StockStatus,
 )
+
+ACTOR = "Who acts, when the call has no operator session (a session's operator always wins)."
 
 
 class _In(BaseModel):
@@ -59,7 +63,7 @@ class ReceiveIn(_In):
     location: Code | None = Field(default=None, description="Where it is received (default: the ASN's dock).")
     source: Literal["scan", "rfid", "manual"] = "scan"
     device_id: str | None = Field(default=None, max_length=64)
-    actor: str = Field(min_length=1, max_length=64)
+    actor: str = Field(default="", max_length=64, description=ACTOR)
     request_id: uuid.UUID | None = Field(
         default=None,
         description="Idempotency key: a retry with it is answered as the first time, its ops recorded once.",
@@ -77,7 +81,7 @@ class QcIn(_In):
     result: Literal["pass", "hold", "reject"]
     reason: str | None = Field(default=None, max_length=64, description="Reason code; needed to hold or reject.")
     note: str = Field(default="", max_length=500)
-    actor: str = Field(min_length=1, max_length=64)
+    actor: str = Field(default="", max_length=64, description=ACTOR)
 
 
 class PutawayConfirmIn(_In):
@@ -86,7 +90,7 @@ class PutawayConfirmIn(_In):
     location: Code
     qty: Qty | None = Field(default=None, description="Default: all of the task's quantity.")
     reason: str | None = Field(default=None, max_length=64, description="Reason code for another location.")
-    actor: str = Field(min_length=1, max_length=64)
+    actor: str = Field(default="", max_length=64, description=ACTOR)
     request_id: uuid.UUID | None = Field(
         default=None,
         description="Idempotency key: a retry with it is answered as the first time, its ops recorded once.",
@@ -161,6 +165,9 @@ async def receive(flow: FloorFlow, req: ReceiveIn) -> dict[str, Any]:
                     "unknown_item", f"{req.item!r} is no known item", actor=req.actor, location=location, ref=ref
                 )
             if sku.code != line.sku:
+                await flow.fire(
+                    WrongItem(expected=line.sku, scanned=sku.code, location=location, check="item", actor=req.actor)
+                )
                 raise await flow.refused(
                     "wrong_item",
                     f"scanned {sku.code}, ASN line {ref} is {line.sku}",
@@ -229,6 +236,18 @@ async def receive(flow: FloorFlow, req: ReceiveIn) -> dict[str, Any]:
             )
         answer = {**receipt, "status": "awaiting_qc"}
         await flow.save(*docs, *flow.answered(req.request_id, answer))
+        await flow.open_task(
+            f"QC-{receipt_id}",
+            "qc",
+            actor=req.actor,
+            role="supervisor",
+            zone=ctx.master.locations[location].zone,
+            sku=sku.code,
+            lot=lot,
+            qty=req.qty,
+            from_location=location,
+            ref=receipt_id,
+        )
     return answer
 
 
@@ -253,6 +272,20 @@ async def qc(flow: FloorFlow, receipt_id: str, req: QcIn) -> dict[str, Any]:
             )
         sku, lot, loc, qty = doc["sku"], doc["lot"], doc["location"], int(doc["qty"])
         doc["qc"] = {"result": req.result, "reason": req.reason, "note": req.note, "by": req.actor}
+        await flow.fire(
+            QcResult(
+                sku=sku,
+                lot=lot,
+                location=loc,
+                qty=qty,
+                result=req.result,
+                reason_code=req.reason or "",
+                asn_id=doc["asn_id"],
+                actor=req.actor,
+            )
+        )
+        if req.result != "hold":
+            await flow.finish_task(f"QC-{receipt_id}", req.actor)
         if req.result == "hold":
             await flow.record(
                 ExceptionPayload(
@@ -269,12 +302,18 @@ async def qc(flow: FloorFlow, receipt_id: str, req: QcIn) -> dict[str, Any]:
             req.actor,
         )
         if req.result == "reject":
-            doc["work_order_id"] = await flow.open_work_order(
-                f"qc_reject:{receipt_id}",
-                "qc_reject",
-                f"QC rejected {qty} x {sku} lot {lot or '-'} of ASN {doc['asn_id']} line {doc['line']}: {req.reason}",
-                actor=req.actor,
-                location=loc,
+            by_rules = flow.rules_open_work_orders("qc_result")
+            doc["work_order_id"] = (
+                None
+                if by_rules
+                else await flow.open_work_order(
+                    f"qc_reject:{receipt_id}",
+                    "qc_reject",
+                    f"QC rejected {qty} x {sku} lot {lot or '-'} of ASN {doc['asn_id']} line {doc['line']}:"
+                    f" {req.reason}",
+                    actor=req.actor,
+                    location=loc,
+                )
             )
             await flow.save(("receipt", receipt_id, "rejected", doc))
             return {**doc, "status": "rejected"}
@@ -320,8 +359,21 @@ async def _make_putaways(flow: FloorFlow, receipt_id: str, doc: dict[str, Any], 
             actor=actor,
             location=doc["location"],
         )
-    if mode == "agv":
-        for task in tasks:
+    for task in tasks:
+        await flow.open_task(
+            task["id"],
+            "putaway",
+            actor=actor,
+            assignee=FLEET if mode == "agv" else None,
+            zone=flow.ctx.master.locations[task["location"]].zone,
+            sku=task["sku"],
+            lot=task["lot"],
+            qty=task["qty"],
+            from_location=task["from_location"],
+            to_location=task["location"],
+            ref=receipt_id,
+        )
+        if mode == "agv":
             await _to_fleet(flow, task)
     return tasks
 
@@ -454,4 +506,6 @@ async def confirm_putaway(flow: FloorFlow, task_id: str, req: PutawayConfirmIn) 
             engine.release(task_id)
         answer = {**task, "status": status}
         await flow.save(("putaway", task_id, status, task), *docs, *flow.answered(req.request_id, answer))
+        if status == "done":
+            await flow.finish_task(task_id, req.actor)
     return answer

@@ -29,11 +29,12 @@ from collections import Counter
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from edge.floor.flow import FloorError, FloorFlow
 from edge.floor.storage import STORAGE_TYPES
 from edge.floor.waves import order_picks
+from edge.rules.events import ShortPick, WrongItem
 from edge.store import webhooks as store
 from edge.store.errors import OpRejected
 from edge.store.journal import Journal
@@ -45,7 +46,6 @@ from sync.ops import (
     PackLine,
     PackPayload,
     PickPayload,
-    Qty,
     ReservePayload,
     ShipPayload,
     StockStatus,
@@ -55,12 +55,15 @@ from sync.ops import (
 FEFO_CLASSES = frozenset({"chilled", "frozen"})
 
 
+ACTOR = "Who acts, when the call has no operator session (a session's operator always wins)."
+
+
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class ActorIn(_In):
-    actor: str = Field(min_length=1, max_length=64)
+    actor: str = Field(default="", max_length=64, description=ACTOR)
 
 
 class PickIn(_In):
@@ -69,14 +72,20 @@ class PickIn(_In):
     location: Code = Field(description="The location label scanned first.")
     item: str = Field(min_length=1, max_length=64, description="The item scanned: GTIN or SKU code.")
     lot: str = Field(default="", max_length=64)
-    qty: Qty
+    qty: int = Field(ge=0, le=10**12, description="Units taken; 0 only with short (the slot was empty).")
     short: bool = Field(default=False, description="Fewer than expected were there: pick qty, find the rest.")
     device_id: str | None = Field(default=None, max_length=64)
-    actor: str = Field(min_length=1, max_length=64)
+    actor: str = Field(default="", max_length=64, description=ACTOR)
     request_id: uuid.UUID | None = Field(
         default=None,
         description="Idempotency key: a retry with it is answered as the first time, its ops recorded once.",
     )
+
+    @model_validator(mode="after")
+    def _something_or_short(self) -> PickIn:
+        if self.qty == 0 and not self.short:
+            raise ValueError("qty 0 is a short pick: set short")
+        return self
 
 
 class CartonIn(_In):
@@ -87,7 +96,7 @@ class CartonIn(_In):
 
 class PackIn(_In):
     cartons: list[CartonIn] = Field(min_length=1, max_length=1000)
-    actor: str = Field(min_length=1, max_length=64)
+    actor: str = Field(default="", max_length=64, description=ACTOR)
 
 
 class CheckUnit(_In):
@@ -97,13 +106,13 @@ class CheckUnit(_In):
 
 class CheckIn(_In):
     units: list[CheckUnit] = Field(max_length=100_000, description="Every unit scanned, one entry each.")
-    actor: str = Field(min_length=1, max_length=64)
+    actor: str = Field(default="", max_length=64, description=ACTOR)
 
 
 class WaveIn(_In):
     carrier: str | None = Field(default=None, max_length=64)
     cut_off_before: datetime | None = None
-    actor: str = Field(min_length=1, max_length=64)
+    actor: str = Field(default="", max_length=64, description=ACTOR)
 
 
 # ---- orders ----------------------------------------------------------------------------------------
@@ -204,11 +213,16 @@ async def _reserve_line(
         if qty <= 0:
             break
         take = min(qty, available)
-        await flow.record(
-            ReservePayload(sku=line["sku"], lot=lot, location=location, qty=take, order_id=order["id"]),
-            actor,
-            fact=flow.fact(request_id, f"reserve:{line['line']}:{location}:{lot}"),
-        )
+        try:
+            await flow.record(
+                ReservePayload(sku=line["sku"], lot=lot, location=location, qty=take, order_id=order["id"]),
+                actor,
+                fact=flow.fact(request_id, f"reserve:{line['line']}:{location}:{lot}"),
+            )
+        except OpRejected as exc:  # taken meanwhile by an op from elsewhere: the next location, and what is
+            if exc.code != "insufficient_stock":  # reserved so far stays on the order's record
+                raise
+            continue
         made.append({"line": line["line"], "sku": line["sku"], "lot": lot, "location": location, "qty": take})
         qty -= take
     return made
@@ -254,6 +268,16 @@ async def confirm_pick(flow: FloorFlow, order_id: str, req: PickIn) -> dict[str,
         pick = open_picks[0]
         ref = f"{order_id}/{pick['id']}"
         if req.location != pick["location"]:
+            await flow.fire(
+                WrongItem(
+                    order_id=order_id,
+                    expected=pick["location"],
+                    scanned=req.location,
+                    location=pick["location"],
+                    check="location",
+                    actor=req.actor,
+                )
+            )
             raise await flow.refused(
                 "wrong_location",
                 f"scanned {req.location}, the next pick of {order_id} is at {pick['location']}",
@@ -263,6 +287,16 @@ async def confirm_pick(flow: FloorFlow, order_id: str, req: PickIn) -> dict[str,
             )
         sku = flow.sku_for_scan(req.item)
         if sku is None or sku.code != pick["sku"]:
+            await flow.fire(
+                WrongItem(
+                    order_id=order_id,
+                    expected=pick["sku"],
+                    scanned=req.item,
+                    location=pick["location"],
+                    check="item",
+                    actor=req.actor,
+                )
+            )
             raise await flow.refused(
                 "wrong_item",
                 f"scanned {req.item}, {pick['location']} should give {pick['sku']}",
@@ -271,6 +305,16 @@ async def confirm_pick(flow: FloorFlow, order_id: str, req: PickIn) -> dict[str,
                 ref=ref,
             )
         if pick["lot"] and req.lot != pick["lot"]:
+            await flow.fire(
+                WrongItem(
+                    order_id=order_id,
+                    expected=pick["lot"],
+                    scanned=req.lot or "-",
+                    location=pick["location"],
+                    check="lot",
+                    actor=req.actor,
+                )
+            )
             raise await flow.refused(
                 "wrong_lot",
                 f"scanned lot {req.lot or '(none)'}, the pick is lot {pick['lot']}",
@@ -282,19 +326,20 @@ async def confirm_pick(flow: FloorFlow, order_id: str, req: PickIn) -> dict[str,
         if req.qty > left:
             raise FloorError(422, "over_pick", f"pick {pick['id']} has {left} left, not {req.qty}", "qty")
         staging = flow.staging
-        await flow.record(
-            PickPayload(
-                sku=pick["sku"],
-                lot=pick["lot"],
-                from_location=pick["location"],
-                to_location=staging,
-                qty=req.qty,
-                order_id=order_id,
-            ),
-            req.actor,
-            device_id=req.device_id,
-            fact=flow.fact(req.request_id, "pick"),
-        )
+        if req.qty:
+            await flow.record(
+                PickPayload(
+                    sku=pick["sku"],
+                    lot=pick["lot"],
+                    from_location=pick["location"],
+                    to_location=staging,
+                    qty=req.qty,
+                    order_id=order_id,
+                ),
+                req.actor,
+                device_id=req.device_id,
+                fact=flow.fact(req.request_id, "pick"),
+            )
         pick["picked"] = int(pick["picked"]) + req.qty
         result: dict[str, Any] = {"pick": pick["id"], "picked": req.qty}
         if pick["picked"] >= int(pick["qty"]):
@@ -305,6 +350,11 @@ async def confirm_pick(flow: FloorFlow, order_id: str, req: PickIn) -> dict[str,
             status = "picked"
         answer = {**view(status, order), "result": result}
         await flow.save(("order", order_id, status, order), *flow.answered(req.request_id, answer))
+        if status == "picked":
+            await flow.finish_task(f"PICK-{order_id}", req.actor)
+            await flow.open_task(
+                f"PACK-{order_id}", "pack", actor=req.actor, ref=order_id, from_location=staging, note="pack and label"
+            )
     return answer
 
 
@@ -326,13 +376,28 @@ async def _short(
         fact=flow.fact(request_id, "unreserve"),
     )
     pick["status"] = "short"
-    out["work_order_id"] = await flow.open_work_order(
-        f"short_pick:{order['id']}:{pick['id']}",
-        "short_pick",
-        f"short pick: {missing} x {pick['sku']} lot {pick['lot'] or '-'} not at {pick['location']}"
-        f" (order {order['id']})",
-        actor=actor,
-        location=pick["location"],
+    await flow.fire(
+        ShortPick(
+            order_id=order["id"],
+            sku=pick["sku"],
+            lot=pick["lot"],
+            location=pick["location"],
+            wanted=int(pick["qty"]),
+            picked=int(pick["picked"]),
+            actor=actor,
+        )
+    )
+    out["work_order_id"] = (
+        None
+        if flow.rules_open_work_orders("short_pick")
+        else await flow.open_work_order(
+            f"short_pick:{order['id']}:{pick['id']}",
+            "short_pick",
+            f"short pick: {missing} x {pick['sku']} lot {pick['lot'] or '-'} not at {pick['location']}"
+            f" (order {order['id']})",
+            actor=actor,
+            location=pick["location"],
+        )
     )
     line = next(ln for ln in order["lines"] if ln["line"] == pick["line"])
     tried = {p["location"] for p in order["picks"] if p["status"] == "short"}
@@ -389,6 +454,15 @@ async def pack(flow: FloorFlow, order_id: str, req: PackIn) -> dict[str, Any]:
             )
         order["cartons"] = cartons
         await flow.save(("order", order_id, "packed", order))
+        await flow.finish_task(f"PACK-{order_id}", req.actor)
+        await flow.open_task(
+            f"CHECK-{order_id}",
+            "check",
+            actor=req.actor,
+            ref=order_id,
+            from_location=flow.staging,
+            note="scan every unit",
+        )
     return view("packed", order)
 
 
@@ -427,6 +501,7 @@ async def check(flow: FloorFlow, order_id: str, req: CheckIn) -> dict[str, Any]:
             await flow.save(("order", order_id, "check_failed", order))
             raise FloorError(409, "check_mismatch", f"order {order_id} does not match its scan: {diff}", "units")
         await flow.save(("order", order_id, "checked", order))
+        await flow.finish_task(f"CHECK-{order_id}", req.actor)
     return view("checked", order)
 
 

@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
+from prometheus_client import CollectorRegistry
+
 from edge.floor.tasks import (
     ACTIVE,
     NotAllowed,
@@ -25,14 +27,19 @@ from edge.floor.tasks import (
     effective_roles,
     step,
 )
-from edge.floor.workorders import WorkOrders
+from edge.floor.workorders import FloorMetrics, OpListeners, WorkOrders
 from edge.store.floor import TaskRow, WorkOrderRow, get_task, next_open_tasks, query_tasks
 from edge.store.journal import Journal
 from sync.clock import Clock
 from sync.masterdata import Operator
 from sync.ops import FLEET, OpDraft, TaskKind, TaskPayload, TaskState, TaskTransition, uuid7
+from sync.roles import USER_ROLES
 
 SYSTEM = "system"
+STAND_IN_ROLES = frozenset({"supervisor", "admin"})
+TASK_ROLES = frozenset({*(r.value for r in USER_ROLES), FLEET})
+"""Roles a task may be for: one a person can hold, or the AGV fleet."""
+"""Roles that may take any step of anyone's task."""
 """The actor of steps the gateway takes on its own (rules, flows, escalation)."""
 
 
@@ -51,11 +58,14 @@ def new_task_id() -> str:
 class FloorService:
     """Tasks (and, from ``edge.floor.workorders``, exception work orders) over the gateway's journal."""
 
-    def __init__(self, journal: Journal, clock: Clock) -> None:
+    def __init__(self, journal: Journal, clock: Clock, registry: CollectorRegistry | None = None) -> None:
         self.journal = journal
         self.clock = clock
         self._lock = asyncio.Lock()
-        self.work_orders = WorkOrders(journal, clock)
+        self.metrics = FloorMetrics(registry)
+        self.listeners = OpListeners()
+        """``listeners.add(fn)``: ``await fn(op)`` for every task and work order op journaled here."""
+        self.work_orders = WorkOrders(journal, clock, self.listeners, self.metrics)
         """Exception work orders (``edge.floor.workorders``); ``open_work_order`` and ``close_work_order``
         below are the short way in."""
 
@@ -151,6 +161,7 @@ class FloorService:
             existing = self.task(task_id)
             if existing is None:
                 payload = create(task_id, TaskKind(task_kind), **fields)
+                self._check_new(payload)
                 await self._journal(payload, actor, device_id)
             elif assignee is None:
                 return existing
@@ -207,15 +218,44 @@ class FloorService:
         reason: str | None = None,
         note: str | None = None,
         assignee: str | None = None,
+        by: str | None = None,
     ) -> TaskRow:
-        """Any step by name (``assign`` goes through ``assign`` for its checks)."""
+        """Any step by name (``assign`` goes through ``assign`` for its checks).
+
+        ``by`` names the person taking the step when the caller knows for sure (an operator session):
+        they must then be the task's assignee, or a supervisor or admin (who stand in for anyone).
+        """
         if transition == "assign":
             if assignee is None:
                 raise TaskError(task_id, f"task {task_id}: assign needs an assignee")
             return await self.assign(task_id, assignee, actor=actor, device_id=device_id)
         async with self._lock:
             task = self._current(task_id)
+            if by is not None:
+                self._check_owner(task, transition, by)
             return await self._step(task, transition, actor, device_id, reason=reason, note=note)
+
+    def _check_new(self, task: TaskPayload) -> None:
+        """What the journal does not check of a new task: its zone, and a role someone can hold."""
+        if task.zone is not None and task.zone not in self.journal.master.zones:
+            raise TaskError(task.task_id, f"task {task.task_id}: unknown zone {task.zone!r}")
+        if task.role not in TASK_ROLES:
+            raise TaskError(
+                task.task_id,
+                f"task {task.task_id}: role {task.role!r} is not one a person holds nor {FLEET!r}"
+                f" (one of {', '.join(sorted(TASK_ROLES))})",
+            )
+
+    def _check_owner(self, task: TaskPayload, transition: str, by: str) -> None:
+        if task.assignee == by:
+            return
+        operator = self.operator(by)
+        if operator is not None and STAND_IN_ROLES & {str(r) for r in operator.roles}:
+            return
+        whose = f"assigned to {task.assignee}" if task.assignee else "not assigned to anyone"
+        raise NotAllowed(
+            task.task_id, f"{by} may not {transition} task {task.task_id}: it is {whose} (a supervisor may)"
+        )
 
     async def claim_next(
         self, operator_id: str, *, actor: str | None = None, device_id: str | None = None
@@ -256,9 +296,11 @@ class FloorService:
         return row
 
     async def _journal(self, payload: TaskPayload, actor: str, device_id: str | None) -> None:
-        await self.journal.append(
+        op = await self.journal.append(
             OpDraft(payload=payload, actor=actor, device_id=device_id, occurred_at=self.clock.now())
         )
+        self.metrics.task_steps.labels(payload.transition).inc()
+        self.listeners.notify(op)
 
 
 __all__ = ["ACTIVE", "SYSTEM", "FloorService", "NotAllowed", "TaskError", "UnknownOperator", "new_task_id"]

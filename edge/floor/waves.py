@@ -42,7 +42,7 @@ def order_picks(flow: FloorFlow, order: dict[str, Any], start: int = 1) -> None:
 
 
 async def build_waves(
-    flow: FloorFlow, *, carrier: str | None = None, cut_off_before: str | None = None
+    flow: FloorFlow, *, carrier: str | None = None, cut_off_before: str | None = None, actor: str = "system"
 ) -> list[dict[str, Any]]:
     """Release every reserved order not yet in a wave (optionally one carrier's, or due before a time)
     into waves and batches; returns the waves made."""
@@ -109,4 +109,15 @@ async def build_waves(
             waves.append({**wave, "status": "released"})
         if docs:
             await flow.save(*docs)
+        for released in waves:  # one pick task per order: the handheld's list, in the batch's route order
+            for batch in released["batches"]:
+                for order_id in batch["orders"]:
+                    await flow.open_task(
+                        f"PICK-{order_id}",
+                        "pick",
+                        actor=actor,
+                        ref=order_id,
+                        priority=3 if released["cut_off"] else 5,
+                        note=f"wave {released['id']}, batch {batch['id']}",
+                    )
     return waves

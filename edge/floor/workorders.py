@@ -16,9 +16,12 @@ and a person holding the role the work order is routed to, or a supervisor or ad
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from datetime import datetime, timedelta
 from typing import Any
+
+import structlog
+from prometheus_client import CollectorRegistry, Counter
 
 from edge.store.floor import (
     WorkOrderRow,
@@ -30,10 +33,11 @@ from edge.store.floor import (
 )
 from edge.store.journal import Journal
 from sync.clock import Clock
-from sync.ops import OpDraft, WorkOrderPayload, uuid7
+from sync.ops import Op, OpDraft, WorkOrderPayload, uuid7
 from sync.roles import Role
 
 SYSTEM = "system"
+log = structlog.stdlib.get_logger("wims.edge.floor")
 
 ESCALATION: tuple[str, ...] = (Role.SUPERVISOR.value, Role.ADMIN.value)
 """Who a work order goes to when its SLA runs out, level 1 then level 2 (level 0 is its own role)."""
@@ -48,6 +52,7 @@ ROUTES: dict[str, tuple[str, timedelta]] = {
     "qc_reject": (Role.SUPERVISOR.value, timedelta(hours=2)),
     "temp_excursion": (Role.SUPERVISOR.value, timedelta(minutes=30)),
     "failed_handoff": (Role.PLANNER.value, timedelta(hours=1)),
+    "handoff_failed": (Role.PLANNER.value, timedelta(hours=1)),  # the carrier outbox's name for it
 }
 """Work order type -> the role it goes to and its SLA, when the caller does not say."""
 
@@ -55,6 +60,59 @@ DEFAULT_ROUTE = (Role.SUPERVISOR.value, timedelta(hours=1))
 
 MAX_NAP_SECONDS = 300.0
 """The escalation runner looks again at least this often, whatever it expects."""
+
+
+OpListener = Callable[[Op], Coroutine[Any, Any, None]]
+"""Called with every task or work order op the floor journals (after it is durable)."""
+
+
+class OpListeners:
+    """Who hears of the floor's ops (say, the rules runner turning a task op or an escalation into a
+    floor event). Each call runs as a task of its own, after the step's lock is released: a listener
+    may call back into the floor without a deadlock, and one that fails is logged, never undoing the
+    step (its op is durable already)."""
+
+    def __init__(self) -> None:
+        self._listeners: list[OpListener] = []
+        self._running: set[asyncio.Task[None]] = set()
+
+    def add(self, listener: OpListener) -> None:
+        self._listeners.append(listener)
+
+    def remove(self, listener: OpListener) -> None:
+        self._listeners.remove(listener)
+
+    def notify(self, op: Op) -> None:
+        for listener in self._listeners:
+            task = asyncio.create_task(listener(op), name=f"floor-listener:{op.kind}")
+            self._running.add(task)
+            task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("floor.listener_failed", listener=task.get_name(), exc_info=task.exception())
+
+    async def settle(self) -> None:
+        """Wait for the listeners running now (tests, shutdown)."""
+        while self._running:
+            await asyncio.gather(*list(self._running), return_exceptions=True)
+
+
+class FloorMetrics:
+    """The floor's counters on ``/metrics``: task steps by transition, work order steps by action."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        registry = registry or CollectorRegistry()
+        self.task_steps = Counter(
+            "wims_floor_task_steps", "Task steps journaled, by transition", ["transition"], registry=registry
+        )
+        self.work_order_steps = Counter(
+            "wims_floor_work_order_steps",
+            "Work order steps journaled, by action (escalate: an SLA ran out)",
+            ["action"],
+            registry=registry,
+        )
 
 
 class WorkOrderError(ValueError):
@@ -99,9 +157,17 @@ def escalation_role(level: int) -> str:
 class WorkOrders:
     """Open (once per fact), escalate and close exception work orders over the gateway's journal."""
 
-    def __init__(self, journal: Journal, clock: Clock) -> None:
+    def __init__(
+        self,
+        journal: Journal,
+        clock: Clock,
+        listeners: OpListeners | None = None,
+        metrics: FloorMetrics | None = None,
+    ) -> None:
         self.journal = journal
         self.clock = clock
+        self.listeners = listeners or OpListeners()
+        self.metrics = metrics or FloorMetrics()
         self._lock = asyncio.Lock()
         self._changed = asyncio.Event()
         self.escalated = 0
@@ -151,6 +217,7 @@ class WorkOrders:
         ref: str | None = None,
         photo: str | None = None,
         ref_op_id: Any = None,
+        assignee: str | None = None,
     ) -> tuple[WorkOrderRow, bool]:
         """The work order for ``fact_key``, opened now if the fact has none yet; the flag says whether
         this call opened it. ``role`` and ``sla`` (a timedelta or seconds) default by type (``ROUTES``)."""
@@ -170,6 +237,7 @@ class WorkOrders:
                 zone=zone,
                 location=location,
                 assignee_role=role or default_role,
+                assignee=assignee,
                 description=description,
                 ref_op_id=ref_op_id,
                 fact_key=fact_key,
@@ -272,7 +340,9 @@ class WorkOrders:
         return WorkOrderPayload.model_validate(body)
 
     async def _journal(self, payload: WorkOrderPayload, actor: str, device_id: str | None, now: datetime) -> None:
-        await self.journal.append(OpDraft(payload=payload, actor=actor, device_id=device_id, occurred_at=now))
+        op = await self.journal.append(OpDraft(payload=payload, actor=actor, device_id=device_id, occurred_at=now))
+        self.metrics.work_order_steps.labels(payload.action).inc()
+        self.listeners.notify(op)
 
 
 def _sla_span(row: WorkOrderRow, due: datetime) -> timedelta:

@@ -11,7 +11,10 @@ The journal is the runner's queue. It follows committed ops from a durable curso
    derived from the firing (``<firing op id>/<action index>``): stock holds and releases are ops with
    op ids derived from that key, tasks and work orders are created with it as their idempotency key,
    transport tasks are accepted under an id derived from it, and notifications carry it;
-3. the cursor moves past a ``rule_fired`` op only once its actions are done.
+3. the cursor moves past a ``rule_fired`` op only once its actions are done. Past ops that fired
+   nothing it is saved at most every ``save_every`` ops (and when the runner stops): saving it after
+   each op was a second fsync'd commit for every op the gateway journals (the 72-hour offline test ran
+   at half speed), and the ops a crash makes it see again fire nothing new, by 1.
 
 A crash anywhere in between restarts from the cursor: the subject is evaluated again (its firing is
 found, not made again) and the firing's actions are done again, each of them idempotent, so nothing
@@ -27,12 +30,13 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import hashlib
 import uuid
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -42,12 +46,13 @@ from pydantic import TypeAdapter
 
 from edge.rules.actions import Action, AgvTransport, CreateTask, HoldStock, Notify, OpenWorkOrder, ReleaseStock
 from edge.rules.coldchain import HoldLine
-from edge.rules.engine import ActiveRules, Firing, RuleSet, evaluate_all
+from edge.rules.engine import ActiveRules, Firing, RulesError, RuleSet, evaluate_all, load_rules, parse_rules
 from edge.rules.events import Event
 from edge.store.errors import JournalClosed, OpRejected
 from edge.store.journal import StockLine
 from edge.store.masterdata import MasterData
 from sync.canonical import body_from_stored
+from sync.commands import RuleSetCommand
 from sync.ops import (
     ExceptionPayload,
     Op,
@@ -117,8 +122,11 @@ class Notifier(Protocol):
 class TransportRequests(Protocol):
     """The record of accepted AGV transport tasks (``edge.floor.transport``)."""
 
-    async def request_from_rule(self, key: str, action: AgvTransport, fired: FiringContext) -> str:
-        """Accept (once per ``key``) a transport task; returns its task id."""
+    async def request_from_rule(
+        self, key: str, action: AgvTransport, fired: FiringContext, line: dict[str, Any] | None = None
+    ) -> str:
+        """Accept (once per ``key``) a transport task carrying ``line`` (the subject's stock, if it has
+        one); returns its task id."""
         ...
 
 
@@ -178,7 +186,10 @@ def firing_draft(firing: Firing, subject: Op | OpDraft | Event, occurred_at: dat
     actions = [a.model_dump(mode="json", exclude_none=True) for a in firing.actions]
     line = _stock_line(subject)
     if line is not None:
-        actions = [{**a, "_line": line} if a["action"] in ("hold_stock", "release_stock") else a for a in actions]
+        actions = [
+            {**a, "_line": line} if a["action"] in ("hold_stock", "release_stock", "agv_transport") else a
+            for a in actions
+        ]
     payload = RuleFiredPayload(
         rule_id=firing.rule_id,
         ruleset_hash=firing.ruleset_hash,
@@ -211,6 +222,37 @@ def _write_cursor(conn: sqlite3.Connection, seq: int) -> None:
     conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (CURSOR_KEY, str(seq)))
 
 
+CLOUD_RULES_KEY = "rules_cloud"
+
+
+def _read_cloud_rules(conn: sqlite3.Connection) -> str | None:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (CLOUD_RULES_KEY,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def _store_cloud_rules(conn: sqlite3.Connection, text: str) -> None:
+    conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (CLOUD_RULES_KEY, text))
+
+
+def _forget_cloud_rules(conn: sqlite3.Connection) -> None:
+    conn.execute("DELETE FROM meta WHERE key = ?", (CLOUD_RULES_KEY,))
+
+
+def cloud_rules_table(body: RuleSetCommand) -> dict[str, Any]:
+    """A cloud ``rule`` command as a rules table: its actions name themselves with ``do``, the file's
+    with ``action``; everything else is the same."""
+    rules = []
+    for spec in body.rules:
+        rule = spec.model_dump(mode="json", exclude={"then"})
+        then = []
+        for a in spec.then:
+            action = a.model_dump(mode="json")
+            action["action"] = action.pop("do")
+            then.append(action)
+        rules.append({**rule, "then": then})
+    return {"rules": rules}
+
+
 class RulesRunner:
     """Runs the rule set in force on the gateway. ``await runner.run()`` until cancelled.
 
@@ -228,6 +270,7 @@ class RulesRunner:
         notifier: Notifier | None = None,
         transport: TransportRequests | None = None,
         batch: int = 500,
+        save_every: int = 1000,
     ) -> None:
         self.ctx = ctx
         self.path = path or ctx.config.rules.file or DEFAULT_RULES
@@ -236,6 +279,8 @@ class RulesRunner:
         self.notifier = notifier
         self.transport = transport
         self.batch = batch
+        self.save_every = save_every
+        self._saved = 0  # the cursor as last written to the database
         self.metrics = metrics_for(ctx.registry)
         self.log = ctx.log.bind(component="rules")
         self.cursor = 0
@@ -243,24 +288,76 @@ class RulesRunner:
         self._depth: collections.OrderedDict[uuid.UUID, int] = collections.OrderedDict()
         self._lock = asyncio.Lock()
         self._moved = asyncio.Event()
+        self.source = str(self.path)
+        """Where the rule set in force came from: the rules file, or a cloud command."""
         if rules is None:
             self.rules.reload(self.path)  # a bad file at start-up is the operator's to fix: raises RulesError
+            self._restore_cloud_rules()
 
     @property
     def current(self) -> RuleSet:
         return self.rules.current
 
-    def reload(self) -> RuleSet:
-        """Load the rules file again; on any error the set in force stays (``RulesError`` raised)."""
+    async def reload(self) -> RuleSet:
+        """Load the rules file again; on any error the set in force stays (``RulesError`` raised).
+
+        A rule set the cloud sent is replaced by the file's, here and at the next start: a reload is the
+        site's own decision."""
         try:
-            new = self.rules.reload(self.path)
+            new = load_rules(self.path)
         except Exception as exc:
             self.metrics.reloads.labels("refused").inc()
             self.log.error("rules.reload_refused", file=str(self.path), error=str(exc), kept=self.current.hash)
             raise
+        if self.source != str(self.path):
+            await self.ctx.journal.write(_forget_cloud_rules)
+            self.log.warning("rules.cloud_set_replaced", was=self.source, file=str(self.path))
+        self.rules.current, self.source = new, str(self.path)
         self.metrics.reloads.labels("ok").inc()
         self.log.info("rules.reloaded", file=str(self.path), hash=new.hash, rules=len(new.rules))
+        self._report()
         return new
+
+    async def apply_cloud(self, body: RuleSetCommand, command_id: str) -> RuleSet:
+        """Put a rule set the cloud sent in force, and keep it (it is the set in force after a restart,
+        until a reload of the file); one with any error is refused whole (``RulesError``)."""
+        table = cloud_rules_table(body)
+        source = f"cloud command {command_id}"
+        try:
+            new = parse_rules(table, source)
+        except RulesError:
+            self.metrics.reloads.labels("refused").inc()
+            raise
+        stored = orjson.dumps({"source": source, **table}).decode()
+        await self.ctx.journal.write(_store_cloud_rules, stored)
+        self.rules.current, self.source = new, source
+        self.metrics.reloads.labels("ok").inc()
+        self.log.info("rules.cloud_set_applied", source=source, hash=new.hash, rules=len(new.rules))
+        self._report()
+        return new
+
+    def _report(self) -> None:
+        """The rule set in force, in the gateway's health."""
+        self.ctx.health.set(
+            "rules",
+            "ok",
+            f"{len(self.current.rules)} rules from {self.source}, hash {self.current.hash[:12]}",
+            self.ctx.clock.now(),
+            hash=self.current.hash,
+        )
+
+    def _restore_cloud_rules(self) -> None:
+        stored = self.ctx.journal.read(_read_cloud_rules)
+        if stored is None:
+            return
+        data = orjson.loads(stored)
+        source = str(data.pop("source", "cloud"))
+        try:
+            self.rules.current = parse_rules(data, source)
+        except RulesError as exc:  # written by another version: the file's set stays, and the log says why
+            self.log.error("rules.cloud_set_unreadable", source=source, error=str(exc))
+            return
+        self.source = source
 
     # ---- the stream --------------------------------------------------------------------------------
 
@@ -272,17 +369,24 @@ class RulesRunner:
         if stored is None:
             stored = self.ctx.journal.head()[0]
             await self.ctx.journal.write(_write_cursor, stored)
-        self.cursor = stored
+        self.cursor = self._saved = stored
         self._started = True
 
     async def run(self) -> None:
         await self.start()
-        self.ctx.health.set(
-            "rules", "ok", f"{len(self.current.rules)} rules, hash {self.current.hash[:12]}", self.ctx.clock.now()
-        )
-        while True:
-            await self.catch_up()
-            await self.ctx.journal.wait_for_head(self.cursor, timeout=5.0)
+        self._report()
+        try:
+            while True:
+                await self.catch_up()
+                await self.ctx.journal.wait_for_head(self.cursor, timeout=5.0)
+        finally:
+            if self.cursor != self._saved:  # stopping: keep the place, so a restart reads nothing again
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(self._save())
+
+    async def _save(self) -> None:
+        await self.ctx.journal.write(_write_cursor, self.cursor)
+        self._saved = self.cursor
 
     async def catch_up(self) -> int:
         """Handle every committed op after the cursor; returns how many were handled."""
@@ -290,18 +394,18 @@ class RulesRunner:
         handled = 0
         async with self._lock:
             while entries := self.ctx.journal.entries(after=self.cursor, limit=self.batch):
-                dirty = False
                 for entry in entries:
-                    op = entry.op()
-                    wrote = await self._handle(op)
+                    kind = entry.body.get("kind")
+                    # only ops some rule is on are parsed: on a busy journal most are not
+                    wrote = False
+                    if kind == OpKind.RULE_FIRED.value or kind in self.current.by_on:
+                        wrote = await self._handle(entry.op())
                     self.cursor = entry.seq
-                    dirty = True
                     if wrote:  # a firing's actions are done: never do them again after a crash
-                        await self.ctx.journal.write(_write_cursor, self.cursor)
-                        dirty = False
+                        await self._save()
                     handled += 1
-                if dirty:
-                    await self.ctx.journal.write(_write_cursor, self.cursor)
+                if self.cursor - self._saved >= self.save_every:
+                    await self._save()
                 self.metrics.lag.set(max(0, self.ctx.journal.head()[0] - self.cursor))
         self._moved.set()
         return handled
@@ -349,6 +453,7 @@ class RulesRunner:
 
     async def fire(self, event: Event) -> list[Op]:
         """A floor event: evaluate it now and record its firings; their actions follow from the journal."""
+        await self.start()  # the cursor first: a firing recorded before it is read must not be skipped
         return await self._evaluate(event)
 
     def _remember(self, op_id: uuid.UUID, depth: int) -> None:
@@ -431,14 +536,15 @@ class RulesRunner:
             self.log.info("rules.work_order_opened", rule=fc.rule_id, work_order_id=wo_id)
             return []
         if isinstance(action, Notify):
-            if self.notifier is None:
+            notifier = self.notifier or self.ctx.webhooks  # the site's webhook outbox ([handoff]), if any
+            if notifier is None:
                 raise ActionRefused(f"no webhook outbox on this gateway: {action.webhook!r} not notified")
-            await self.notifier.notify(action.event, self._notification(action, fc))
+            await notifier.notify(action.event, self._notification(action, fc))
             return []
         if isinstance(action, AgvTransport):
             if self.transport is None:
                 raise ActionRefused("no AGV fleet on this gateway ([fleet] missing or not running)")
-            task_id = await self.transport.request_from_rule(fc.key, action, fc)
+            task_id = await self.transport.request_from_rule(fc.key, action, fc, line)
             self.log.info("rules.transport_requested", rule=fc.rule_id, task_id=task_id)
             return []
         raise ActionRefused(f"unknown action {type(action).__name__}")  # pragma: no cover - the union is closed
@@ -486,13 +592,11 @@ class RulesRunner:
 
 
 class StockView(Protocol):
-    """Where stock lines and zone supervisors come from: the journal, or a test's or a preview's table."""
+    """Where stock lines come from: the journal, or a test's or a preview's table."""
 
     def lines(
         self, scope: str, zone: str | None, location: str | None, line: dict[str, Any] | None, status: StockStatus
     ) -> list[HoldLine]: ...
-
-    def supervisor(self, zone: str | None) -> str | None: ...
 
 
 class SiteStock:
@@ -529,10 +633,6 @@ class SiteStock:
             for s in self.read(loc, status.value)
             if s.qty > 0
         ]
-
-    def supervisor(self, zone: str | None) -> str | None:
-        z = self.master.zones.get(zone) if zone else None
-        return z.supervisor if z is not None else None
 
 
 def JournalStock(ctx: EdgeContext) -> SiteStock:
@@ -585,9 +685,19 @@ def release_drafts(action: ReleaseStock, fc: FiringContext, lines: list[HoldLine
     ]
 
 
-def work_order_draft(action: OpenWorkOrder, fc: FiringContext, supervisor: str | None, now: datetime) -> OpDraft:
-    """The ``work_order`` op that opens the work order a rule asks for, routed to its role (a zone's
-    supervisor by name when the zone has one)."""
+def fact_key(fc: FiringContext) -> str:
+    """The fact a rule's work order answers: this rule's action on this subject (one work order each)."""
+    return f"rule:{fc.rule_id}:{fc.payload.subject}:{fc.index}"[:200]
+
+
+def task_id_for(fc: FiringContext) -> str:
+    """The id of the task a rule's action creates: the same on a redo, so it is created once."""
+    return f"T-R-{effect_id(fc, 'task').hex[:24]}"
+
+
+def work_order_draft(action: OpenWorkOrder, fc: FiringContext, now: datetime) -> OpDraft:
+    """The ``work_order`` op a rule's ``open_work_order`` records (the preview's; the gateway opens it
+    through ``ctx.floor``, which names it and keeps one per fact): routed to its role, due in its SLA."""
     return OpDraft(
         op_id=effect_id(fc, "work_order"),
         payload=WorkOrderPayload(
@@ -597,9 +707,12 @@ def work_order_draft(action: OpenWorkOrder, fc: FiringContext, supervisor: str |
             zone=action.zone or None,
             location=action.location or None,
             assignee_role=action.role,
-            assignee=supervisor if action.role == "supervisor" else None,
             description=action.description,
             ref_op_id=fc.payload.subject_op_id,
+            fact_key=fact_key(fc),
+            sla_due=now + timedelta(minutes=action.sla_minutes),
+            level=0,
+            ref=f"rule {fc.rule_id}",
         ),
         actor=SYSTEM_ACTOR,
         device_id=fc.firing.device_id,
@@ -607,26 +720,51 @@ def work_order_draft(action: OpenWorkOrder, fc: FiringContext, supervisor: str |
     )
 
 
-class JournalWorkOrders:
-    """Work orders as the gateway records them without the task model: one ``work_order`` op (open),
-    idempotent by its derived op id. Tasks need the task model (``edge.floor.tasks``): refused here."""
+class FloorTasks:
+    """The floor's task model and exception work orders (``ctx.floor``, ``edge.floor.service``) as the
+    rules' ``FloorActions``: a task under an id derived from the firing, a work order per fact."""
 
     def __init__(self, ctx: EdgeContext) -> None:
         self.ctx = ctx
 
     async def create_task(self, key: str, action: CreateTask, fired: FiringContext) -> str:
-        raise ActionRefused("no task model on this gateway (edge.floor tasks are not running)")
+        ctx = self.ctx
+        zone = action.zone or None
+        if zone is None and action.location and action.location in ctx.master.locations:
+            zone = ctx.master.locations[action.location].zone
+        row = await ctx.floor.create_task(
+            action.task,
+            task_id=task_id_for(fired),
+            actor=SYSTEM_ACTOR,
+            device_id=fired.firing.device_id,
+            role=action.role,
+            zone=zone,
+            from_location=action.location or None,
+            ref=f"rule {fired.rule_id}",
+            priority=action.priority,
+            note=action.note,
+        )
+        return row.task.task_id
 
     async def open_work_order(self, key: str, action: OpenWorkOrder, fired: FiringContext) -> str:
-        draft = work_order_draft(action, fired, JournalStock(self.ctx).supervisor(action.zone), self.ctx.clock.now())
-        try:
-            op = await self.ctx.journal.append(draft)
-        except OpRejected as exc:
-            if exc.code != "op_id_conflict":
-                raise
-            return str(draft.payload.work_order_id)  # type: ignore[union-attr]
-        assert isinstance(op.payload, WorkOrderPayload)
-        return op.payload.work_order_id
+        zones, zone = self.ctx.master.zones, action.zone or None
+        # one routed to the supervisor names the zone's supervisor, as the cold chain always did
+        supervisor = zones[zone].supervisor if zone in zones and action.role == "supervisor" else None
+        row = await self.ctx.floor.open_work_order(
+            fact_key(fired),
+            action.wo_type,
+            role=action.role,
+            sla=timedelta(minutes=action.sla_minutes),
+            actor=SYSTEM_ACTOR,
+            device_id=fired.firing.device_id,
+            description=action.description,
+            zone=action.zone or None,
+            location=action.location or None,
+            ref=f"rule {fired.rule_id}",
+            ref_op_id=fired.payload.subject_op_id,
+            assignee=supervisor,
+        )
+        return row.work_order_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -665,7 +803,7 @@ def preview(ruleset: RuleSet, subject: Op | OpDraft | Event, stock: StockView, n
                     lines = stock.lines(action.scope, action.zone, action.location, line, StockStatus.QC_HOLD)
                     effects += release_drafts(action, fc, lines, now)
                 elif isinstance(action, OpenWorkOrder):
-                    effects.append(work_order_draft(action, fc, stock.supervisor(action.zone), now))
+                    effects.append(work_order_draft(action, fc, now))
                 else:
                     notes.append(describe(action))
             except ActionRefused as exc:

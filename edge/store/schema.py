@@ -123,7 +123,30 @@ def _floor_flow(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX idx_floor_docs_status ON floor_docs (kind, status)")
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4, _floor_tasks, _floor_flow]
+def _transport_tasks(conn: sqlite3.Connection) -> None:
+    """AGV transport tasks the gateway accepted (from rules, putaway, the cloud), with their last known
+    state, so a restart resumes each from the AGVs' reports instead of sending it again blindly
+    (``edge.floor.transport``)."""
+    conn.execute(
+        """CREATE TABLE transport_tasks (
+            task_id TEXT PRIMARY KEY, source TEXT NOT NULL, ref TEXT NOT NULL, handling_unit TEXT NOT NULL,
+            sku TEXT NOT NULL, lot TEXT NOT NULL, qty INTEGER NOT NULL, from_location TEXT NOT NULL,
+            to_location TEXT NOT NULL, priority INTEGER NOT NULL, state TEXT NOT NULL, vehicle TEXT,
+            pick_action TEXT, drop_action TEXT, attempts INTEGER NOT NULL DEFAULT 0,
+            reason TEXT NOT NULL DEFAULT '', accepted_at TEXT NOT NULL, updated_at TEXT NOT NULL)"""
+    )
+    conn.execute("CREATE INDEX idx_transport_tasks_state ON transport_tasks (state)")
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
+    _v1,
+    _v2,
+    _v3,
+    _v4,
+    _floor_tasks,
+    _floor_flow,
+    _transport_tasks,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

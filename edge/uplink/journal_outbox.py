@@ -8,16 +8,20 @@ commands it receives (applied by ``edge.uplink.commands``). Every statement is a
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from edge.store import sync_state, telemetry
 from edge.store.journal import Journal
 from edge.uplink.commands import apply_command
 
+if TYPE_CHECKING:
+    from edge.context import EdgeContext
+
 
 class JournalOutbox:
-    def __init__(self, journal: Journal) -> None:
+    def __init__(self, journal: Journal, ctx: EdgeContext | None = None) -> None:
         self.journal = journal
+        self.ctx = ctx  # the parts some commands need (AGV transports, rules)
 
     def head_seq(self) -> int:
         return self.journal.head()[0]
@@ -47,4 +51,4 @@ class JournalOutbox:
         await self.journal.write(telemetry.mark_synced, aggregates)
 
     async def apply_command(self, command: dict[str, Any]) -> tuple[str, str]:
-        return await apply_command(self.journal, command)
+        return await apply_command(self.journal, command, self.ctx)

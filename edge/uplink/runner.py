@@ -31,7 +31,7 @@ class SyncRunner:
         self.ctx = ctx
         cfg = ctx.config.sync
         assert cfg.url is not None
-        self.outbox = JournalOutbox(ctx.journal)
+        self.outbox = JournalOutbox(ctx.journal, ctx)
         self.cloud = CloudClient(
             cfg.url,
             ctx.gateway_id,

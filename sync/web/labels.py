@@ -46,6 +46,7 @@ OP_KINDS: Final = {
     "session": N_("Session"),
     "exception": N_("Exception"),
     "task": N_("Task"),
+    "rule_fired": N_("Rule fired"),
 }
 
 DISCREPANCY_KINDS: Final = {
@@ -74,6 +75,7 @@ WORK_ORDER_TYPES: Final = {
     "wrong_item": N_("Wrong item"),
     "qc_reject": N_("QC reject"),
     "failed_handoff": N_("Carrier hand-off failed"),
+    "handoff_failed": N_("Carrier hand-off failed"),
 }
 
 ROLES: Final = {

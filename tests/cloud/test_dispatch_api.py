@@ -304,3 +304,22 @@ def test_a_planner_decides_recommendations_and_an_operator_cannot(cloud: Cloud) 
 def test_operator_may_not_start_a_planning_run(cloud: Cloud) -> None:
     assert cloud.client.post("/v1/planning/runs", headers=cloud.h("operator")).status_code == 403
     assert cloud.client.get("/v1/planning/runs", headers=cloud.h("operator")).json()["items"] == []
+
+
+def test_goods_moved_under_a_cancelled_transfer_open_a_discrepancy(cloud: Cloud) -> None:
+    _network(cloud)
+    _stock(cloud, "GW-A", {"S1": 20})
+    c, planner = cloud.client, cloud.h("planner")
+    lines = [{"line": 1, "sku": "S1", "qty": 5}]
+    body = {"transfer_id": "T-X", "from_warehouse": "WH-A", "to_warehouse": "WH-B", "lines": lines}
+    assert c.post("/v1/transfers", json=body, headers=planner).status_code == 201
+    r = c.post("/v1/transfers/T-X/cancel", json={"note": "not needed"}, headers=planner)
+    assert r.status_code == 200 and r.json()["status"] == "cancelled"
+    assert c.post("/v1/transfers/T-X/approve", headers=planner).status_code == 409
+    at = datetime(2026, 1, 6, 8, 0, tzinfo=UTC)
+    head = c.get("/v1/gateways/GW-A/head", headers=cloud.h("GW-A")).json()
+    out = TransferOutPayload(sku="S1", transfer_id="T-X", to_warehouse="WH-B", location="L1", qty=5)
+    push(c, "GW-A", cloud.gw["GW-A"], _ops("GW-A", [(out, at)], start=2, prev=head["head_hash"]))
+    assert c.get("/v1/transfers/T-X", headers=planner).json()["status"] == "cancelled"
+    kinds = [d["kind"] for d in c.get("/v1/discrepancies", headers=planner).json()["items"]]
+    assert "transfer_after_cancel" in kinds

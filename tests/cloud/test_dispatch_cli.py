@@ -82,7 +82,7 @@ def test_network_and_imports_from_the_command_line(cloud: Cloud, tmp_path: Path)
         )
     )
     r = run.invoke(plan_cli, ["import-orders", str(orders)], env=env)
-    assert r.exit_code == 0 and "MP-1: split:" in r.output, r.output
+    assert r.exit_code == 0 and "order MP-1 split:" in r.output, r.output
     bad_orders = tmp_path / "bad.json"
     bad_orders.write_text(json.dumps([{"order_sn": "MP-2", "region": "WEST", "items": [{"sku": "S1", "quantity": 0}]}]))
     r = run.invoke(plan_cli, ["import-orders", str(bad_orders)], env=env)
@@ -109,3 +109,15 @@ def test_a_bad_planning_file_is_one_line_naming_file_and_key(tmp_path: Path) -> 
     bad.write_text("[transfers]\nauto_approve_below = -1\n")
     r = CliRunner().invoke(cloud_cli, ["serve"], env=env)
     assert r.exit_code == 2 and "transfers.auto_approve_below" in r.output, r.output
+
+
+def test_the_commands_speak_chinese_when_asked(cloud: Cloud, tmp_path: Path) -> None:
+    run = CliRunner()
+    env = {"WIMS_DATABASE_URL": cloud.url, "WIMS_LANG": "zh_CN"}
+    r = run.invoke(cloud_cli, ["warehouse", "add", "WH-A", "--country", "CN"], env=env)
+    assert r.exit_code == 0 and "已添加仓库 WH-A" in r.output, r.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("sku,warehouse,date,qty\nS1,WH-A,2025-01-02,five\n")
+    r = run.invoke(plan_cli, ["import-history", str(bad)], env=env)
+    assert r.exit_code == 2 and "第 2 行，qty 列：'five' 不是大于等于 0 的整数数量" in r.output, r.output
+    assert "未导入任何内容" in r.output

@@ -95,6 +95,17 @@ def test_a_planning_run_stores_forecasts_and_recommendations(cloud: Cloud) -> No
     assert statuses == {"superseded"}
     runs = c.get("/v1/planning/runs", headers=planner).json()["items"]
     assert [r["id"] for r in runs] == [again["id"], run["id"]]
+    # on demand through the API: a run in a process of its own, polled until it ends
+    svc = c.app.state.services  # type: ignore[attr-defined]
+    svc.dispatch = svc.planner.cfg = cfg
+    r = c.post("/v1/planning/runs", headers=planner)
+    assert r.status_code == 202 and r.json()["status"] == "running", r.text
+    assert c.post("/v1/planning/runs", headers=planner).status_code == 409  # one at a time a worker
+    deadline = time.monotonic() + 120
+    while (got := c.get(f"/v1/planning/runs/{r.json()['id']}", headers=planner).json())["status"] == "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert got["status"] == "done" and got["trigger"] == "api" and got["series"] == run["series"], got
 
 
 def test_next_slot() -> None:
@@ -112,7 +123,7 @@ async def test_the_schedule_plans_each_slot_once_and_stops_cleanly(cloud: Cloud)
     cfg = cfg.model_copy(update={"planning": cfg.planning.model_copy(update={"schedule": "every 30m"})})
     engine = make_engine(cloud.url, pool_size=4)
     clock = ManualClock(datetime(2025, 6, 2, 0, 50, tzinfo=UTC))
-    two = [Planner(engine, cfg, clock), Planner(engine, cfg, clock)]  # two workers, one database
+    two = [Planner(engine, cfg, clock, database_url=cloud.url) for _ in range(2)]  # two workers, one database
     loops = [asyncio.create_task(p.schedule_loop()) for p in two]
     try:
         # simulated time up to the first slot (01:00): both workers wake for it, one claims it
@@ -214,3 +225,19 @@ def test_the_service_starts_and_stops_cleanly_with_a_schedule_and_an_outbox(db_u
         assert {"planning-schedule", "webhook-outbox"} <= names
     assert time.monotonic() - t0 < 10
     assert app.state.services.planner.stop.is_set()
+
+
+@pytest.mark.postgres
+def test_a_run_in_progress_ends_cancelled_when_the_service_stops(cloud: Cloud) -> None:
+    cfg, _ = _seed(cloud.url)
+    engine = make_engine(cloud.url, pool_size=2)
+    planner = Planner(engine, cfg, ManualClock(datetime(2025, 6, 2, 1, 0, tzinfo=UTC)), database_url=cloud.url)
+    run_id = planner.submit(trigger="api", actor="test")
+    time.sleep(1.0)  # the process is importing or forecasting
+    t0 = time.monotonic()
+    planner.close()
+    assert time.monotonic() - t0 < 15
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(planning_runs).where(planning_runs.c.id == run_id)).one()
+    engine.dispose()
+    assert row.status == "cancelled" and row.finished_at is not None, (row.status, row.error)

@@ -17,7 +17,7 @@ from edge.capture.modbus import ColdChainRunner
 from edge.config import Device
 from edge.context import EdgeContext
 from edge.floor.holds import ReleaseRefused, release_zone
-from edge.rules.runner import JournalWorkOrders, RulesRunner
+from edge.rules.runner import FloorTasks, RulesRunner
 from firmware_sim.modbus import PtyNullModem, RoomModel, SensorLine, SimSensor
 from sync.clock import ManualClock
 from sync.ops import Op, OpKind, QcHoldPayload, TempAlarmPayload, WorkOrderPayload
@@ -34,7 +34,7 @@ def stock(ctx: EdgeContext, status: str) -> dict[tuple[str, str, str], int]:
 @contextlib.asynccontextmanager
 async def running(runner: ColdChainRunner) -> AsyncIterator[ColdChainRunner]:
     # what follows an alarm is the site's rules' doing: the gateway's rules runner runs beside the bus
-    rules = RulesRunner(runner.ctx, floor=JournalWorkOrders(runner.ctx))
+    rules = RulesRunner(runner.ctx, floor=FloorTasks(runner.ctx))
     await rules.start()
     tasks = [asyncio.create_task(runner.run()), asyncio.create_task(rules.run())]
     try:
@@ -106,7 +106,9 @@ async def test_compressor_failure_holds_exactly_that_zone_and_flapping_raises_no
     assert stock(ctx, "available") == {("MILK", "L2", "B-01"): 30}  # zone B untouched
     assert stock(ctx, "qc_hold") == {("MILK", "L1", "A-01"): 40, ("YOGH", "", "A-02"): 25}
     (wo,) = ops(ctx, OpKind.WORK_ORDER)
-    assert isinstance(wo.payload, WorkOrderPayload) and wo.payload.assignee == "sup1"
+    # the work order is the floor's (ctx.floor): routed to the supervisor role with an SLA, one per fact;
+    # it names no person at opening (the old cold-chain code named the zone's supervisor, sup1)
+    assert isinstance(wo.payload, WorkOrderPayload) and wo.payload.assignee_role == "supervisor"
     assert wo.payload.wo_type == "temp_excursion" and wo.payload.zone == "CHILL-A"
     assert all(a.actor == "system" and a.device_id == "rs485-cold" for a in [*alarms, *holds, wo])
     assert ctx.telemetry.pending >= 2 * 60  # every reading went to the telemetry buffer

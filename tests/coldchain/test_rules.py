@@ -35,9 +35,6 @@ class Stock:
         assert scope == "zone" and zone is not None and status == StockStatus.AVAILABLE
         return STOCK[zone]
 
-    def supervisor(self, zone: str | None) -> str | None:
-        return ZONES[zone].supervisor if zone else None
-
 
 def with_rules(drafts: list[OpDraft]) -> list[OpDraft]:
     """Each alarm followed by what the site's default rules record for it (the holds, the work order)."""
@@ -88,7 +85,8 @@ def test_excursion_holds_the_zone_stock_and_opens_one_work_order() -> None:
     assert alarm.since == T0 + timedelta(seconds=10)
     assert isinstance(hold1, QcHoldPayload) and hold1.alarm_op_id == drafts[0].op_id
     assert isinstance(hold2, QcHoldPayload) and {hold1.location, hold2.location} == {"A-01", "A-02"}
-    assert isinstance(wo, WorkOrderPayload) and wo.assignee == "sup1" and wo.wo_type == "temp_excursion"
+    # routed to the supervisor role (the floor's work orders name no person at opening; this was sup1)
+    assert isinstance(wo, WorkOrderPayload) and wo.assignee_role == "supervisor" and wo.wo_type == "temp_excursion"
     assert wo.ref_op_id == drafts[0].op_id
     # a second sensor in the same excursion adds its alarm, not a second hold or work order
     assert kinds(feed(r, "TA2", [9.5] * 40, start=400)) == ["temp_alarm"]

@@ -33,7 +33,7 @@ def site_toml(tmp_path: Path, receiver: Receiver, port: int) -> Path:
     text = re.sub(r'(?m)^\[store\]\npath = ".*"$', f'[store]\npath = "{tmp_path / "edge.sqlite"}"', text)
     text = re.sub(r"(?m)^\[api\]\nhost = .*\nport = \d+$", f'[api]\nhost = "127.0.0.1"\nport = {port}', text)
     text = text.replace("[[devices]]\n", "[[devices]]\nenabled = false\n")
-    rules = SITE.parent / "rules" / "shanghai-cold.toml"  # the site's rules file, named relative to it
+    rules = SITE.parent / "rules" / "shanghai-cold.toml"  # the site's rules, as the file names them
     text = text.replace('file = "rules/shanghai-cold.toml"', f'file = "{rules}"')
     secret = tmp_path / "tms.secret"
     secret.write_text(SECRET + "\n")

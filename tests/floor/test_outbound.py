@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from edge.config import parse_config
+from edge.rules.runner import FloorTasks, RulesRunner
 from edge.uplink.commands import apply_command
 from sync.clock import ManualClock
 from sync.ops import OpKind
-from tests.floor.floor_site import MILK_GTIN, YOG_GTIN, Floor, floor, site_config
+from tests.floor.floor_site import MILK_GTIN, SITE, YOG_GTIN, Floor, floor, site_config
 from tests.floor.webhook_receiver import SECRET, Receiver, wait_until
 from tests.support.edge import site_dict
 
@@ -125,6 +126,8 @@ async def _order_to_ship(f: Floor) -> None:
 
     got = (await f.http.get("/v1/orders/SO-T1")).json()
     assert got["status"] == "released"
+    pick_task = f.ctx.floor.task("PICK-SO-T1")
+    assert pick_task is not None and pick_task.task.state == "open" and pick_task.task.ref == "SO-T1"
     pick = next_pick(got)
     assert pick["location"] == batch["route"]["locations"][0]
     base = {"qty": pick["qty"], "actor": "op-chen"}
@@ -159,6 +162,8 @@ async def _order_to_ship(f: Floor) -> None:
         else:
             await f.post("/v1/orders/SO-T1/picks", {**scan, "qty": pick["qty"] - pick["picked"]})
     assert got["status"] == "picked" and short_seen
+    assert f.ctx.floor.task("PICK-SO-T1").task.state == "done"  # type: ignore[union-attr]
+    assert f.ctx.floor.task("PACK-SO-T1").task.state == "open"  # type: ignore[union-attr]
     [wo] = f.kinds(OpKind.WORK_ORDER)
     assert wo["wo_type"] == "short_pick" and wo["location"] == "CHL-A01-03"
     [unreserve] = f.kinds(OpKind.UNRESERVE)
@@ -194,6 +199,8 @@ async def _order_to_ship(f: Floor) -> None:
     assert f.kinds(OpKind.SHIP) == []
     checked = await f.post("/v1/orders/SO-T1/check", {"units": [*units, {"item": "YOG-200G"}], "actor": "sup-li"})
     assert checked["status"] == "checked"
+    states = {t: f.ctx.floor.task(f"{t}-SO-T1").task.state for t in ("PICK", "PACK", "CHECK")}  # type: ignore[union-attr]
+    assert states == {"PICK": "done", "PACK": "done", "CHECK": "done"}
 
     shipped = await f.post("/v1/orders/SO-T1/ship", {"actor": "sup-li"})
     assert shipped["status"] == "shipped" and shipped["webhook_id"].startswith("msg_")
@@ -279,3 +286,64 @@ async def test_fifo_takes_the_slot_filled_first(tmp_path: Path) -> None:
         first = await f.post("/v1/orders/SO-A/picks", scan)
         assert await f.post("/v1/orders/SO-A/picks", scan) == first  # a retried scan: answered once
         assert len(f.kinds(OpKind.PICK)) == 1
+
+
+async def test_with_the_sites_rules_a_short_pick_opens_exactly_one_work_order(tmp_path: Path) -> None:
+    """The Shanghai rules open the work order of a short pick (on the flow's ``short_pick`` event): the flow
+    then opens none of its own, so the fact has one work order, from one mechanism."""
+    rules = {"file": str(SITE.parent / "rules" / "shanghai-cold.toml")}
+    async with floor(site_config(tmp_path, rules=rules), ManualClock()) as f:
+        runner = RulesRunner(f.ctx, floor=FloorTasks(f.ctx))
+        f.ctx.rules = runner
+        task = asyncio.create_task(runner.run())
+        try:
+            await runner.start()
+            await stock_up(f)
+            await f.post(
+                "/v1/orders", {"id": "SO-R", "carrier": "SF", "lines": [{"line": 1, "sku": "MILK-1L", "qty": 250}]}, 201
+            )
+            await f.post("/v1/orders/SO-R/reserve", {"actor": "op-zhang"})
+            await f.post("/v1/waves", {"actor": "sup-li"}, 201)
+            order = (await f.http.get("/v1/orders/SO-R")).json()
+            pick = next_pick(order)
+            scan = {"location": pick["location"], "item": MILK_GTIN, "lot": pick["lot"], "actor": "op-chen"}
+            res = await f.post("/v1/orders/SO-R/picks", {**scan, "qty": 1, "short": True})
+            assert res["result"]["work_order_id"] is None  # the site's rules open it
+            await runner.settled()
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        [wo] = f.kinds(OpKind.WORK_ORDER)
+        assert wo["wo_type"] == "short_pick" and wo["location"] == pick["location"]
+        [fired] = [p for p in f.kinds(OpKind.RULE_FIRED) if p["rule_id"] == "short-pick"]
+        assert fired["subject"].startswith("event:short_pick")
+
+
+async def test_an_empty_slot_is_a_short_pick_of_nothing(tmp_path: Path) -> None:
+    async with floor(parse_config(ambient_site(tmp_path)), ManualClock()) as f:
+        await f.post("/v1/inbound/asns", {"id": "ASN-E", "lines": [{"line": 1, "sku": "SKU-1", "qty": 20}]}, 201)
+        for slot in ("A-01", "A-02"):
+            rcv = await f.post(
+                "/v1/inbound/receipts", {"asn_id": "ASN-E", "line": 1, "qty": 10, "item": "SKU-1", "actor": "op1"}, 201
+            )
+            qc = await f.post(f"/v1/inbound/receipts/{rcv['id']}/qc", {"result": "pass", "actor": "sup1"})
+            [task] = qc["putaway_tasks"]
+            await f.post(
+                f"/v1/inbound/putaways/{task['id']}/confirm", {"location": slot, "reason": "other", "actor": "op1"}
+            )
+        await f.post("/v1/orders", {"id": "SO-E", "lines": [{"line": 1, "sku": "SKU-1", "qty": 8}]}, 201)
+        await f.post("/v1/orders/SO-E/reserve", {"actor": "op1"})
+        await f.post("/v1/waves", {"actor": "sup1"}, 201)
+        pick = next_pick((await f.http.get("/v1/orders/SO-E")).json())
+        scan = {"location": pick["location"], "item": "SKU-1", "actor": "op1"}
+        r = await f.http.post("/v1/orders/SO-E/picks", json={**scan, "qty": 0})
+        assert r.status_code == 422  # nothing taken is only a short pick
+        res = await f.post("/v1/orders/SO-E/picks", {**scan, "qty": 0, "short": True})
+        other = "A-02" if pick["location"] == "A-01" else "A-01"
+        assert res["result"]["replanned"] == [other] and res["result"]["work_order_id"]
+        assert f.kinds(OpKind.PICK) == []
+        nxt = next_pick(res)
+        assert (nxt["location"], nxt["qty"]) == (other, 8)
+        done = await f.post("/v1/orders/SO-E/picks", {**scan, "location": other, "qty": 8})
+        assert done["status"] == "picked"

@@ -19,7 +19,7 @@ from edge.store.errors import OpRejected
 from edge.store.floor import get_task
 from edge.store.schema import connect
 from sync.clock import ManualClock
-from sync.ops import FLEET, OpKind, TaskKind, TaskPayload, TaskState
+from sync.ops import FLEET, Op, OpKind, TaskKind, TaskPayload, TaskState
 from tests.support.edge import edge_context, site_dict
 
 
@@ -114,6 +114,10 @@ async def test_a_task_naming_an_unknown_location_or_sku_is_refused(site: SiteCon
         with pytest.raises(OpRejected) as exc:
             await ctx.floor.create_task(TaskKind.COUNT, sku="GHOST", from_location="A-01")
         assert exc.value.code == "unknown_sku"
+        with pytest.raises(TaskError, match="unknown zone 'NOPE'"):
+            await ctx.floor.create_task(TaskKind.COUNT, zone="NOPE")
+        with pytest.raises(TaskError, match="role 'picker' is not one a person holds"):
+            await ctx.floor.create_task(TaskKind.PICK, role="picker")
         assert ctx.floor.tasks() == []
 
 
@@ -158,6 +162,26 @@ async def test_creating_with_your_own_id_is_idempotent(site: SiteConfig) -> None
         a = await ctx.floor.create_task(TaskKind.REPLENISH, task_id="rule:low:SKU-1", sku="SKU-1", to_location="A-01")
         b = await ctx.floor.create_task(TaskKind.REPLENISH, task_id="rule:low:SKU-1", sku="SKU-1", to_location="A-01")
         assert a == b and len(ctx.journal.entries(kind=OpKind.TASK)) == 1
+
+
+async def test_listeners_hear_every_floor_op_and_may_call_back_into_the_floor(site: SiteConfig) -> None:
+    async with edge_context(site, ManualClock()) as ctx:
+        heard: list[tuple[str, str]] = []
+
+        async def listener(op: Op) -> None:
+            p = op.payload
+            if isinstance(p, TaskPayload):
+                heard.append(("task", p.transition))
+                if p.transition == "fail":  # a reaction that takes the floor's lock again
+                    await ctx.floor.open_work_order(f"task_failed:{p.task_id}", "task_failed", sla=600)
+            else:
+                heard.append(("work_order", str(getattr(p, "action", ""))))
+
+        ctx.floor.listeners.add(listener)
+        tid = (await ctx.floor.create_task(TaskKind.TRANSPORT, assignee=FLEET, role="fleet")).task.task_id
+        await ctx.floor.fail(tid, "no route", actor="fleet")
+        await ctx.floor.listeners.settle()
+        assert heard == [("task", "create"), ("task", "assign"), ("task", "fail"), ("work_order", "open")]
 
 
 async def test_tasks_survive_a_restart_from_the_projection(site: SiteConfig) -> None:
@@ -220,6 +244,9 @@ async def test_the_handhelds_task_flow_over_http(api: httpx.AsyncClient) -> None
     assert (await api.get("/v1/tasks/T-none")).status_code == 404
     r = await api.post("/v1/tasks/T-none/start", json={})
     assert r.status_code == 404 and r.json()["code"] == "unknown_task"
+    r = await api.post(f"/v1/tasks/{tid}/start", json={}, headers={"Accept-Language": "zh-CN"})
+    assert r.status_code == 409 and r.json()["code"] == "illegal_transition"
+    assert r.json()["detail"] == f"任务 {tid} 的状态为 done：不能执行 start（start 只能从 assigned 状态执行）"
 
 
 async def test_assign_checks_role_and_zone_and_an_override_needs_a_supervisor(api: httpx.AsyncClient) -> None:
@@ -240,3 +267,19 @@ async def test_assign_checks_role_and_zone_and_an_override_needs_a_supervisor(ap
     rest = (await api.get("/v1/tasks", params={"kind": "move", "after": first["next_after"]})).json()
     assert len(first["items"]) == 2 and len(rest["items"]) == 1 and rest["next_after"] is None
     assert len((await api.get("/v1/tasks", params={"active": 1})).json()["items"]) == 3
+
+
+async def test_verify_checks_the_task_projection_against_the_journal(site: SiteConfig) -> None:
+    from edge.store.verify import verify_database
+
+    async with edge_context(site, ManualClock()) as ctx:
+        tid = (await ctx.floor.create_task(TaskKind.PICK, zone="Z")).task.task_id
+        await ctx.floor.assign(tid, "op1")
+    conn = connect(str(site.store.path))
+    assert verify_database(conn).ok
+    conn.execute("UPDATE floor_tasks SET state = 'done', body = replace(body, 'assigned', 'done')")
+    report = verify_database(conn)
+    assert not report.ok and report.task_diffs == [
+        f"task {tid}: floor_tasks has it done as of seq 2, the journal assigned as of seq 2"
+    ]
+    conn.close()

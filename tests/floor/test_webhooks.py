@@ -164,7 +164,7 @@ async def test_a_refused_delivery_fails_once_and_opens_one_work_order(tmp_path: 
             msg = ctx.journal.read(store.get, msg_id)
             assert msg is not None and msg.status == "failed" and msg.work_order_id
             wos = [e.op().payload for e in ctx.journal.entries(kind=OpKind.WORK_ORDER)]
-            assert len(wos) == 1 and wos[0].wo_type == "handoff_failed"  # type: ignore[union-attr]
+            assert len(wos) == 1 and wos[0].wo_type == "failed_handoff"  # type: ignore[union-attr]
             assert wos[0].work_order_id == msg.work_order_id  # type: ignore[union-attr]
             # the receiver is fixed; an operator puts the message back in line: delivered, no new work order
             receiver.answer = 200

@@ -180,3 +180,47 @@ async def test_reports_closing_and_escalation_through_the_api(
     assert [(w["wo_type"], w["role"], w["level"]) for w in listed] == [("short_pick", "supervisor", 1)]
     health = (await api.get("/healthz")).json()
     assert health["components"]["work-orders"]["status"] == "ok"
+    metrics = (await api.get("/metrics")).text
+    assert 'wims_floor_work_order_steps_total{action="escalate"} 1.0' in metrics
+    assert 'wims_floor_work_order_steps_total{action="open"} 2.0' in metrics
+
+
+async def test_rule_actions_make_tasks_and_work_orders_through_the_floor(tmp_path: Path) -> None:
+    """What the gateway's rules runner gets as its floor (``edge.rules.runner.FloorTasks``): tasks and
+    escalating work orders, once per firing."""
+    from edge.config import parse_config
+    from edge.rules.actions import CreateTask, OpenWorkOrder
+    from edge.rules.runner import FiringContext, FloorTasks, fact_key
+    from sync.ops import OpDraft, RuleFiredPayload
+    from tests.support.edge import site_dict
+
+    data = site_dict(tmp_path)
+    data["zones"][0]["supervisor"] = "sup1"
+    cfg = parse_config(data)
+    clock = ManualClock()
+    async with edge_context(cfg, clock) as ctx:
+        payload = RuleFiredPayload(rule_id="cold-excursion", ruleset_hash="0" * 64, on="temp_alarm", subject="op:x")
+        fired = FiringContext(OpDraft(payload=payload, actor="system", occurred_at=clock.now()), payload, 0)
+        actions = FloorTasks(ctx)
+        count = CreateTask(action="create_task", task="count", zone="Z", location="A-01", priority=2, note="recount")
+        tid = await actions.create_task(fired.key, count, fired)
+        assert tid == await actions.create_task(fired.key, count, fired)  # the same firing: the same task
+        task = ctx.floor.task(tid)
+        assert task is not None and (task.task.task_kind, task.task.from_location, task.task.priority) == (
+            "count",
+            "A-01",
+            2,
+        )
+        assert task.task.ref == "rule cold-excursion"
+        wo = OpenWorkOrder(action="open_work_order", wo_type="temp_excursion", zone="Z", sla_minutes=15)
+        wid = await actions.open_work_order(fired.key, wo, fired)
+        assert wid == await actions.open_work_order(fired.key, wo, fired)
+        row = ctx.floor.work_orders.get(wid)
+        assert row is not None and (row.role, row.body["assignee"], row.fact_key) == (
+            "supervisor",
+            "sup1",
+            fact_key(fired),
+        )
+        await clock.advance(15 * 60)
+        [escalated] = await ctx.floor.work_orders.escalate_due()
+        assert (escalated.role, escalated.level) == ("admin", 2)  # routed to the supervisor: next is the admin

@@ -134,6 +134,8 @@ async def test_split_order_transfer_lifecycle_and_short_receipt_with_two_gateway
 
                 for s in routed["shipments"]:
                     await _until(lambda s=s: reached(s["command_id"]), f"outbound_order at {s['warehouse']}")
+                    got = (await http.get(f"/v1/commands/{s['command_id']}", headers=h["plan"])).json()
+                    assert got["status"] == "applied", got  # each floor took its parcel as an order to ship
 
                 # a transfer order: an operator may not approve it, a planner does, and it is released to SH
                 body = {
@@ -213,3 +215,54 @@ async def test_split_order_transfer_lifecycle_and_short_receipt_with_two_gateway
             cloud.stop()
             transport.server.shutdown()
             transport.server.server_close()
+
+
+async def test_a_transfer_made_while_the_cloud_is_unreachable_lands_when_the_gateways_sync(tmp_path: Path) -> None:
+    """Both steps happen on the floors while the cloud is down; when it is back, each gateway's backlog
+    syncs, in whatever order, and the transfer ends closed (an exact receipt) with nothing lost."""
+    with temporary_database() as url:
+        cloud = CloudProcess(url)
+        t_sh, t_la = cloud.register("gw-sh", "SH"), cloud.register("gw-la", "LA")
+        cloud.add_user("plan", "planner", PASSWORD)
+        cloud.add_user("admin", "admin", PASSWORD)
+        cloud.start()
+        try:
+            h = {u: {"Authorization": f"Bearer {cloud.login(u, PASSWORD)}"} for u in ("admin", "plan")}
+            fast = {"poll_wait_seconds": 1, "backoff_max_seconds": 0.5}
+            async with (
+                httpx.AsyncClient(base_url=cloud.url, timeout=30) as http,
+                running(site(tmp_path, "gw-sh", "SH", cloud.url, t_sh, **fast)) as sh,
+                running(site(tmp_path, "gw-la", "LA", cloud.url, t_la, **fast)) as la,
+            ):
+                for code in ("SH", "LA"):
+                    body = {"code": code, "country": "CN"}
+                    assert (await http.put(f"/v1/network/warehouses/{code}", json=body, headers=h["admin"])).is_success
+                lane = {"origin": "SH", "destination": "LA", "transit_days": 3}
+                assert (await http.put("/v1/network/lanes", json=lane, headers=h["admin"])).is_success
+                await _op(sh, ReceivePayload(sku="SKU-3", location="L-0", qty=40))
+                await wait_synced(sh, 30)
+                body = {"transfer_id": "T-OFF", "from_warehouse": "SH", "to_warehouse": "LA"}
+                body["lines"] = [{"line": 1, "sku": "SKU-3", "qty": 25}]  # type: ignore[assignment]
+                assert (await http.post("/v1/transfers", json=body, headers=h["plan"])).status_code == 201
+                r = await http.post("/v1/transfers/T-OFF/approve", headers=h["plan"])
+                assert r.json()["status"] == "released", r.text
+
+                cloud.stop()  # the cloud is away while both floors work
+                await _op(
+                    sh, TransferOutPayload(sku="SKU-3", transfer_id="T-OFF", to_warehouse="LA", location="L-0", qty=25)
+                )
+                await _op(
+                    la, TransferInPayload(sku="SKU-3", transfer_id="T-OFF", from_warehouse="SH", location="L-2", qty=25)
+                )
+                await asyncio.sleep(1)
+                cloud.start()
+                await wait_synced(la, 60)
+                await wait_synced(sh, 60)
+                t = (await http.get("/v1/transfers/T-OFF", headers=h["plan"])).json()
+                assert t["status"] == "closed", t
+                assert t["transit"] == [{"sku": "SKU-3", "lot": "", "shipped": 25, "received": 25, "in_transit": 0}]
+                assert t["shipped_at"] is not None and t["received_at"] is not None
+                disc = (await http.get("/v1/discrepancies", headers=h["plan"])).json()["items"]
+                assert not [d for d in disc if d["kind"].startswith("transfer") and d["status"] == "open"]
+        finally:
+            cloud.stop()

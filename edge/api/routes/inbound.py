@@ -6,11 +6,12 @@ stable ``code`` the handheld beeps on, and is recorded as an ``exception`` op.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel
 
-from edge.api.deps import Ctx
+from edge.api.deps import Caller, CallerDep, Ctx
 from edge.floor import inbound
 from edge.floor.flow import floor_flow
 from sync.codes import CODE_MAX_LENGTH, CODE_PATTERN
@@ -20,6 +21,12 @@ from sync.masterdata import InboundOrder
 router = APIRouter(tags=["inbound"])
 Id = Annotated[str, Path(min_length=1, max_length=CODE_MAX_LENGTH, pattern=CODE_PATTERN)]
 DOC = {"description": "The document (JSON object)."}
+In = TypeVar("In", bound=BaseModel)
+
+
+def as_caller(req: In, caller: Caller) -> In:
+    """The body with its ``actor`` the caller's: the session's operator, else the body's (else ``api``)."""
+    return req.model_copy(update={"actor": caller.actor(getattr(req, "actor", None) or None)})
 
 
 @router.post("/inbound/asns", status_code=201, response_model=None, responses={201: DOC, **error_responses(409, 422)})
@@ -38,9 +45,9 @@ async def get_asn(asn_id: Id, ctx: Ctx) -> dict[str, Any]:
 @router.post(
     "/inbound/receipts", status_code=201, response_model=None, responses={201: DOC, **error_responses(404, 422)}
 )
-async def post_receipt(req: inbound.ReceiveIn, ctx: Ctx) -> dict[str, Any]:
+async def post_receipt(req: inbound.ReceiveIn, ctx: Ctx, caller: CallerDep) -> dict[str, Any]:
     """Receive a scan (or RFID read) against an ASN line: a receive op on qc_hold, and a receipt awaiting QC."""
-    return await inbound.receive(floor_flow(ctx), req)
+    return await inbound.receive(floor_flow(ctx), as_caller(req, caller))
 
 
 @router.get("/inbound/receipts/{receipt_id}", response_model=None, responses={200: DOC, **error_responses(404)})
@@ -52,10 +59,10 @@ async def get_receipt(receipt_id: Id, ctx: Ctx) -> dict[str, Any]:
 @router.post(
     "/inbound/receipts/{receipt_id}/qc", response_model=None, responses={200: DOC, **error_responses(404, 409, 422)}
 )
-async def post_qc(receipt_id: Id, req: inbound.QcIn, ctx: Ctx) -> dict[str, Any]:
+async def post_qc(receipt_id: Id, req: inbound.QcIn, ctx: Ctx, caller: CallerDep) -> dict[str, Any]:
     """QC's decision: pass (available, putaway tasks with suggested locations), hold or reject (a reason code;
     a reject opens a work order)."""
-    return await inbound.qc(floor_flow(ctx), receipt_id, req)
+    return await inbound.qc(floor_flow(ctx), receipt_id, as_caller(req, caller))
 
 
 @router.get("/inbound/putaways", response_model=None, responses={200: {"description": "Putaway tasks."}})
@@ -75,10 +82,10 @@ async def get_putaway(task_id: Id, ctx: Ctx) -> dict[str, Any]:
 @router.post(
     "/inbound/putaways/{task_id}/confirm", response_model=None, responses={200: DOC, **error_responses(404, 409, 422)}
 )
-async def confirm_putaway(task_id: Id, req: inbound.PutawayConfirmIn, ctx: Ctx) -> dict[str, Any]:
+async def confirm_putaway(task_id: Id, req: inbound.PutawayConfirmIn, ctx: Ctx, caller: CallerDep) -> dict[str, Any]:
     """The operator scanned the location the goods went to: the suggested one, or another with a reason code
     (checked against the same hard limits, and recorded as an override)."""
-    return await inbound.confirm_putaway(floor_flow(ctx), task_id, req)
+    return await inbound.confirm_putaway(floor_flow(ctx), task_id, as_caller(req, caller))
 
 
 @router.get(

@@ -12,7 +12,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
-from edge.api.deps import Ctx
+from edge.api.deps import CallerDep, Ctx
+from edge.api.routes.inbound import as_caller
 from edge.floor import outbound, waves
 from edge.floor.flow import FloorError, floor_flow
 from sync.canonical import iso_utc
@@ -46,41 +47,43 @@ async def get_order(order_id: Id, ctx: Ctx) -> dict[str, Any]:
 
 
 @router.post("/orders/{order_id}/reserve", response_model=None, responses={200: ORDER, **error_responses(404, 409)})
-async def reserve(order_id: Id, req: outbound.ActorIn, ctx: Ctx) -> dict[str, Any]:
+async def reserve(order_id: Id, req: outbound.ActorIn, ctx: Ctx, caller: CallerDep) -> dict[str, Any]:
     """Reserve available stock for the order (FEFO for lot-tracked chilled and frozen goods, FIFO otherwise)."""
-    return await outbound.reserve(floor_flow(ctx), order_id, req.actor)
+    return await outbound.reserve(floor_flow(ctx), order_id, caller.actor(req.actor or None))
 
 
 @router.post("/orders/{order_id}/picks", response_model=None, responses={200: ORDER, **error_responses(404, 409, 422)})
-async def pick(order_id: Id, req: outbound.PickIn, ctx: Ctx) -> dict[str, Any]:
+async def pick(order_id: Id, req: outbound.PickIn, ctx: Ctx, caller: CallerDep) -> dict[str, Any]:
     """Confirm the order's next pick: the location scanned, then the item and lot; ``short`` when fewer
     were there (a work order opens and the rest is reserved and routed from other locations)."""
-    return await outbound.confirm_pick(floor_flow(ctx), order_id, req)
+    return await outbound.confirm_pick(floor_flow(ctx), order_id, as_caller(req, caller))
 
 
 @router.post("/orders/{order_id}/pack", response_model=None, responses={200: ORDER, **error_responses(404, 409, 422)})
-async def pack(order_id: Id, req: outbound.PackIn, ctx: Ctx) -> dict[str, Any]:
+async def pack(order_id: Id, req: outbound.PackIn, ctx: Ctx, caller: CallerDep) -> dict[str, Any]:
     """Pack the picked goods into cartons (SSCC, weight, lines)."""
-    return await outbound.pack(floor_flow(ctx), order_id, req)
+    return await outbound.pack(floor_flow(ctx), order_id, as_caller(req, caller))
 
 
 @router.post("/orders/{order_id}/check", response_model=None, responses={200: ORDER, **error_responses(404, 409, 422)})
-async def check(order_id: Id, req: outbound.CheckIn, ctx: Ctx) -> dict[str, Any]:
+async def check(order_id: Id, req: outbound.CheckIn, ctx: Ctx, caller: CallerDep) -> dict[str, Any]:
     """Outbound check: every unit scanned against the order; a difference blocks shipping."""
-    return await outbound.check(floor_flow(ctx), order_id, req)
+    return await outbound.check(floor_flow(ctx), order_id, as_caller(req, caller))
 
 
 @router.post("/orders/{order_id}/ship", response_model=None, responses={200: ORDER, **error_responses(404, 409)})
-async def ship(order_id: Id, req: outbound.ActorIn, ctx: Ctx) -> dict[str, Any]:
+async def ship(order_id: Id, req: outbound.ActorIn, ctx: Ctx, caller: CallerDep) -> dict[str, Any]:
     """Ship a checked order: ship ops, then the shipment to the carrier through the webhook outbox."""
-    return await outbound.ship(floor_flow(ctx), order_id, req.actor)
+    return await outbound.ship(floor_flow(ctx), order_id, caller.actor(req.actor or None))
 
 
 @router.post("/waves", status_code=201, response_model=None, responses={201: {"description": "The waves released."}})
-async def post_waves(req: outbound.WaveIn, ctx: Ctx) -> list[dict[str, Any]]:
+async def post_waves(req: outbound.WaveIn, ctx: Ctx, caller: CallerDep) -> list[dict[str, Any]]:
     """Release reserved orders into waves (by carrier and cut-off) and batches with sequenced pick lists."""
     before = iso_utc(req.cut_off_before) if req.cut_off_before else None
-    return await waves.build_waves(floor_flow(ctx), carrier=req.carrier, cut_off_before=before)
+    return await waves.build_waves(
+        floor_flow(ctx), carrier=req.carrier, cut_off_before=before, actor=caller.actor(req.actor or None)
+    )
 
 
 @router.get(

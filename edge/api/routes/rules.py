@@ -24,7 +24,7 @@ router = APIRouter(tags=["rules"])
 class RulesView(BaseModel):
     model_config = ConfigDict(json_schema_serialization_defaults_required=True)
 
-    file: str = Field(description="The rules file the gateway reads.")
+    file: str = Field(description="Where the rule set in force came from: the rules file, or a cloud command.")
     hash: str = Field(description="SHA-256 of the rule set in force: every rule_fired op names it.")
     rules: list[dict[str, Any]] = Field(description="The rules in force, in file order (disabled ones included).")
     cursor: int = Field(description="The last journal seq the rules runner has handled.")
@@ -40,7 +40,7 @@ def _view(ctx: Ctx, ruleset: RuleSet) -> dict[str, Any]:
     runner = ctx.rules
     assert runner is not None
     return {
-        "file": str(runner.path),
+        "file": runner.source,
         "hash": ruleset.hash,
         "rules": [r.model_dump(mode="json") for r in ruleset.rules],
         "cursor": runner.cursor,
@@ -68,7 +68,7 @@ async def reload_rules(ctx: Ctx) -> Any:
         return _no_runner()
     previous = runner.current
     try:
-        new = runner.reload()
+        new = await runner.reload()
     except RulesError as exc:
         return error_response(
             422,

@@ -230,7 +230,7 @@ async def assign(task_id: TaskId, req: TaskAssign, ctx: Ctx, caller: CallerDep) 
 @router.post("/tasks/{task_id}/start", response_model=TaskOut, responses=_ERRORS)
 async def start(task_id: TaskId, req: TaskStep, ctx: Ctx, caller: CallerDep) -> TaskOut:
     row = await ctx.floor.transition(
-        task_id, "start", actor=caller.actor(req.actor), device_id=req.device_id, note=req.note
+        task_id, "start", actor=caller.actor(req.actor), device_id=req.device_id, note=req.note, by=caller.operator_id
     )
     return TaskOut.of(row)
 
@@ -239,7 +239,7 @@ async def start(task_id: TaskId, req: TaskStep, ctx: Ctx, caller: CallerDep) -> 
 async def release(task_id: TaskId, req: TaskStep, ctx: Ctx, caller: CallerDep) -> TaskOut:
     """Give an assigned task back (open again)."""
     row = await ctx.floor.transition(
-        task_id, "release", actor=caller.actor(req.actor), device_id=req.device_id, note=req.note
+        task_id, "release", actor=caller.actor(req.actor), device_id=req.device_id, note=req.note, by=caller.operator_id
     )
     return TaskOut.of(row)
 
@@ -247,18 +247,32 @@ async def release(task_id: TaskId, req: TaskStep, ctx: Ctx, caller: CallerDep) -
 @router.post("/tasks/{task_id}/done", response_model=TaskOut, responses=_ERRORS)
 async def done(task_id: TaskId, req: TaskStep, ctx: Ctx, caller: CallerDep) -> TaskOut:
     row = await ctx.floor.transition(
-        task_id, "done", actor=caller.actor(req.actor), device_id=req.device_id, note=req.note
+        task_id, "done", actor=caller.actor(req.actor), device_id=req.device_id, note=req.note, by=caller.operator_id
     )
     return TaskOut.of(row)
 
 
 @router.post("/tasks/{task_id}/cancel", response_model=TaskOut, responses=_ERRORS)
 async def cancel(task_id: TaskId, req: TaskEnd, ctx: Ctx, caller: CallerDep) -> TaskOut:
-    row = await ctx.floor.cancel(task_id, req.reason, actor=caller.actor(req.actor), device_id=req.device_id)
+    row = await ctx.floor.transition(
+        task_id,
+        "cancel",
+        actor=caller.actor(req.actor),
+        device_id=req.device_id,
+        reason=req.reason,
+        by=caller.operator_id,
+    )
     return TaskOut.of(row)
 
 
 @router.post("/tasks/{task_id}/fail", response_model=TaskOut, responses=_ERRORS)
 async def fail(task_id: TaskId, req: TaskEnd, ctx: Ctx, caller: CallerDep) -> TaskOut:
-    row = await ctx.floor.fail(task_id, req.reason, actor=caller.actor(req.actor), device_id=req.device_id)
+    row = await ctx.floor.transition(
+        task_id,
+        "fail",
+        actor=caller.actor(req.actor),
+        device_id=req.device_id,
+        reason=req.reason,
+        by=caller.operator_id,
+    )
     return TaskOut.of(row)

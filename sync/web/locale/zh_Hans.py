@@ -35,6 +35,7 @@ ZH: dict[str, str] = {
     "Choose an order": "选择订单",
     "Closed": "已关闭",
     "Command applied": "指令已执行",
+    "Rule fired": "规则已触发",
     "Connect": "连接",
     "Cost breakdown": "成本构成",
     "Cost of goods out": "出库货物成本",
