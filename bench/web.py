@@ -102,6 +102,76 @@ def generate(url: str, warehouses: int, skus: int, days: int, ops_per_day: int) 
     return total
 
 
+def generate_dispatch(url: str, warehouses: int, skus: int, days: int) -> None:
+    """What the dashboard's dispatch panels read: a finished planning run with a 28-day forecast (and its
+    80 % interval) for every SKU x warehouse, their demand history, a day of routed orders and transfer
+    orders in flight."""
+    wh = "'BW-' || lpad(w::text, 2, '0')"
+    engine = make_engine(url, pool_size=1)
+    with engine.begin() as conn:
+        conn.execute(sa.text("SET LOCAL synchronous_commit = off"))
+        run = conn.execute(
+            sa.text(
+                "INSERT INTO planning_runs (trigger, actor, status, started_at, finished_at, history_end, series) "
+                "VALUES ('cli', 'bench', 'done', now(), now(), current_date, :n) RETURNING id"
+            ),
+            {"n": warehouses * skus},
+        ).scalar_one()
+        conn.execute(
+            sa.text(f"""
+            INSERT INTO forecasts (run_id, sku, warehouse, start, demand_class, model, interval_method, mae, mean,
+                                   intervals, safety_stock, reorder_point, lead_time_days, service_level)
+            SELECT :run, 'B-SKU-' || s, {wh}, current_date, 'smooth', 'ets', 'empirical', 1.5,
+              (SELECT json_agg(5 + s % 7 + d % 3) FROM generate_series(0, 27) d)::text,
+              json_build_object('80', json_build_array(
+                (SELECT json_agg(2 + s % 7 + 0 * d) FROM generate_series(0, 27) d),
+                (SELECT json_agg(9 + s % 7 + d % 3) FROM generate_series(0, 27) d)))::text,
+              10, 20, 7, 0.95
+            FROM generate_series(1, :n) w, generate_series(1, :s) s
+            """),
+            {"run": run, "n": warehouses, "s": skus},
+        )
+        conn.execute(
+            sa.text(f"""
+            INSERT INTO demand_history (sku, warehouse, day, shipped, imported)
+            SELECT 'B-SKU-' || s, {wh}, current_date - d, (random() * 12)::int, 0
+            FROM generate_series(1, :n) w, generate_series(1, :s) s, generate_series(1, :d) d
+            """),
+            {"n": warehouses, "s": skus, "d": min(days, 30)},
+        )
+        lines = """'[{"line": 1, "sku": "B-SKU-1", "qty": 3}]'"""
+        conn.execute(
+            sa.text(f"""
+            INSERT INTO orders (order_id, region, lines, status, reason_code, reason, reason_zh, created_at,
+                                created_by)
+            SELECT 'O-' || i, 'EAST', {lines}, 'routed', 'fastest', 'bench', 'bench',
+                   now() - make_interval(mins => i % 1440), 'bench'
+            FROM generate_series(1, :o) i
+            """),
+            {"o": 200 * warehouses},
+        )
+        conn.execute(
+            sa.text(f"""
+            INSERT INTO order_shipments (order_id, warehouse, lines, ship_date, delivery_date, cost)
+            SELECT 'O-' || i, 'BW-' || lpad((1 + i % :n)::text, 2, '0'), {lines}, current_date, current_date + 2, 5
+            FROM generate_series(1, :o) i
+            """),
+            {"o": 200 * warehouses, "n": warehouses},
+        )
+        conn.execute(
+            sa.text(f"""
+            INSERT INTO transfer_orders (transfer_id, from_warehouse, to_warehouse, status, lines, transit_days,
+                                         eta, created_at, created_by, released_at, shipped_at, updated_at)
+            SELECT 'TO-' || i, 'BW-' || lpad((1 + i % :n)::text, 2, '0'),
+                   'BW-' || lpad((1 + (i + 1) % :n)::text, 2, '0'), 'in_transit', {lines}, 3,
+                   now() + make_interval(hours => i % 96 - 12), now(), 'bench', now(), now(), now()
+            FROM generate_series(1, :t) i
+            """),
+            {"t": 10 * warehouses, "n": warehouses},
+        )
+    engine.dispose()
+
+
 def p95(xs: list[float]) -> float:
     return sorted(xs)[max(0, int(len(xs) * 0.95) - 1)] if xs else float("nan")
 
@@ -119,6 +189,7 @@ def main() -> None:
         upgrade(url)
         t = time.perf_counter()
         n_ops = generate(url, wh, skus, days, per_day)
+        generate_dispatch(url, wh, skus, days)
         figures["generate_s"] = round(time.perf_counter() - t, 1)
         engine = make_engine(url, pool_size=1)
         t = time.perf_counter()
@@ -155,6 +226,17 @@ def main() -> None:
                     assert client.get(path).status_code == 200
                     times.append((time.perf_counter() - t) * 1000)
                 figures[f"{name}_server_p95_ms"] = round(p95(times), 1)
+            from cloud.web.panels import PANELS
+
+            panel_rows = []
+            for name in PANELS:  # each panel's own query and partial, as an open page re-fetches it
+                times = []
+                for _ in range(reps):
+                    t = time.perf_counter()
+                    assert client.get(f"/panels/{name}").status_code == 200
+                    times.append((time.perf_counter() - t) * 1000)
+                figures[f"panel_{name}_server_p95_ms"] = round(p95(times), 1)
+                panel_rows.append([f"panel {name}", figures[f"panel_{name}_server_p95_ms"], "–"])
             from playwright.sync_api import sync_playwright
 
             with sync_playwright() as pw:
@@ -174,13 +256,14 @@ def main() -> None:
                         times.append((time.perf_counter() - t) * 1000)
                     figures[f"{name}_browser_p95_ms"] = round(p95(times), 1)
                     rows.append([name, figures[f"{name}_server_p95_ms"], figures[f"{name}_browser_p95_ms"]])
+                rows.extend(panel_rows)
                 gw = net.gateways["BW-LIVE"]
                 gw.post_op({"kind": "receive", "sku": "MILK-1L", "location": "DOCK-IN-1", "qty": 1})
                 page.goto(f"{base}/?warehouse=BW-LIVE")
                 page.wait_for_selector("#live-state:not(.off)")
                 cell = "document.querySelector('#panel-stock [data-kpi=available]').textContent"
                 kpi = f"Number({cell}.replace(/\\D/g, ''))"
-                page.wait_for_function(f"() => {kpi} >= 1", timeout=30_000)
+                page.wait_for_function(f"() => {kpi} >= 1", timeout=60_000)  # the new gateway's first sync
                 live = []
                 for _ in range(reps * 2):
                     before = page.evaluate(kpi)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import jinja2
+from babel.dates import format_skeleton
 
 from cloud.web.table import Table
 from sync.web.labels import OP_KINDS
@@ -70,3 +71,31 @@ def report_chart(ctx: jinja2.runtime.Context, table: Table, key: str) -> dict[st
 
 
 GLOBALS["report_chart"] = report_chart
+
+
+@jinja2.pass_context
+def forecast_chart(ctx: jinja2.runtime.Context, table: Table) -> dict[str, Any]:
+    """Actual demand per day (bars), then the forecast's mean (a line) inside its 80 % interval (a band)."""
+    fmt = ctx.resolve("fmt")
+
+    def gettext(msg: str) -> str:
+        return str(ctx.call(ctx.resolve("gettext"), msg))
+
+    f = table.facts
+    return {
+        "type": "forecast",
+        "categories": [format_skeleton("MMMd", d, locale=fmt.babel) for d in f["days"]],
+        "actual": f["actual"],
+        "forecast": [None if v is None else round(v, 1) for v in f["forecast"]],
+        "low": [None if v is None else round(v, 1) for v in f["low"]],
+        "high": [None if v is None else round(v, 1) for v in f["high"]],
+        "names": {
+            "actual": gettext("Actual demand"),
+            "forecast": gettext("Forecast"),
+            "band": gettext("Likely range") + " (80%)",
+        },
+        "locale": ctx.resolve("html_lang"),
+    }
+
+
+GLOBALS["forecast_chart"] = forecast_chart

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,21 +18,28 @@ from sqlalchemy.engine import Connection
 
 from cloud.db.schema import (
     commands,
+    demand_history,
     discrepancies,
     fact_activity_hourly,
     gateway_status,
     gateways,
     ops,
+    order_shipments,
+    orders,
+    planning_runs,
     stock_balance,
+    transfer_orders,
     transit,
     work_orders,
 )
-from cloud.web.filters import Filters
+from cloud.web.filters import WINDOWS, Filters
 from cloud.web.table import Column, Table
 from sync.web.i18n import N_
-from sync.web.labels import ALARMS, DISCREPANCY_KINDS, OP_KINDS, STATES, WORK_ORDER_TYPES
+from sync.web.labels import ALARMS, DISCREPANCY_KINDS, OP_KINDS, STATES, TRANSFER_STATES, WORK_ORDER_TYPES
 
 sb = stock_balance.c
+IN_FLIGHT = ("released", "in_transit", "received")
+"""Transfer order states shown in flight: sent to the source, on the road, or received but not closed."""
 
 
 @dataclass(frozen=True)
@@ -256,57 +263,40 @@ def _discrepancy_alerts(conn: Connection, f: Filters) -> list[dict[str, Any]]:
 
 
 def _work_order_alerts(conn: Connection, f: Filters, qc: QueryContext) -> list[dict[str, Any]]:
-    """Cloud work orders and gateways' own (``work_order`` ops) open longer than the SLA."""
+    """Open work orders past their SLA: the cloud's own (for a discrepancy) and the gateways' (synced as
+    ``work_order`` ops into the same list, ``source = 'gateway'``), open longer than ``WORK_ORDER_SLA_H``."""
     cutoff = qc.now - timedelta(hours=qc.work_order_sla_h)
-    w = work_orders.c
+    w, d = work_orders.c, discrepancies.c
     q = (
-        sa.select(w.id, w.warehouse, w.created_at, discrepancies.c.kind)
-        .join(discrepancies, discrepancies.c.id == w.discrepancy_id)
+        sa.select(
+            w.id,
+            w.warehouse,
+            w.created_at,
+            w.source,
+            w.external_id,
+            w.assignee_role,
+            w.location,
+            sa.func.coalesce(w.wo_type, d.kind).label("what"),
+        )
+        .select_from(work_orders.outerjoin(discrepancies, d.id == w.discrepancy_id))
         .where(w.status != "closed", w.created_at < cutoff)
         .order_by(w.created_at)
         .limit(200)
     )
     if f.warehouse:
         q = q.where(w.warehouse == f.warehouse)
-    out = [
+    return [
         {
             "severity": "warning",
             "kind": "work_order_sla",
             "warehouse": r.warehouse,
-            "subject": f"WO-{r.id}",
-            "what": r.kind,
-            "detail": "",
+            "subject": r.external_id or f"WO-{r.id}",
+            "what": r.what or "",
+            "detail": " / ".join(x for x in (r.location, r.assignee_role) if x),
             "since": r.created_at,
         }
         for r in conn.execute(q)
     ]
-    g = gateways.c
-    wo_id, action = _payload("work_order_id"), _payload("action")
-    first = sa.func.min(ops.c.occurred_at)
-    closed = sa.func.sum(sa.case((action == "close", 1), else_=0))
-    eq = (
-        sa.select(g.warehouse, wo_id.label("wo"), first.label("opened"), sa.func.max(_payload("wo_type")).label("t"))
-        .join(gateways, g.gateway_id == ops.c.gateway_id)
-        .where(ops.c.kind == "work_order")
-        .group_by(g.warehouse, wo_id)
-        .having(closed == 0)
-        .having(first < cutoff)
-    )
-    if f.warehouse:
-        eq = eq.where(g.warehouse == f.warehouse)
-    for r in conn.execute(eq.limit(200)):
-        out.append(
-            {
-                "severity": "warning",
-                "kind": "work_order_sla",
-                "warehouse": r.warehouse,
-                "subject": r.wo,
-                "what": r.t or "",
-                "detail": "",
-                "since": r.opened,
-            }
-        )
-    return out
 
 
 def _site_alerts(site_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -463,3 +453,271 @@ def known_warehouses(conn: Connection) -> list[str]:
     """Every warehouse the network knows (a gateway's, or one that holds stock) for the filter."""
     u = sa.union(sa.select(gateways.c.warehouse), sa.select(sb.warehouse).distinct()).subquery()
     return [r[0] for r in conn.execute(sa.select(u.c[0]).order_by(u.c[0]))]
+
+
+# --- order fulfilment -----------------------------------------------------------------------------------
+
+ORDER_COLUMNS = [
+    Column("warehouse", N_("Warehouse"), "code"),
+    Column("orders", N_("Orders"), "int"),
+    Column("waiting", N_("Not started"), "int"),
+    Column("picking", N_("Picking"), "int"),
+    Column("shipped", N_("Shipped"), "int"),
+    Column("late", N_("Late"), "int"),
+    Column("progress", N_("Shipped share"), "pct"),
+]
+
+
+def order_fulfilment(conn: Connection, f: Filters, qc: QueryContext) -> Table:
+    """Orders routed in the window, per shipping warehouse: how many are not started, being picked and
+    shipped (from the gateways' pick and ship ops carrying the order id), and how many are past their
+    ship date unshipped. One statement: the ops are grouped per order and warehouse in the database."""
+    since = f.since(qc.now)
+    s, o, g = order_shipments.c, orders.c, gateways.c
+    oid = _payload("order_id")
+    done = (
+        sa.select(
+            g.warehouse.label("w"),
+            oid.label("oid"),
+            sa.func.max(sa.case((ops.c.kind == "ship", 1), else_=0)).label("shipped"),
+        )
+        .join(gateways, g.gateway_id == ops.c.gateway_id)
+        .where(ops.c.kind.in_(("pick", "ship")), ops.c.occurred_at >= since - timedelta(days=1))
+        .group_by(g.warehouse, oid)
+    ).subquery()
+    shipped = sa.func.coalesce(done.c.shipped, 0) == 1
+    picking = sa.and_(done.c.oid.is_not(None), sa.not_(shipped))
+    waiting = done.c.oid.is_(None)
+    q = (
+        sa.select(
+            s.warehouse,
+            sa.func.count().label("orders"),
+            sa.func.sum(sa.case((waiting, 1), else_=0)).label("waiting"),
+            sa.func.sum(sa.case((picking, 1), else_=0)).label("picking"),
+            sa.func.sum(sa.case((shipped, 1), else_=0)).label("shipped"),
+            sa.func.sum(sa.case((sa.and_(sa.not_(shipped), s.ship_date < qc.now.date()), 1), else_=0)).label("late"),
+        )
+        .select_from(
+            order_shipments.join(orders, o.order_id == s.order_id).outerjoin(
+                done, sa.and_(done.c.oid == s.order_id, done.c.w == s.warehouse)
+            )
+        )
+        .where(o.created_at >= since)
+        .group_by(s.warehouse)
+        .order_by(s.warehouse)
+    )
+    if f.warehouse:
+        q = q.where(s.warehouse == f.warehouse)
+    rows = []
+    for r in conn.execute(q):
+        n = int(r.orders)
+        row = {k: int(getattr(r, k) or 0) for k in ("orders", "waiting", "picking", "shipped", "late")}
+        rows.append({"warehouse": r.warehouse, **row, "progress": (row["shipped"] / n) if n else None})
+    uq = sa.select(sa.func.count()).select_from(orders).where(o.created_at >= since, o.status == "unroutable")
+    if f.warehouse:
+        uq = uq.where(sa.false())  # an unroutable order has no warehouse
+    totals = {k: sum(r[k] for r in rows) for k in ("orders", "waiting", "picking", "shipped", "late")}
+    return Table(ORDER_COLUMNS, rows, {"totals": totals, "unroutable": int(conn.execute(uq).scalar_one())})
+
+
+# --- transfer orders in flight ----------------------------------------------------------------------------
+
+TRANSFER_ORDER_COLUMNS = [
+    Column("transfer_id", N_("Transfer"), "code"),
+    Column("state", N_("State"), "label", labels=TRANSFER_STATES),
+    Column("from_warehouse", N_("From"), "code"),
+    Column("to_warehouse", N_("To"), "code"),
+    Column("units", N_("Units"), "int"),
+    Column("in_transit", N_("In transit"), "int"),
+    Column("shipped_at", N_("Shipped at"), "datetime"),
+    Column("eta", N_("ETA"), "datetime"),
+    Column("late", N_("Late"), "label", labels=STATES),
+]
+
+
+def transfer_orders_in_flight(conn: Connection, f: Filters, qc: QueryContext) -> Table:
+    """Transfer orders released, in transit or received but not closed, with what is on the road
+    (shipped less received, summed in SQL from ``transit``) and the ETA; late when the ETA has passed."""
+    t, tr = transfer_orders.c, transit.c
+    road = sa.select(tr.transfer_id, sa.func.sum(_in_transit(tr)).label("road")).group_by(tr.transfer_id).subquery()
+    q = (
+        sa.select(
+            t.transfer_id,
+            t.status,
+            t.from_warehouse,
+            t.to_warehouse,
+            t.lines,
+            t.shipped_at,
+            t.released_at,
+            t.eta,
+            sa.func.coalesce(road.c.road, 0).label("road"),
+        )
+        .select_from(transfer_orders.outerjoin(road, road.c.transfer_id == t.transfer_id))
+        .where(t.status.in_(IN_FLIGHT))
+        .order_by(sa.func.coalesce(t.eta, t.released_at), t.transfer_id)
+        .limit(200)
+    )
+    if f.warehouse:
+        q = q.where(sa.or_(t.from_warehouse == f.warehouse, t.to_warehouse == f.warehouse))
+    rows = []
+    for r in conn.execute(q):
+        eta = _aware(r.eta, qc.now)
+        units = sum(int(ln.get("qty", 0)) for ln in json.loads(r.lines or "[]"))
+        rows.append(
+            {
+                "transfer_id": r.transfer_id,
+                "state": r.status,
+                "from_warehouse": r.from_warehouse,
+                "to_warehouse": r.to_warehouse,
+                "units": units,
+                "in_transit": int(r.road),
+                "shipped_at": _aware(r.shipped_at, qc.now),
+                "eta": eta,
+                "late": "late" if eta is not None and eta < qc.now and r.status != "received" else None,
+            }
+        )
+    by_state = {s: sum(1 for r in rows if r["state"] == s) for s in IN_FLIGHT}
+    late = sum(1 for r in rows if r["late"])
+    return Table(
+        TRANSFER_ORDER_COLUMNS, rows, {"by_state": by_state, "late": late, "units": sum(r["in_transit"] for r in rows)}
+    )
+
+
+# --- forecasts against actuals ---------------------------------------------------------------------------
+
+FORECAST_COLUMNS = [
+    Column("sku", N_("SKU"), "code"),
+    Column("warehouse", N_("Warehouse"), "code"),
+    Column("model", N_("Model"), "code"),
+    Column("mae", N_("Backtest error (MAE)"), "num", digits=1),
+    Column("actual_7d", N_("Actual, last 7 days"), "int"),
+    Column("forecast_7d", N_("Forecast, next 7 days"), "int"),
+    Column("safety_stock", N_("Safety stock"), "int"),
+]
+FORECAST_DAYS_AHEAD = 14
+
+
+def _latest_run(conn: Connection) -> Any:
+    pr = planning_runs.c
+    return conn.execute(
+        sa.select(pr.id, pr.finished_at, pr.history_end)
+        .where(pr.status == "done", pr.history_end.is_not(None))
+        .order_by(pr.id.desc())
+        .limit(1)
+    ).first()
+
+
+def _sum_forecast(conn: Connection, run_id: int, warehouse: str | None, days: int, postgres: bool) -> list[list[float]]:
+    """Per forecast day: the sum over the run's series of the mean and of the 80 % interval's bounds,
+    read from the JSON lists in the database (PostgreSQL: each parsed once as jsonb, one column a day;
+    SQLite ``json_each``), so no series is loaded into Python."""
+    if postgres:
+        # each series' JSON parsed once (jsonb), then one sum per day and bound in a single pass
+        cols = ", ".join(
+            f"SUM((m->>{d})::float), SUM((iv->0->>{d})::float), SUM((iv->1->>{d})::float)" for d in range(days)
+        )
+        sql = f"""
+        WITH s AS MATERIALIZED (
+          SELECT f.mean::jsonb AS m, f.intervals::jsonb -> '80' AS iv FROM forecasts f
+          WHERE f.run_id = :run AND (CAST(:wh AS text) IS NULL OR f.warehouse = :wh))
+        SELECT {cols} FROM s"""
+        row = conn.execute(sa.text(sql), {"run": run_id, "wh": warehouse}).one()
+        out = []
+        for d in range(days):
+            mean, lo, hi = row[3 * d], row[3 * d + 1], row[3 * d + 2]
+            if mean is None:
+                break
+            out.append([float(mean), float(lo if lo is not None else mean), float(hi if hi is not None else mean)])
+        return out
+    sql = """
+        SELECT CAST(m.key AS INTEGER) AS d, SUM(m.value) AS mean,
+               SUM(json_extract(f.intervals, '$."80"[0][' || m.key || ']')) AS lo,
+               SUM(json_extract(f.intervals, '$."80"[1][' || m.key || ']')) AS hi
+        FROM forecasts f, json_each(f.mean) AS m
+        WHERE f.run_id = :run AND (:wh IS NULL OR f.warehouse = :wh) AND CAST(m.key AS INTEGER) < :days
+        GROUP BY m.key ORDER BY CAST(m.key AS INTEGER)"""
+    rows = conn.execute(sa.text(sql), {"run": run_id, "wh": warehouse, "days": days}).all()
+    return [
+        [
+            float(r.mean or 0),
+            float(r.lo if r.lo is not None else r.mean or 0),
+            float(r.hi if r.hi is not None else r.mean or 0),
+        ]
+        for r in rows
+    ]
+
+
+def forecasts_vs_actuals(conn: Connection, f: Filters, qc: QueryContext) -> Table:
+    """The latest planning run's forecast (summed over the SKUs of the warehouse filter, with the 80 %
+    interval) against the demand that happened: actual days over the time window (a week at least),
+    then the forecast days; and the largest series with their backtest error."""
+    run = _latest_run(conn)
+    if run is None:
+        return Table(FORECAST_COLUMNS, [], {"run": None, "days": [], "actual": [], "forecast": []})
+    start: date = run.history_end
+    back = max(7, -(-int(WINDOWS[f.window][0].total_seconds()) // 86_400))
+    dh = demand_history.c
+    aq = (
+        sa.select(dh.day, sa.func.sum(dh.shipped + dh.imported).label("q"))
+        .where(dh.day >= start - timedelta(days=back), dh.day < start + timedelta(days=FORECAST_DAYS_AHEAD))
+        .group_by(dh.day)
+    )
+    if f.warehouse:
+        aq = aq.where(dh.warehouse == f.warehouse)
+    actual = {r.day: int(r.q or 0) for r in conn.execute(aq)}
+    ahead = _sum_forecast(conn, run.id, f.warehouse, FORECAST_DAYS_AHEAD, qc.postgres)
+    days = [start - timedelta(days=back - i) for i in range(back)] + [
+        start + timedelta(days=i) for i in range(len(ahead))
+    ]
+    today = qc.now.date()
+    # the largest series: forecast volume of the first week, summed in SQL from the JSON list (parsed
+    # once a series: the materialized CTE keeps PostgreSQL from parsing it again for every day)
+    wh_clause = "AND f.warehouse = :wh" if f.warehouse else ""
+    if qc.postgres:
+        week = " + ".join(f"COALESCE((m->>{d})::float, 0)" for d in range(7))
+        top = f"""
+        WITH s AS MATERIALIZED (
+          SELECT f.sku, f.warehouse, f.model, f.mae, f.safety_stock, f.mean::jsonb AS m FROM forecasts f
+          WHERE f.run_id = :run {wh_clause})
+        SELECT sku, warehouse, model, mae, safety_stock, {week} AS f7 FROM s ORDER BY f7 DESC, sku LIMIT 10"""
+    else:
+        top = f"""
+        SELECT f.sku, f.warehouse, f.model, f.mae, f.safety_stock,
+               (SELECT SUM(value) FROM json_each(f.mean) WHERE CAST(key AS INTEGER) < 7) AS f7
+        FROM forecasts f WHERE f.run_id = :run {wh_clause} ORDER BY f7 DESC, f.sku LIMIT 10"""
+    tq = sa.text(top).bindparams(run=run.id, **({"wh": f.warehouse} if f.warehouse else {}))
+    series = conn.execute(tq).all()
+    past = {}
+    if series:
+        pq = (
+            sa.select(dh.sku, dh.warehouse, sa.func.sum(dh.shipped + dh.imported).label("q"))
+            .where(
+                dh.day >= start - timedelta(days=7),
+                dh.day < start,
+                sa.tuple_(dh.sku, dh.warehouse).in_([(s.sku, s.warehouse) for s in series]),
+            )
+            .group_by(dh.sku, dh.warehouse)
+        )
+        past = {(r.sku, r.warehouse): int(r.q or 0) for r in conn.execute(pq)}
+    rows = [
+        {
+            "sku": s.sku,
+            "warehouse": s.warehouse,
+            "model": s.model,
+            "mae": s.mae,
+            "actual_7d": past.get((s.sku, s.warehouse), 0),
+            "forecast_7d": round(float(s.f7 or 0)),
+            "safety_stock": round(s.safety_stock),
+        }
+        for s in series
+    ]
+    facts = {
+        "run": run.id,
+        "run_at": _aware(run.finished_at, qc.now),
+        "days": days,
+        "actual": [actual.get(d) if d < today else None for d in days],
+        "forecast": [None] * back + [a[0] for a in ahead],
+        "low": [None] * back + [a[1] for a in ahead],
+        "high": [None] * back + [a[2] for a in ahead],
+    }
+    return Table(FORECAST_COLUMNS, rows, facts)

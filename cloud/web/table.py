@@ -91,6 +91,10 @@ def _jsonable(v: Any) -> Any:
         return float(v)
     if isinstance(v, datetime | date):
         return v.isoformat()
+    if isinstance(v, list | tuple):  # a chart's series in the facts
+        return [_jsonable(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _jsonable(x) for k, x in v.items()}
     return v
 
 

@@ -23,6 +23,17 @@ STATES: Final = {
     "warning": N_("Warning"),
     "open": N_("Open"),
     "closed": N_("Closed"),
+    "late": N_("Late"),
+}
+
+TRANSFER_STATES: Final = {
+    "draft": N_("Draft"),
+    "approved": N_("Approved"),
+    "released": N_("Released"),
+    "in_transit": N_("In transit"),
+    "received": N_("Received"),
+    "closed": N_("Closed"),
+    "cancelled": N_("Cancelled"),
 }
 
 OP_KINDS: Final = {
@@ -75,6 +86,8 @@ WORK_ORDER_TYPES: Final = {
     "wrong_item": N_("Wrong item"),
     "qc_reject": N_("QC reject"),
     "failed_handoff": N_("Carrier hand-off failed"),
+    "missing_goods": N_("Missing goods"),
+    "other": N_("Other"),
     "handoff_failed": N_("Carrier hand-off failed"),
 }
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import psycopg
+from argon2 import PasswordHasher
 
 from cloud.devserver import CloudProcess, free_port
 from sync.codes import gtin14
@@ -64,6 +65,12 @@ SKUS = [
     ("FISH-FZ", "Frozen cod 1 kg", "frozen", "42.00", "Ocean Best"),
     ("DUMP-FZ", "Dumplings 1 kg", "frozen", "18.50", "Wan Chai"),
 ]
+
+
+PIN = "2468"
+"""op1's PIN on the test sites (the handheld's PIN login)."""
+# argon2id of PIN with cheap parameters (a test site); the gateway verifies with the hash's own ones
+PIN_HASH = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PIN)
 
 
 def site_toml(tmp: Path, gateway_id: str, warehouse: str, cloud_url: str | None, token: str | None, port: int) -> Path:
@@ -133,6 +140,12 @@ type = "staging"
 [[operators]]
 id = "op1"
 name = "Zhang Wei"
+pin_hash = "{PIN_HASH}"
+
+[[operators]]
+id = "sup1"
+name = "Li Na"
+roles = ["supervisor", "operator"]
 
 [[inbound_orders]]
 id = "ASN-1"
@@ -230,8 +243,9 @@ def start_network(tmp: Path, db_url: str, warehouses: list[str]) -> Network:
     cloud.start()
     admin = cloud.login("admin", PASSWORD)
     h = {"Authorization": f"Bearer {admin}"}
-    for code, name, category, cost, supplier in SKUS:
+    for i, (code, name, category, cost, supplier) in enumerate(SKUS):
         body = {"code": code, "name": name, "category": category, "cost_price": cost, "supplier": supplier}
+        body["gtin"] = gtin14(i + 1)  # as in the site file: the cloud's master data reaches the gateways
         httpx.put(f"{cloud.url}/v1/skus/{code}", json=body, headers=h, timeout=10).raise_for_status()
     for wh in warehouses:
         rates = {

@@ -12,6 +12,7 @@
     var big = document.body.classList.contains("big");
     var chart = echarts.init(el, null, { renderer: "svg", locale: spec.locale === "zh-Hans" ? "ZH" : "EN" });
     var fmt = new Intl.NumberFormat(spec.locale);
+    if (spec.type === "forecast") { return chart.setOption(forecastOption(spec, big, fmt)); }
     chart.setOption({
       animation: false,
       color: palette,
@@ -25,6 +26,39 @@
         return { name: s.name, type: "bar", stack: "all", data: s.data, barMaxWidth: 48 };
       })
     });
+  }
+
+  // Actual demand as bars, the forecast's mean as a line inside its interval: the band is a stack of
+  // an invisible series (the low bound) and the interval's width on top of it.
+  function forecastOption(spec, big, fmt) {
+    var axis = big ? "#cfd8e3" : "#555";
+    var width = spec.high.map(function (h, i) { return h === null || spec.low[i] === null ? null : Math.max(0, h - spec.low[i]); });
+    return {
+      animation: false,
+      textStyle: { fontSize: big ? 18 : 12 },
+      grid: { left: 8, right: 8, top: 36, bottom: 8, containLabel: true },
+      legend: { top: 0, data: [spec.names.actual, spec.names.forecast, spec.names.band],
+                textStyle: { fontSize: big ? 18 : 12, color: big ? "#e8eef6" : "#333" } },
+      tooltip: { trigger: "axis", formatter: function (items) {
+        var i = items[0].dataIndex, f = function (v) { return v === null || v === undefined ? "–" : fmt.format(v); };
+        var out = [spec.categories[i], spec.names.actual + ": " + f(spec.actual[i])];
+        if (spec.forecast[i] !== null) {
+          out.push(spec.names.forecast + ": " + f(spec.forecast[i]), spec.names.band + ": " + f(spec.low[i]) + " – " + f(spec.high[i]));
+        }
+        return out.map(function (x) { return String(x).replace(/[&<>]/g, ""); }).join("<br>");
+      } },
+      xAxis: { type: "category", data: spec.categories, axisLabel: { color: axis } },
+      yAxis: { type: "value", axisLabel: { color: axis, formatter: function (v) { return fmt.format(v); } } },
+      series: [
+        { name: spec.names.actual, type: "bar", data: spec.actual, itemStyle: { color: "#7c8a99" }, barMaxWidth: 22 },
+        { name: "low", type: "line", data: spec.low, stack: "band", lineStyle: { opacity: 0 }, symbol: "none",
+          tooltip: { show: false }, silent: true },
+        { name: spec.names.band, type: "line", data: width, stack: "band", lineStyle: { opacity: 0 }, symbol: "none",
+          areaStyle: { color: "rgba(47,111,223,0.18)" }, itemStyle: { color: "rgba(47,111,223,0.35)" }, silent: true },
+        { name: spec.names.forecast, type: "line", data: spec.forecast, itemStyle: { color: "#2f6fdf" },
+          lineStyle: { width: 2.5 }, symbolSize: 5 }
+      ]
+    };
   }
 
   function drawAll(root) {

@@ -9,8 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict
 
 from edge.api.deps import Ctx
+from edge.floor.flow import floor_flow
 
 router = APIRouter(tags=["handheld"])
 
@@ -32,4 +34,49 @@ async def get_catalog(ctx: Ctx) -> dict[str, Any]:
         "outbound_orders": [{"id": o.id, "lines": [ln.model_dump() for ln in o.lines]} for o in cfg.outbound_orders],
         "staging": staging,
         "docks": docks,
+        "qc_reasons": list(cfg.floor.qc_reject_reasons),
+        "putaway_reasons": list(cfg.floor.putaway_reasons),
     }
+
+
+class QcReceipt(BaseModel):
+    """A receipt on the dock that QC has still to pass, hold or reject (``held`` ones may be passed later)."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+    id: str
+    status: str
+    asn_id: str
+    line: int
+    sku: str
+    lot: str
+    qty: int
+    location: str
+    received_at: str
+
+
+class QcReceiptPage(BaseModel):
+    items: list[QcReceipt]
+
+
+@router.get("/catalog/receipts", response_model=QcReceiptPage)
+async def qc_receipts(ctx: Ctx) -> QcReceiptPage:
+    """The handheld's QC screen: receipts awaiting QC, then held ones, oldest first (what
+    ``POST /v1/inbound/receipts/{id}/qc`` takes)."""
+    flow = floor_flow(ctx)
+    items = [
+        QcReceipt(
+            id=rid,
+            status=status,
+            asn_id=str(doc.get("asn_id", "")),
+            line=int(doc.get("line", 0)),
+            sku=str(doc.get("sku", "")),
+            lot=str(doc.get("lot") or ""),
+            qty=int(doc.get("qty", 0)),
+            location=str(doc.get("location", "")),
+            received_at=str(doc.get("received_at", "")),
+        )
+        for status in ("awaiting_qc", "held")
+        for rid, _, doc in flow.docs("receipt", status=status)
+    ]
+    return QcReceiptPage(items=items)

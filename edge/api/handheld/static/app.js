@@ -9,7 +9,7 @@
   var SITE = JSON.parse(document.getElementById("wims-site").textContent);
   var LS = window.localStorage;
   var state = { lang: SITE.lang, operator: LS.getItem("wims.operator") || "", catalog: null, flow: null,
-                features: { tasks: false, putaway: null }, skew: 0, replaying: false, online: navigator.onLine };
+                features: { tasks: false, putaway: null, sessions: false, work_orders: false, floor: false }, skew: 0, replaying: false, online: navigator.onLine };
 
   // ---- language -------------------------------------------------------------------------------
   function t(msg) { var c = MSG[state.lang] || MSG.en; return (c && c[msg]) || msg; }
@@ -66,6 +66,7 @@
       });
     });
   }
+  var answers = {}, refusals = {}, watching = {};  // what the gateway answered each outbox entry, by its key
   function outboxAll() { return tx("outbox", "readonly", function (s) { return s.index("created").getAll(); }); }
   function count(store) { return tx(store, "readonly", function (s) { return s.count(); }); }
   function kvGet(k) { return tx("kv", "readonly", function (s) { return s.get(k); }); }
@@ -96,6 +97,8 @@
     var headers = {};
     var token = LS.getItem("wims.token");
     if (token) { headers.Authorization = "Bearer " + token; }
+    var session = LS.getItem("wims.session");
+    if (session) { headers["X-WIMS-Session"] = session; }      // the operator's session (PIN or badge)
     headers["Accept-Language"] = state.lang === "zh_Hans" ? "zh-Hans" : "en"; // the gateway's refusals in our language
     var init = { method: method, headers: headers, cache: "no-store" };
     if (body !== undefined) {
@@ -106,7 +109,11 @@
       var date = r.headers.get("date");
       if (date) { state.skew = Date.parse(date) - Date.now(); if (Math.abs(state.skew) < 2000) { state.skew = 0; } }
       setOnline(true);
-      if (r.status === 401 && SITE.needs_token) { LS.removeItem("wims.token"); show("pair"); }
+      var about = r.status === 401 ? (r.headers.get("www-authenticate") || "") : "";
+      if (/X-WIMS-Session/i.test(about) && path.indexOf("/v1/sessions") !== 0) {
+        // no live session (it ran out, or one is required): log in again; the outbox waits meanwhile
+        endSession(); home();
+      } else if (r.status === 401 && SITE.needs_token) { LS.removeItem("wims.token"); show("pair"); }
       return r;
     }, function (err) { setOnline(false); throw err; });
   }
@@ -152,24 +159,36 @@
         });
       });
     }
-    return before.then(function () { return api("POST", "/v1/ops", draftOf(e)); }).then(function (r) {
-      if (r.ok) { return tx("outbox", "readwrite", function (s) { return s.delete(e.op_id); }).then(function () { return true; }); }
+    if (e.path && e.photo_file) {  // a work order's photo goes inside its body, as base64
+      before = before.then(function () { return toBase64(e.photo_file); }).then(function (b64) {
+        e.body.photo_base64 = b64; e.photo_file = null; });
+    }
+    return before.then(function () { return e.path ? api("POST", e.path, e.body) : api("POST", "/v1/ops", draftOf(e)); }).then(function (r) {
+      if (r.ok) {
+        var got = r.status === 204 ? Promise.resolve(null) : r.json().catch(function () { return null; });
+        return got.then(function (j) { answers[e.op_id] = j || {}; })
+          .then(function () { return tx("outbox", "readwrite", function (s) { return s.delete(e.op_id); }); })
+          .then(function () { return true; });
+      }
       if (r.status >= 500 || r.status === 401 || r.status === 429) { return false; }
       return r.json().catch(function () { return {}; }).then(function (j) {
         var d = j.detail, reason = typeof d === "string" ? d : (d && (d.message || d.code)) || JSON.stringify(d || r.status);
         e.reason = reason; e.failed_at = Date.now();
         return tx("outbox", "readwrite", function (s) { return s.delete(e.op_id); })
           .then(function () { return tx("failed", "readwrite", function (s) { return s.put(e); }); })
-          .then(function () { toast(tf("Not sent: %s", reason), true); return true; });
+          .then(function () {  // a refusal the operator is waiting for is said as it is; a later one as "not sent"
+            refusals[e.op_id] = reason; toast(watching[e.op_id] ? reason : tf("Not sent: %s", reason), true); beep(); return true; });
       });
     }, function () { return false; });
   }
+  // One replay at a time; a call during one waits for it and then runs once more (so what was queued
+  // meanwhile is sent before the promise resolves: a screen waiting on its scan's answer gets it).
   function replay() {
-    if (state.replaying) { return Promise.resolve(); }
-    state.replaying = true;
+    if (state.replaying) { return state.replaying.then(function () { return state.replaying ? state.replaying : replay(); }); }
     var run = function () { return replayOnce(); };
     var p = navigator.locks ? navigator.locks.request("wims-outbox", run) : run();
-    return p.catch(function () {}).then(function () { state.replaying = false; refreshCounts(); });
+    state.replaying = p.catch(function () {}).then(function () { state.replaying = null; refreshCounts(); });
+    return state.replaying;
   }
   window.addEventListener("online", function () { setOnline(true); replay(); });
   window.addEventListener("offline", function () { setOnline(false); });
@@ -188,11 +207,24 @@
     });
   }
   function detectFeatures() {
-    // routes that land with the floor work: the task list and putaway suggestions
-    api("GET", "/v1/tasks?mine=1&operator=" + encodeURIComponent(state.operator)).then(function (r) {
-      state.features.tasks = r.ok;
-      document.getElementById("tile-tasks").classList.toggle("hidden", !r.ok);
-    }).catch(function () {});
+    // routes that land with the floor work: the task list, sessions, work orders, inbound and outbound
+    var probes = [
+      api("GET", "/v1/tasks?mine=1&limit=1&operator=" + encodeURIComponent(state.operator || "-")).then(function (r) {
+        state.features.tasks = r.status !== 404;
+      }),
+      api("GET", "/v1/sessions/current").then(function (r) { state.features.sessions = r.status !== 404 && r.status !== 405; }),
+      api("GET", "/v1/work-orders?limit=1").then(function (r) { state.features.work_orders = r.ok; }),
+      api("GET", "/v1/catalog/receipts").then(function (r) { state.features.floor = r.ok; })
+    ];
+    return Promise.all(probes.map(function (p) { return p.catch(function () {}); })).then(function () {
+      LS.setItem("wims.features", JSON.stringify(state.features));
+      showFeatures();
+    });
+  }
+  function showFeatures() {
+    document.getElementById("tile-tasks").classList.toggle("hidden", !state.features.tasks);
+    document.getElementById("login-pin-row").classList.toggle("hidden", !state.features.sessions);
+    document.getElementById("badge-row").classList.toggle("hidden", !state.features.sessions);
   }
   function skuByCode(code) {
     var c = state.catalog; if (!c) { return null; }
@@ -248,13 +280,16 @@
     state.flow = null; stopCamera();
     if (SITE.needs_token && !LS.getItem("wims.token")) { return show("pair"); }
     if (!state.operator) { return show("login"); }
-    document.getElementById("who").textContent = state.operator;
+    var who = {}; try { who = JSON.parse(LS.getItem("wims.session.who") || "{}"); } catch (e) { who = {}; }
+    document.getElementById("who").textContent = who.id === state.operator && who.name ? state.operator + " · " + who.name : state.operator;
     show("home");
   }
   function nav(target) {
     if (target === "home") { return home(); }
     if (target === "failed") { return showFailed(); }
     if (target === "tasks") { return showTasks(); }
+    if (target === "pick" && state.features.floor) { return showPickOrders(); }
+    if (target === "qc" && state.features.floor) { return showQcQueue(); }
     startFlow(target);
   }
   document.addEventListener("click", function (ev) {
@@ -353,7 +388,7 @@
     }
     document.getElementById("flow-prompt").textContent = prompt;
     document.getElementById("flow-form").innerHTML = form;
-    document.querySelector(".scanrow").classList.toggle("hidden", !scan);
+    document.querySelector("#screen-flow .scanrow").classList.toggle("hidden", !scan);
     var save = document.getElementById("flow-save");
     save.classList.toggle("hidden", !(step === "qty" || step === "counted" || step === "photo"));
     var focus = document.getElementById(scan ? "scan" : "qty");
@@ -373,10 +408,19 @@
   function finish() {
     var f = state.flow, payload = f.def.done(f.v);
     var entry = { payload: payload, actor: state.operator, device_id: deviceId() };
+    if (f.name === "exception" && state.features.work_orders) {  // a work order, its photo inside
+      var key = uuid7();
+      entry = { op_id: key, label: "exception " + WO_TYPES[f.v.reason], path: "/v1/work-orders",
+                body: { wo_type: WO_TYPES[f.v.reason], location: f.v.loc, description: f.v.detail || "",
+                        fact_key: "handheld:" + key, actor: state.operator, device_id: deviceId() },
+                photo_file: f.v.photo || null };
+      f.v.photo = null;
+    }
     if (f.name === "count") { entry.count_intent = true; }
     if (f.v.photo) { entry.photo = f.v.photo; }
     return enqueue(entry).then(function () {
       count("outbox").then(function (n) { toast(tf("Saved. Waiting to send: %s", fmtNum(n))); });
+      if (f.task) { return taskStep(f.task.task_id, "done"); }  // the count its task asked for: the task is done
       if (f.name === "pick" && f.v.lineIndex + 1 < f.v.order.lines.length) {
         var keep = { order: f.v.order, lineIndex: f.v.lineIndex + 1 };
         state.flow = { name: "pick", def: f.def, step: 1, v: keep };
@@ -499,23 +543,33 @@
   });
 
   // ---- camera: zxing-cpp in WebAssembly (vendored), frames from getUserMedia ------------------------
-  var cam = { stream: null, timer: null };
+  // One camera at a time, for the flow screens (#cam, #video) or the floor's work screen (#work-cam, #work-video).
+  var cam = { stream: null, timer: null, button: "cam", video: "video" };
   function stopCamera() {
     if (cam.timer) { clearInterval(cam.timer); cam.timer = null; }
     if (cam.stream) { cam.stream.getTracks().forEach(function (tr) { tr.stop(); }); cam.stream = null; }
-    var video = document.getElementById("video"); video.classList.add("hidden");
-    var b = document.getElementById("cam"); b.firstChild && b.firstChild.setAttribute && b.firstChild.setAttribute("data-t", "Camera");
+    var video = document.getElementById(cam.video); video.classList.add("hidden");
+    var b = document.getElementById(cam.button);
     b.innerHTML = '<span data-t="Camera">' + esc(t("Camera")) + "</span>";
   }
-  document.getElementById("cam").addEventListener("click", function () {
+  function scanned(text) {  // a camera read goes where a typed scan would
+    if (state.work && state.work.kind === "pick" && !document.getElementById("screen-work").classList.contains("hidden")) {
+      return onPickScan(text);
+    }
+    onScan(text);
+  }
+  document.getElementById("work-cam").addEventListener("click", function () { toggleCamera("work-cam", "work-video"); });
+  document.getElementById("cam").addEventListener("click", function () { toggleCamera("cam", "video"); });
+  function toggleCamera(buttonId, videoId) {
     if (cam.stream) { return stopCamera(); }
+    cam.button = buttonId; cam.video = videoId;
     if (!navigator.mediaDevices || !window.ZXingWASM) { return toast(t("Camera not available here (it needs HTTPS)"), true); }
     ZXingWASM.prepareZXingModule({ overrides: { locateFile: function (path, prefix) {
       return path.endsWith(".wasm") ? "/app/static/vendor/zxing-wasm/" + path : prefix + path; } } });
     navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } }).then(function (stream) {
       cam.stream = stream;
-      var video = document.getElementById("video"); video.srcObject = stream; video.classList.remove("hidden"); video.play();
-      document.getElementById("cam").innerHTML = '<span data-t="Stop camera">' + esc(t("Stop camera")) + "</span>";
+      var video = document.getElementById(cam.video); video.srcObject = stream; video.classList.remove("hidden"); video.play();
+      document.getElementById(cam.button).innerHTML = '<span data-t="Stop camera">' + esc(t("Stop camera")) + "</span>";
       var canvas = document.createElement("canvas"), ctx = canvas.getContext("2d", { willReadFrequently: true }), busy = false, last = "";
       cam.timer = setInterval(function () {
         if (busy || !video.videoWidth) { return; }
@@ -525,18 +579,18 @@
         ZXingWASM.readBarcodes(ctx.getImageData(0, 0, canvas.width, canvas.height), { tryHarder: true, maxNumberOfSymbols: 1 })
           .then(function (res) {
             var hit = res.filter(function (r) { return r.isValid; })[0];
-            if (hit && hit.text !== last) { last = hit.text; if (navigator.vibrate) { navigator.vibrate(40); } onScan(hit.text); setTimeout(function () { last = ""; }, 1500); }
+            if (hit && hit.text !== last) { last = hit.text; if (navigator.vibrate) { navigator.vibrate(40); } scanned(hit.text); setTimeout(function () { last = ""; }, 1500); }
           }).catch(function () {}).then(function () { busy = false; });
       }, 250);
     }, function () { toast(t("Camera not available here (it needs HTTPS)"), true); });
-  });
+  }
 
   // ---- lists: failed ops, tasks ------------------------------------------------------------------------
   function showFailed() {
     document.getElementById("list-title").textContent = t("Failed");
     tx("failed", "readonly", function (s) { return s.getAll(); }).then(function (items) {
       document.getElementById("list").innerHTML = items.map(function (e) {
-        return '<div class="item"><b translate="no">' + esc(e.payload.kind + " " + (e.payload.sku || e.payload.code || "")) +
+        return '<div class="item"><b translate="no">' + esc(e.label || (e.payload.kind + " " + (e.payload.sku || e.payload.code || ""))) +
           '</b><div class="sub" translate="no">' + esc(e.reason) + '</div><button class="choice" data-discard="' + esc(e.op_id) + '">' +
           esc(t("Discard")) + "</button></div>"; }).join("");
       show("list");
@@ -546,38 +600,329 @@
     var b = ev.target.closest("[data-discard]"); if (!b) { return; }
     tx("failed", "readwrite", function (s) { return s.delete(b.dataset.discard); }).then(function () { refreshCounts(); showFailed(); });
   });
-  function showTasks() {
-    document.getElementById("list-title").textContent = t("My tasks");
-    api("GET", "/v1/tasks?mine=1&operator=" + encodeURIComponent(state.operator)).then(function (r) { return r.ok ? r.json() : []; })
-      .catch(function () { return []; }).then(function (tasks) {
-        var list = Array.isArray(tasks) ? tasks : (tasks.tasks || tasks.items || []);
-        document.getElementById("list").innerHTML = list.length ? list.map(function (task) {
-          return '<div class="item" translate="no"><b>' + esc(task.kind || task.type || "") + "</b> " + esc(task.id || task.task_id || "") +
-            '<div class="sub">' + esc(task.sku || "") + " " + esc(task.location || task.from_location || "") + "</div></div>"; }).join("")
-          : '<p data-t="Tasks appear here when the gateway assigns them.">' + esc(t("Tasks appear here when the gateway assigns them.")) + "</p>";
-        show("list");
+  // ---- the floor's own routes: tasks, released orders, QC, work orders ------------------------------
+  var TASK_KINDS = { receive: "Receive", qc: "QC", putaway: "Putaway", replenish: "Replenish", pick: "Pick", pack: "Pack",
+                     check: "Check", count: "Count", move: "Move", transport: "Transport" };
+  var TASK_STATES = { open: "Not taken", assigned: "Assigned", in_progress: "In progress", done: "Done", cancelled: "Cancelled",
+                      failed: "Failed" };
+  var QC_REASONS = { damaged: "Damaged", temperature: "Temperature", expired: "Expired", wrong_item: "Wrong item",
+                     contaminated: "Contaminated", other: "Other" };
+  var WO_TYPES = { damaged: "damaged_goods", missing: "missing_goods", wrong_item: "wrong_item", other: "other" };
+  function label(map, code) { return map[code] ? t(map[code]) : code; }
+  function beep() {  // a refusal is heard as well as seen (a scanner gun's user looks at the goods)
+    try {
+      var A = window.AudioContext || window.webkitAudioContext; if (!A) { return; }
+      var ac = beep.ac || (beep.ac = new A()), o = ac.createOscillator(), g = ac.createGain();
+      o.type = "square"; o.frequency.value = 880; g.gain.value = 0.15;
+      o.connect(g); g.connect(ac.destination); o.start(); o.stop(ac.currentTime + 0.25);
+    } catch (e) { /* no audio: the toast and the vibration remain */ }
+    if (navigator.vibrate) { navigator.vibrate([120, 60, 120]); }
+  }
+  function toBase64(blob) {
+    return new Promise(function (resolve, reject) {
+      var r = new FileReader();
+      r.onload = function () { resolve(String(r.result).replace(/^data:[^,]*,/, "")); };
+      r.onerror = function () { reject(r.error); };
+      r.readAsDataURL(blob);
+    });
+  }
+  function refusal(j) { var d = j && j.detail; return typeof d === "string" ? d : (d && (d.message || d.code)) || ""; }
+  // Queue a floor request under its idempotency key and try to send it now: answers "sent" (with the
+  // gateway's answer), "refused" (the reason is shown, with a beep) or "queued" (offline: sent later).
+  function submit(entry) {
+    watching[entry.op_id] = true;
+    return enqueue(entry).then(function () { return replay(); }).then(function () {
+      if (refusals[entry.op_id] !== undefined) {  // refused while the operator watches: said now, not kept as failed
+        return tx("failed", "readwrite", function (s) { return s.delete(entry.op_id); }).then(function () {
+          refreshCounts(); return { state: "refused", reason: refusals[entry.op_id] }; });
+      }
+      if (answers[entry.op_id] !== undefined) { return { state: "sent", answer: answers[entry.op_id] }; }
+      return { state: "queued" };
+    });
+  }
+  function work(title, html, scanPrompt) {
+    state.flow = null;
+    if (!scanPrompt && cam.stream) { stopCamera(); }
+    state.work = state.work || {};
+    document.getElementById("work-title").textContent = t(title);
+    document.getElementById("work-title").setAttribute("data-t", title);
+    document.getElementById("work-body").innerHTML = html;
+    var row = document.getElementById("work-scanrow");
+    row.classList.toggle("hidden", !scanPrompt);
+    document.getElementById("work-prompt").textContent = scanPrompt ? t(scanPrompt) : "";
+    show("work");
+    if (!scanPrompt) { document.activeElement && document.activeElement.blur && document.activeElement.blur(); }
+  }
+  function T(msg) { return '<span data-t="' + esc(msg) + '">' + esc(t(msg)) + "</span>"; }
+  function pageItems(j) { return Array.isArray(j) ? j : (j && j.items) || []; }
+
+  // My tasks: assigned and in progress first, then the open ones of my role and zones (the gateway orders them)
+  function showTasks(note) {
+    state.work = { kind: "tasks" };
+    var who = LS.getItem("wims.session") ? "" : "&operator=" + encodeURIComponent(state.operator);
+    api("GET", "/v1/tasks?mine=1" + who).then(function (r) { return r.ok ? r.json() : []; })
+      .catch(function () { return null; }).then(function (page) {
+        var list = pageItems(page);
+        var html = '<button class="big primary" id="claim-next">' + T("Claim the next task") + "</button>";
+        if (note) { html += '<p class="note">' + esc(note) + "</p>"; }
+        html += page === null ? "<p>" + T("The gateway cannot be reached") + "</p>" : list.length ? list.map(taskCard).join("")
+          : "<p>" + T("Tasks appear here when the gateway assigns them.") + "</p>";
+        work("My tasks", html, null);
       });
   }
+  function taskCard(task) {
+    var mine = task.assignee === state.operator, st = task.state, steps = [];
+    if (st === "open") { steps.push(["take", "Take it"]); }
+    if (mine && st === "assigned") { steps.push(["start", "Start"]); }
+    if (mine && (st === "assigned" || st === "in_progress")) {
+      if (task.task_kind === "count" && task.from_location) { steps.push(["count", "Count"]); }  // the count screen, filled in
+      steps.push(["done", "Done"], ["release", "Give back"]);
+    }
+    var where = [task.from_location, task.to_location].filter(Boolean).join(" → ");
+    return '<div class="item task" data-task-card="' + esc(task.task_id) + '"><div class="row"><b>' + esc(label(TASK_KINDS, task.task_kind)) +
+      '</b><span class="state st-' + esc(st) + '">' + esc(label(TASK_STATES, st)) + '</span><span class="prio" translate="no">P' +
+      esc(task.priority) + '</span></div><div class="sub" translate="no">' + esc([task.sku, task.qty ? "× " + fmtNum(task.qty) : "", task.lot].filter(Boolean).join(" ")) +
+      "</div>" + (where ? '<div class="where" translate="no">' + esc(where) + "</div>" : "") +
+      (task.ref ? '<div class="sub" translate="no">' + esc(task.ref) + "</div>" : "") +
+      '<div class="steps">' + steps.map(function (s) {
+        return '<button class="choice step" data-step="' + s[0] + '" data-task="' + esc(task.task_id) + '">' + T(s[1]) + "</button>"; }).join("") +
+      "</div></div>";
+  }
+  function taskStep(id, step) {
+    var body = { device_id: deviceId() };
+    if (!LS.getItem("wims.session")) { body.actor = state.operator; }
+    if (step === "take") { body.assignee = state.operator; }   // an open task of my role and zone: assign it to me
+    var path = "/v1/tasks/" + encodeURIComponent(id) + "/" + (step === "take" ? "assign" : step);
+    return api("POST", path, body).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (j) {
+        if (!r.ok) { beep(); toast(refusal(j) || String(r.status), true); return showTasks(); }
+        toast(t(step === "done" ? "Task done" : step === "release" ? "Given back" : step === "take" ? "Assigned" : "Started"));
+        return showTasks();
+      });
+    }, function () { beep(); toast(t("The gateway cannot be reached"), true); });
+  }
+  // A count task opens the count screen at its location (and item, when the task names one); saving
+  // the count marks the task done.
+  function countTask(id) {
+    api("GET", "/v1/tasks/" + encodeURIComponent(id)).then(function (r) { return r.ok ? r.json() : null; }, function () { return null; })
+      .then(function (task) {
+        if (!task) { return toast(t("The gateway cannot be reached"), true); }
+        startFlow("count");
+        var f = state.flow, sku = task.sku ? skuByCode(task.sku) : null;
+        f.task = task; f.v.loc = task.from_location; f.step = 1;
+        if (sku) { f.v.sku = sku; f.v.lot = task.lot || ""; f.step = 2; }
+        renderFlow();
+      });
+  }
+  function claimNext() {
+    var body = { device_id: deviceId() };
+    if (!LS.getItem("wims.session")) { body.actor = state.operator; body.operator = state.operator; }
+    api("POST", "/v1/tasks/next", body).then(function (r) {
+      if (r.status === 204) { return showTasks(t("No open task fits you now.")); }
+      return r.json().catch(function () { return {}; }).then(function (j) {
+        if (!r.ok) { beep(); toast(refusal(j) || String(r.status), true); }
+        showTasks();
+      });
+    }, function () { beep(); toast(t("The gateway cannot be reached"), true); });
+  }
+
+  // Pick (the outbound routes): a released order's next pick in route order; scan the location, then the item
+  function showPickOrders() {
+    // the released orders are kept for when the handheld's Wi-Fi drops (each with its pick list)
+    api("GET", "/v1/orders?status=released").then(function (r) { return r.ok ? r.json() : null; }).catch(function () { return null; })
+      .then(function (got) {
+        if (got === null) { return kvGet("released").then(function (c) { return c || []; }); }
+        return kvPut("released", pageItems(got)).then(function () { return got; });
+      })
+      .then(function (released) {
+        var ids = {};
+        var html = pageItems(released).map(function (o) {
+          ids[o.id] = true;
+          var open = (o.picks || []).filter(function (p) { return p.status === "open"; }).length;
+          if (!open) { return ""; }  // picked here already, waiting to be sent
+          return '<button class="big choice" data-forder="' + esc(o.id) + '"><b translate="no">' + esc(o.id) + '</b> <span class="sub">' +
+            esc(tf("%s picks to go", fmtNum(open))) + "</span></button>";
+        }).join("");
+        html += ((state.catalog && state.catalog.outbound_orders) || []).filter(function (o) { return !ids[o.id]; }).map(function (o) {
+          return '<button class="big choice" data-order="' + esc(o.id) + '" translate="no">' + esc(o.id) + "</button>"; }).join("");
+        work("Pick", html || "<p>" + T("No order is released for picking.") + "</p>", null);
+        document.getElementById("work-body").insertAdjacentHTML("afterbegin", '<p class="prompt">' + T("Choose an order") + "</p>");
+      });
+  }
+  function openPickOrder(id) {
+    api("GET", "/v1/orders/" + encodeURIComponent(id)).then(function (r) { return r.ok ? r.json() : null; })
+      .catch(function () {
+        return kvGet("released").then(function (c) { return (c || []).filter(function (o) { return o.id === id; })[0] || null; });
+      }).then(function (o) {
+        if (!o) { return toast(t("The gateway cannot be reached"), true); }
+        state.work = { kind: "pick", order: o, step: "loc" }; renderPick();
+      });
+  }
+  function nextPick(o) {
+    return (o.picks || []).filter(function (p) { return p.status === "open"; })
+      .sort(function (a, b) { return (a.seq || 0) - (b.seq || 0); })[0] || null;
+  }
+  function renderPick() {
+    var w = state.work, o = w.order, p = nextPick(o);
+    if (!p) { toast(t("Order complete")); return showPickOrders(); }
+    w.pick = p;
+    var done = (o.picks || []).filter(function (x) { return x.status !== "open"; }).length;
+    var left = Number(p.qty) - Number(p.picked || 0);
+    var html = fact("Order", o.id) +
+      '<div class="goto' + (w.step === "item" ? " ok" : "") + '">' + T("Go to") + ' <b translate="no" id="goto">' + esc(p.location) + "</b>" +
+      '<div class="sub">' + esc(tf("pick %s of %s", done + 1, (o.picks || []).length)) + ' · <span translate="no">' + esc(p.sku) +
+      " × " + fmtNum(left) + (p.lot ? " · " + esc(p.lot) : "") + "</span></div></div>";
+    work("Pick", html, w.step === "loc" ? "Scan the location" : "Scan the item");
+    setTimeout(function () { document.getElementById("work-scan").focus(); }, 30);
+  }
+  function onPickScan(code) {
+    var w = state.work, p = w.pick;
+    if (w.step === "loc") {
+      if (code !== p.location) { beep(); return toast(tf("Wrong location: scan %s", p.location), true); }
+      w.step = "item"; return renderPick();
+    }
+    var g = parseGs1(code), left = Number(p.qty) - Number(p.picked || 0), key = uuid7();
+    var body = { location: p.location, item: g ? g.gtin : code, lot: g && g.lot ? g.lot : (p.lot || ""), qty: left,
+                 device_id: deviceId(), actor: state.operator, request_id: key };
+    submit({ op_id: key, label: "pick " + w.order.id + " " + p.sku, path: "/v1/orders/" + encodeURIComponent(w.order.id) + "/picks",
+             body: body }).then(function (res) {
+      if (res.state === "refused") { return; }           // the reason is on screen; scan again
+      if (res.state === "sent" && res.answer && res.answer.picks) { w.order = res.answer; }
+      else { p.picked = Number(p.picked || 0) + left; p.status = "done";  // offline: go on, the outbox sends it
+             kvGet("released").then(function (c) {   // and remember it, so the order is not offered again
+               return kvPut("released", (c || []).map(function (o) { return o.id === w.order.id ? w.order : o; })); });
+             count("outbox").then(function (n) { toast(tf("Saved. Waiting to send: %s", fmtNum(n))); }); }
+      w.step = "loc"; renderPick();
+    });
+  }
+
+  // QC: the receipts waiting on the dock; pass, or hold / reject with one of the site's reason codes
+  function showQcQueue() {
+    api("GET", "/v1/catalog/receipts").then(function (r) { return r.ok ? r.json() : null; }).catch(function () { return null; })
+      .then(function (page) {
+        if (page === null) { return startFlow("qc"); }  // an older gateway, or offline: QC by location
+        state.work = { kind: "qc", receipts: pageItems(page) };
+        var html = state.work.receipts.map(function (rc) {
+          return '<button class="big choice receipt" data-receipt="' + esc(rc.id) + '"><b translate="no">' + esc(rc.sku) + " × " +
+            fmtNum(rc.qty) + '</b><span class="sub" translate="no">' + esc([rc.id, rc.lot, rc.location].filter(Boolean).join(" · ")) +
+            "</span>" + (rc.status === "held" ? ' <span class="state st-held">' + T("Held") + "</span>" : "") + "</button>";
+        }).join("");
+        work("QC", html || "<p>" + T("Nothing is waiting for QC.") + "</p>", null);
+      });
+  }
+  function qcReceipt(id) {
+    var rc = state.work.receipts.filter(function (x) { return x.id === id; })[0];
+    state.work.receipt = rc;
+    var html = '<div class="goto"><b translate="no">' + esc(rc.sku + " × " + fmtNum(rc.qty)) + '</b><div class="sub" translate="no">' +
+      esc([rc.id, rc.lot, rc.location].filter(Boolean).join(" · ")) + "</div></div>" +
+      '<button class="big choice pass" data-qc-result="pass">' + T("Pass") + "</button>" +
+      '<button class="big choice" data-qc-result="hold">' + T("Hold") + "</button>" +
+      '<button class="big choice bad" data-qc-result="reject">' + T("Reject") + "</button>";
+    work("QC", html, null);
+  }
+  function qcReasons(result) {
+    state.work.result = result;
+    var codes = (state.catalog && state.catalog.qc_reasons) || Object.keys(QC_REASONS);
+    var rc = state.work.receipt;
+    var head = '<div class="sub" translate="no">' + esc([rc.sku + " × " + fmtNum(rc.qty), rc.id, rc.lot].filter(Boolean).join(" · ")) + "</div>";
+    work("QC", head + '<p class="prompt">' + T(result === "hold" ? "Why hold it?" : "Why reject it?") + "</p>" + codes.map(function (c) {
+      return '<button class="big choice" data-qc-reason="' + esc(c) + '">' + esc(label(QC_REASONS, c)) + "</button>"; }).join(""), null);
+  }
+  function qcSend(result, reason) {
+    var rc = state.work.receipt, key = uuid7(), body = { result: result, actor: state.operator };
+    if (reason) { body.reason = reason; }
+    submit({ op_id: key, label: "qc " + rc.id + " " + result, path: "/v1/inbound/receipts/" + encodeURIComponent(rc.id) + "/qc", body: body })
+      .then(function (res) {
+        if (res.state === "refused") { return; }
+        if (res.state === "sent") {
+          var tasks = (res.answer && (res.answer.putaways || res.answer.tasks)) || [];
+          toast(result === "pass" && tasks.length ? tf("Passed: put away to %s", tasks.map(function (x) { return x.location || x.to_location; }).join(", "))
+                : t("Stored by the gateway"));
+        } else { count("outbox").then(function (n) { toast(tf("Saved. Waiting to send: %s", fmtNum(n))); }); }
+        showQcQueue();
+      });
+  }
+
+  document.getElementById("screen-work").addEventListener("click", function (ev) {
+    var b = ev.target.closest("button"); if (!b) { return; }
+    if (b.id === "claim-next") { return claimNext(); }
+    if (b.dataset.step === "count") { return countTask(b.dataset.task); }
+    if (b.dataset.step) { return taskStep(b.dataset.task, b.dataset.step); }
+    if (b.dataset.forder) { return openPickOrder(b.dataset.forder); }
+    if (b.dataset.order) {
+      var o = state.catalog.outbound_orders.filter(function (x) { return x.id === b.dataset.order; })[0];
+      startFlow("pick"); state.flow.v.order = o; state.flow.v.lineIndex = 0; return next();
+    }
+    if (b.dataset.receipt) { return qcReceipt(b.dataset.receipt); }
+    if (b.dataset.qcResult) { return b.dataset.qcResult === "pass" ? qcSend("pass") : qcReasons(b.dataset.qcResult); }
+    if (b.dataset.qcReason) { return qcSend(state.work.result, b.dataset.qcReason); }
+  });
+  document.getElementById("work-scan").addEventListener("keydown", function (ev) {
+    if (ev.key !== "Enter") { return; }
+    ev.preventDefault(); var val = ev.target.value.trim(); ev.target.value = "";
+    if (val && state.work && state.work.kind === "pick") { onPickScan(val); }
+  });
 
   // ---- start -----------------------------------------------------------------------------------------
   document.getElementById("pair-go").addEventListener("click", function () {
     var tok = document.getElementById("pair-token").value.trim(); if (!tok) { return; }
     LS.setItem("wims.token", tok); loadCatalog().then(detectFeatures).then(replay).then(home);
   });
-  function login() {
-    var id = document.getElementById("login-id").value.trim(); if (!id) { return; }
+  function loggedIn(id) {
     state.operator = id; LS.setItem("wims.operator", id);
     var remembered = LS.getItem("wims.lang." + id); if (remembered) { setLang(remembered); }
     detectFeatures(); home();
   }
+  // A PIN opens a session on the gateway (its token goes with every call from then on); without the
+  // session routes (or with no PIN, where sessions are optional) the ID alone names the actor.
+  function login() {
+    var id = document.getElementById("login-id").value.trim(); if (!id) { return; }
+    var pin = document.getElementById("login-pin").value.trim();
+    if (!pin || !state.features.sessions) { endSession(); return loggedIn(id); }
+    api("POST", "/v1/sessions", { operator: id, pin: pin, station: station(), device_id: deviceId() }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (j) {
+        document.getElementById("login-pin").value = "";
+        if (!r.ok) { beep(); return toast(r.status === 429 ? refusal(j) : t("Wrong operator ID or PIN"), true); }
+        startSession(j); loggedIn(j.operator_id);
+      });
+    }, function () { toast(t("The gateway cannot be reached"), true); });
+  }
+  // Badge: the operator badged in at a station's reader; the handheld takes over that session.
+  function badgeLogin() {
+    var st = document.getElementById("login-station").value.trim() || station();
+    LS.setItem("wims.station", st);
+    api("POST", "/v1/sessions", { badge: true, station: st, device_id: deviceId() }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (j) {
+        if (!r.ok) { beep(); return toast(t("No badge is on this station's reader"), true); }
+        startSession(j); loggedIn(j.operator_id);
+      });
+    }, function () { toast(t("The gateway cannot be reached"), true); });
+  }
+  function startSession(j) {
+    LS.setItem("wims.session", j.token);
+    LS.setItem("wims.session.who", JSON.stringify({ id: j.operator_id, name: j.name, roles: j.roles, method: j.method }));
+  }
+  function endSession() { LS.removeItem("wims.session"); LS.removeItem("wims.session.who"); }
+  function station() { return LS.getItem("wims.station") || deviceId(); }
+  function logout() {
+    var had = LS.getItem("wims.session");
+    var done = function () { endSession(); state.operator = ""; LS.removeItem("wims.operator"); home(); };
+    if (!had) { return done(); }
+    api("DELETE", "/v1/sessions/current").then(done, done);
+  }
   document.getElementById("login-go").addEventListener("click", login);
-  document.getElementById("login-id").addEventListener("keydown", function (ev) { if (ev.key === "Enter") { ev.preventDefault(); login(); } });
-  document.getElementById("logout").addEventListener("click", function () { state.operator = ""; LS.removeItem("wims.operator"); home(); });
+  document.getElementById("login-badge").addEventListener("click", badgeLogin);
+  ["login-id", "login-pin"].forEach(function (id) {
+    document.getElementById(id).addEventListener("keydown", function (ev) { if (ev.key === "Enter") { ev.preventDefault(); login(); } });
+  });
+  document.getElementById("logout").addEventListener("click", logout);
   var installPrompt = null;
   window.addEventListener("beforeinstallprompt", function (ev) { ev.preventDefault(); installPrompt = ev;
     document.getElementById("install").classList.remove("hidden"); });
   document.getElementById("install").addEventListener("click", function () { if (installPrompt) { installPrompt.prompt(); } });
 
+  try { var known = JSON.parse(LS.getItem("wims.features") || "null"); if (known) { state.features = known; } } catch (e) { /* first run */ }
+  showFeatures();
   var saved = (state.operator && LS.getItem("wims.lang." + state.operator)) || LS.getItem("wims.lang");
   if (saved && MSG[saved]) { state.lang = saved; }
   applyLang();
@@ -588,5 +933,5 @@
     }).catch(function () {});
   }
   loadCatalog().then(function () { detectFeatures(); return replay(); }).then(home);
-  window.wims = { replay: replay, pending: function () { return count("outbox"); }, t: t };
+  window.wims = { replay: replay, features: function () { return state.features; }, pending: function () { return count("outbox"); }, t: t };
 })();
