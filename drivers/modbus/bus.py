@@ -72,17 +72,25 @@ class ModbusBus:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        interrupted = False
         if self._task is not None:
             # One cancel is not enough: pymodbus awaits each reply with asyncio.wait_for, which on Python
             # 3.11 drops a cancel that arrives together with the reply (fixed in 3.12), and the bus then
             # polls on (seen once in CI: the task "cancelling" forever, a gateway shutdown hung).
+            # A cancel of our caller while we wait here (a supervisor cancels its parts again every half
+            # second) is held until the poller has ended, then raised: it must not leave the poller behind.
             while not self._task.done():
                 self._task.cancel()
-                await asyncio.wait({self._task}, timeout=0.5)
+                try:
+                    await asyncio.wait({self._task}, timeout=0.5)
+                except asyncio.CancelledError:
+                    interrupted = True
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         self._close_client()
         self._put(_CLOSED)
+        if interrupted:
+            raise asyncio.CancelledError
 
     async def events(self) -> AsyncIterator[BusEvent]:
         """Every event in order, until the bus is closed."""
