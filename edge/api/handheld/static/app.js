@@ -174,10 +174,11 @@
       return r.json().catch(function () { return {}; }).then(function (j) {
         var d = j.detail, reason = typeof d === "string" ? d : (d && (d.message || d.code)) || JSON.stringify(d || r.status);
         e.reason = reason; e.failed_at = Date.now();
+        var watched = watching[e.op_id];  // the operator waits for this answer: it is said, not kept in "failed"
         return tx("outbox", "readwrite", function (s) { return s.delete(e.op_id); })
-          .then(function () { return tx("failed", "readwrite", function (s) { return s.put(e); }); })
+          .then(function () { return watched ? null : tx("failed", "readwrite", function (s) { return s.put(e); }); })
           .then(function () {  // a refusal the operator is waiting for is said as it is; a later one as "not sent"
-            refusals[e.op_id] = reason; toast(watching[e.op_id] ? reason : tf("Not sent: %s", reason), true); beep(); return true; });
+            refusals[e.op_id] = reason; toast(watched ? reason : tf("Not sent: %s", reason), true); beep(); return true; });
       });
     }, function () { return false; });
   }
@@ -265,6 +266,11 @@
   }
 
   // ---- screens ---------------------------------------------------------------------------------------
+  // A screen drawn when its answer arrives is drawn only if the operator has not moved on meanwhile: a
+  // slow answer must not pull them back from the screen they went to (moved() marks each move).
+  var navGen = 0;
+  function moved() { navGen += 1; }
+  function stay(fn) { var g = navGen; return function (x) { return g === navGen ? fn(x) : undefined; }; }
   function show(name) {
     document.querySelectorAll(".screen").forEach(function (s) { s.classList.add("hidden"); });
     document.getElementById("screen-" + name).classList.remove("hidden");
@@ -278,7 +284,7 @@
     if (bad && navigator.vibrate) { navigator.vibrate([80, 60, 80]); }
   }
   function home() {
-    state.flow = null; stopCamera();
+    moved(); state.flow = null; stopCamera();
     if (SITE.needs_token && !LS.getItem("wims.token")) { return show("pair"); }
     if (!state.operator) { return show("login"); }
     var who = {}; try { who = JSON.parse(LS.getItem("wims.session.who") || "{}"); } catch (e) { who = {}; }
@@ -286,14 +292,15 @@
     show("home");
   }
   function nav(target) {
+    moved();
     if (target === "home") { return home(); }
     if (target === "failed") { return showFailed(); }
     if (target === "tasks") { return showTasks(); }
     if (target === "pick" || target === "qc") {  // which screen depends on what the gateway offers: ask first
-      return (state.detecting || Promise.resolve()).then(function () {
+      return (state.detecting || Promise.resolve()).then(stay(function () {
         if (!state.features.floor) { return startFlow(target); }
         return target === "pick" ? showPickOrders() : showQcQueue();
-      });
+      }));
     }
     startFlow(target);
   }
@@ -593,13 +600,13 @@
   // ---- lists: failed ops, tasks ------------------------------------------------------------------------
   function showFailed() {
     document.getElementById("list-title").textContent = t("Failed");
-    tx("failed", "readonly", function (s) { return s.getAll(); }).then(function (items) {
+    tx("failed", "readonly", function (s) { return s.getAll(); }).then(stay(function (items) {
       document.getElementById("list").innerHTML = items.map(function (e) {
         return '<div class="item"><b translate="no">' + esc(e.label || (e.payload.kind + " " + (e.payload.sku || e.payload.code || ""))) +
           '</b><div class="sub" translate="no">' + esc(e.reason) + '</div><button class="choice" data-discard="' + esc(e.op_id) + '">' +
           esc(t("Discard")) + "</button></div>"; }).join("");
       show("list");
-    });
+    }));
   }
   document.getElementById("list").addEventListener("click", function (ev) {
     var b = ev.target.closest("[data-discard]"); if (!b) { return; }
@@ -637,9 +644,9 @@
   function submit(entry) {
     watching[entry.op_id] = true;
     return enqueue(entry).then(function () { return replay(); }).then(function () {
+      delete watching[entry.op_id];  // queued (offline): a later refusal is kept in "failed", for whoever looks
       if (refusals[entry.op_id] !== undefined) {  // refused while the operator watches: said now, not kept as failed
-        return tx("failed", "readwrite", function (s) { return s.delete(entry.op_id); }).then(function () {
-          refreshCounts(); return { state: "refused", reason: refusals[entry.op_id] }; });
+        return { state: "refused", reason: refusals[entry.op_id] };
       }
       if (answers[entry.op_id] !== undefined) { return { state: "sent", answer: answers[entry.op_id] }; }
       return { state: "queued" };
@@ -666,14 +673,14 @@
     state.work = { kind: "tasks" };
     var who = LS.getItem("wims.session") ? "" : "&operator=" + encodeURIComponent(state.operator);
     api("GET", "/v1/tasks?mine=1" + who).then(function (r) { return r.ok ? r.json() : []; })
-      .catch(function () { return null; }).then(function (page) {
+      .catch(function () { return null; }).then(stay(function (page) {
         var list = pageItems(page);
         var html = '<button class="big primary" id="claim-next">' + T("Claim the next task") + "</button>";
         if (note) { html += '<p class="note">' + esc(note) + "</p>"; }
         html += page === null ? "<p>" + T("The gateway cannot be reached") + "</p>" : list.length ? list.map(taskCard).join("")
           : "<p>" + T("Tasks appear here when the gateway assigns them.") + "</p>";
         work("My tasks", html, null);
-      });
+      }));
   }
   function taskCard(task) {
     var mine = task.assignee === state.operator, st = task.state, steps = [];
@@ -700,12 +707,12 @@
     var body = { device_id: deviceId() };
     if (!LS.getItem("wims.session")) { body.actor = state.operator; }
     if (step === "take") { body.assignee = state.operator; }   // an open task of my role and zone: assign it to me
-    var path = "/v1/tasks/" + encodeURIComponent(id) + "/" + (step === "take" ? "assign" : step);
+    var path = "/v1/tasks/" + encodeURIComponent(id) + "/" + (step === "take" ? "assign" : step), again = stay(showTasks);
     return api("POST", path, body).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (j) {
-        if (!r.ok) { beep(); toast(refusal(j) || String(r.status), true); return showTasks(); }
+        if (!r.ok) { beep(); toast(refusal(j) || String(r.status), true); return again(); }
         toast(t(step === "done" ? "Task done" : step === "release" ? "Given back" : step === "take" ? "Assigned" : "Started"));
-        return showTasks();
+        return again();
       });
     }, function () { beep(); toast(t("The gateway cannot be reached"), true); });
   }
@@ -713,23 +720,24 @@
   // the count marks the task done.
   function countTask(id) {
     api("GET", "/v1/tasks/" + encodeURIComponent(id)).then(function (r) { return r.ok ? r.json() : null; }, function () { return null; })
-      .then(function (task) {
+      .then(stay(function (task) {
         if (!task) { return toast(t("The gateway cannot be reached"), true); }
         startFlow("count");
         var f = state.flow, sku = task.sku ? skuByCode(task.sku) : null;
         f.task = task; f.v.loc = task.from_location; f.step = 1;
         if (sku) { f.v.sku = sku; f.v.lot = task.lot || ""; f.step = 2; }
         renderFlow();
-      });
+      }));
   }
   function claimNext() {
     var body = { device_id: deviceId() };
     if (!LS.getItem("wims.session")) { body.actor = state.operator; body.operator = state.operator; }
+    var again = stay(showTasks);
     api("POST", "/v1/tasks/next", body).then(function (r) {
-      if (r.status === 204) { return showTasks(t("No open task fits you now.")); }
+      if (r.status === 204) { return again(t("No open task fits you now.")); }
       return r.json().catch(function () { return {}; }).then(function (j) {
         if (!r.ok) { beep(); toast(refusal(j) || String(r.status), true); }
-        showTasks();
+        again();
       });
     }, function () { beep(); toast(t("The gateway cannot be reached"), true); });
   }
@@ -742,7 +750,7 @@
         if (got === null) { return kvGet("released").then(function (c) { return c || []; }); }
         return kvPut("released", pageItems(got)).then(function () { return got; });
       })
-      .then(function (released) {
+      .then(stay(function (released) {
         var ids = {};
         var html = pageItems(released).map(function (o) {
           ids[o.id] = true;
@@ -755,16 +763,16 @@
           return '<button class="big choice" data-order="' + esc(o.id) + '" translate="no">' + esc(o.id) + "</button>"; }).join("");
         work("Pick", html || "<p>" + T("No order is released for picking.") + "</p>", null);
         document.getElementById("work-body").insertAdjacentHTML("afterbegin", '<p class="prompt">' + T("Choose an order") + "</p>");
-      });
+      }));
   }
   function openPickOrder(id) {
     api("GET", "/v1/orders/" + encodeURIComponent(id)).then(function (r) { return r.ok ? r.json() : null; })
       .catch(function () {
         return kvGet("released").then(function (c) { return (c || []).filter(function (o) { return o.id === id; })[0] || null; });
-      }).then(function (o) {
+      }).then(stay(function (o) {
         if (!o) { return toast(t("The gateway cannot be reached"), true); }
         state.work = { kind: "pick", order: o, step: "loc" }; renderPick();
-      });
+      }));
   }
   function nextPick(o) {
     return (o.picks || []).filter(function (p) { return p.status === "open"; })
@@ -789,7 +797,7 @@
       if (code !== p.location) { beep(); return toast(tf("Wrong location: scan %s", p.location), true); }
       w.step = "item"; return renderPick();
     }
-    var g = parseGs1(code), left = Number(p.qty) - Number(p.picked || 0), key = uuid7();
+    var g = parseGs1(code), left = Number(p.qty) - Number(p.picked || 0), key = uuid7(), redraw = stay(renderPick);
     var body = { location: p.location, item: g ? g.gtin : code, lot: g && g.lot ? g.lot : (p.lot || ""), qty: left,
                  device_id: deviceId(), actor: state.operator, request_id: key };
     submit({ op_id: key, label: "pick " + w.order.id + " " + p.sku, path: "/v1/orders/" + encodeURIComponent(w.order.id) + "/picks",
@@ -800,14 +808,14 @@
              kvGet("released").then(function (c) {   // and remember it, so the order is not offered again
                return kvPut("released", (c || []).map(function (o) { return o.id === w.order.id ? w.order : o; })); });
              count("outbox").then(function (n) { toast(tf("Saved. Waiting to send: %s", fmtNum(n))); }); }
-      w.step = "loc"; renderPick();
+      w.step = "loc"; redraw();
     });
   }
 
   // QC: the receipts waiting on the dock; pass, or hold / reject with one of the site's reason codes
   function showQcQueue() {
     api("GET", "/v1/catalog/receipts").then(function (r) { return r.ok ? r.json() : null; }).catch(function () { return null; })
-      .then(function (page) {
+      .then(stay(function (page) {
         if (page === null) { return startFlow("qc"); }  // an older gateway, or offline: QC by location
         state.work = { kind: "qc", receipts: pageItems(page) };
         var html = state.work.receipts.map(function (rc) {
@@ -816,15 +824,15 @@
             "</span>" + (rc.status === "held" ? ' <span class="state st-held">' + T("Held") + "</span>" : "") + "</button>";
         }).join("");
         work("QC", html || "<p>" + T("Nothing is waiting for QC.") + "</p>", null);
-      });
+      }));
   }
   function qcFromTask(receiptId) {
     api("GET", "/v1/catalog/receipts").then(function (r) { return r.ok ? r.json() : null; }).catch(function () { return null; })
-      .then(function (page) {
+      .then(stay(function (page) {
         var found = pageItems(page).filter(function (x) { return x.id === receiptId; });
         if (!found.length) { return showQcQueue(); }
         state.work = { kind: "qc", receipts: found }; qcReceipt(receiptId);
-      });
+      }));
   }
   function qcReceipt(id) {
     var rc = state.work.receipts.filter(function (x) { return x.id === id; })[0];
@@ -845,7 +853,7 @@
       return '<button class="big choice" data-qc-reason="' + esc(c) + '">' + esc(label(QC_REASONS, c)) + "</button>"; }).join(""), null);
   }
   function qcSend(result, reason) {
-    var rc = state.work.receipt, key = uuid7(), body = { result: result, actor: state.operator };
+    var rc = state.work.receipt, key = uuid7(), body = { result: result, actor: state.operator }, back = stay(showQcQueue);
     if (reason) { body.reason = reason; }
     submit({ op_id: key, label: "qc " + rc.id + " " + result, path: "/v1/inbound/receipts/" + encodeURIComponent(rc.id) + "/qc", body: body })
       .then(function (res) {
@@ -855,12 +863,13 @@
           toast(result === "pass" && tasks.length ? tf("Passed: put away to %s", tasks.map(function (x) { return x.location || x.to_location; }).join(", "))
                 : t("Stored by the gateway"));
         } else { count("outbox").then(function (n) { toast(tf("Saved. Waiting to send: %s", fmtNum(n))); }); }
-        showQcQueue();
+        back();
       });
   }
 
   document.getElementById("screen-work").addEventListener("click", function (ev) {
     var b = ev.target.closest("button"); if (!b) { return; }
+    moved();
     if (b.id === "claim-next") { return claimNext(); }
     if (b.dataset.step === "count") { return countTask(b.dataset.task); }
     if (b.dataset.step === "gopick") { return openPickOrder(b.dataset.ref); }
