@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from bench._common import emit_json, parser, table
 from cloud.db.engine import make_engine
 from cloud.db.migrate import upgrade
+from cloud.planning.totals import store_forecast_totals
 from cloud.web.reports.rollup import catch_up
 from tests.support.web import (
     PASSWORD,
@@ -131,6 +132,7 @@ def generate_dispatch(url: str, warehouses: int, skus: int, days: int) -> None:
             """),
             {"run": run, "n": warehouses, "s": skus},
         )
+        store_forecast_totals(conn, run)  # as the planning runner does when it stores a run
         conn.execute(
             sa.text(f"""
             INSERT INTO demand_history (sku, warehouse, day, shipped, imported)

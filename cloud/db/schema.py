@@ -455,8 +455,24 @@ forecasts = sa.Table(
     sa.Column("reorder_point", sa.Float, nullable=False, server_default="0"),
     sa.Column("lead_time_days", sa.Integer, nullable=False, server_default="0"),
     sa.Column("service_level", sa.Float, nullable=False, server_default="0"),
+    sa.Column(
+        "week_total", sa.Float, nullable=True, comment="The first 7 days of mean, summed when the run is stored."
+    ),
 )
 sa.Index("ix_forecasts_sku_warehouse", forecasts.c.sku, forecasts.c.warehouse)
+sa.Index("ix_forecasts_run_week_total", forecasts.c.run_id, forecasts.c.week_total)
+
+forecast_totals = sa.Table(
+    "forecast_totals",
+    metadata,
+    sa.Column("run_id", sa.BigInteger, sa.ForeignKey("planning_runs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("warehouse", sa.String(64), primary_key=True),
+    sa.Column("day", sa.Integer, primary_key=True, comment="Days from the run's first forecast day."),
+    sa.Column("mean", sa.Float, nullable=False, comment="Summed over the warehouse's series."),
+    sa.Column("low", sa.Float, nullable=True, comment="Sum of the 80 % interval's lower bounds."),
+    sa.Column("high", sa.Float, nullable=True, comment="Sum of the 80 % interval's upper bounds."),
+    comment="A run's forecasts summed per warehouse and day (cloud/planning/totals.py), for the dashboard.",
+)
 
 recommendations = sa.Table(
     "recommendations",

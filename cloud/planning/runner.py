@@ -44,6 +44,7 @@ from cloud.db.schema import (
 from cloud.ingest.ledger import Discrepancy, record_discrepancies
 from cloud.network.store import lead_times, load_network
 from cloud.planning.config import DispatchConfig
+from cloud.planning.totals import store_forecast_totals
 from sync.clock import Clock
 
 
@@ -191,6 +192,7 @@ def _plan(
     _check(stop)
     with engine.begin() as conn:
         _store_forecasts(conn, run_id, result, ss, classes)
+        store_forecast_totals(conn, run_id)
     plan = _rebalance(engine, cfg, clock, panel.keys, result.mean, ss.safety_stock, network, leads, end)
     _check(stop)
     with engine.begin() as conn:

@@ -21,6 +21,7 @@ from cloud.db.schema import (
     demand_history,
     discrepancies,
     fact_activity_hourly,
+    forecast_totals,
     gateway_status,
     gateways,
     ops,
@@ -607,10 +608,33 @@ def _latest_run(conn: Connection) -> Any:
     ).first()
 
 
+def _stored_totals(conn: Connection, run_id: int, warehouse: str | None, days: int) -> list[list[float]] | None:
+    """Per forecast day: mean, low and high summed when the run was stored (``forecast_totals``), over
+    the warehouse filter; None for a run stored before those totals existed."""
+    ft = forecast_totals.c
+    q = (
+        sa.select(ft.day, sa.func.sum(ft.mean).label("mean"), sa.func.sum(ft.low).label("lo"))
+        .add_columns(sa.func.sum(ft.high).label("hi"))
+        .where(ft.run_id == run_id, ft.day < days)
+        .group_by(ft.day)
+        .order_by(ft.day)
+    )
+    if warehouse:
+        q = q.where(ft.warehouse == warehouse)
+    rows = conn.execute(q).all()
+    if not rows:
+        has_any = conn.execute(sa.select(ft.day).where(ft.run_id == run_id).limit(1)).first()
+        return [] if has_any else None
+    return [
+        [float(r.mean), float(r.lo if r.lo is not None else r.mean), float(r.hi if r.hi is not None else r.mean)]
+        for r in rows
+    ]
+
+
 def _sum_forecast(conn: Connection, run_id: int, warehouse: str | None, days: int, postgres: bool) -> list[list[float]]:
     """Per forecast day: the sum over the run's series of the mean and of the 80 % interval's bounds,
     read from the JSON lists in the database (PostgreSQL: each parsed once as jsonb, one column a day;
-    SQLite ``json_each``), so no series is loaded into Python."""
+    SQLite ``json_each``), so no series is loaded into Python. For runs stored without totals."""
     if postgres:
         # each series' JSON parsed once (jsonb), then one sum per day and bound in a single pass
         cols = ", ".join(
@@ -665,7 +689,8 @@ def forecasts_vs_actuals(conn: Connection, f: Filters, qc: QueryContext) -> Tabl
     if f.warehouse:
         aq = aq.where(dh.warehouse == f.warehouse)
     actual = {r.day: int(r.q or 0) for r in conn.execute(aq)}
-    ahead = _sum_forecast(conn, run.id, f.warehouse, FORECAST_DAYS_AHEAD, qc.postgres)
+    stored = _stored_totals(conn, run.id, f.warehouse, FORECAST_DAYS_AHEAD)
+    ahead = stored if stored is not None else _sum_forecast(conn, run.id, f.warehouse, FORECAST_DAYS_AHEAD, qc.postgres)
     days = [start - timedelta(days=back - i) for i in range(back)] + [
         start + timedelta(days=i) for i in range(len(ahead))
     ]
@@ -673,7 +698,11 @@ def forecasts_vs_actuals(conn: Connection, f: Filters, qc: QueryContext) -> Tabl
     # the largest series: forecast volume of the first week, summed in SQL from the JSON list (parsed
     # once a series: the materialized CTE keeps PostgreSQL from parsing it again for every day)
     wh_clause = "AND f.warehouse = :wh" if f.warehouse else ""
-    if qc.postgres:
+    if stored is not None:  # each series' first week was summed when the run was stored (indexed)
+        top = f"""
+        SELECT f.sku, f.warehouse, f.model, f.mae, f.safety_stock, f.week_total AS f7 FROM forecasts f
+        WHERE f.run_id = :run {wh_clause} ORDER BY f.week_total DESC, f.sku LIMIT 10"""
+    elif qc.postgres:
         week = " + ".join(f"COALESCE((m->>{d})::float, 0)" for d in range(7))
         top = f"""
         WITH s AS MATERIALIZED (

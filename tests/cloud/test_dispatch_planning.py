@@ -241,3 +241,43 @@ def test_a_run_in_progress_ends_cancelled_when_the_service_stops(cloud: Cloud) -
         row = conn.execute(sa.select(planning_runs).where(planning_runs.c.id == run_id)).one()
     engine.dispose()
     assert row.status == "cancelled" and row.finished_at is not None, (row.status, row.error)
+
+
+def test_the_dashboard_reads_the_totals_stored_with_a_run_as_it_would_sum_the_series(db_url: str) -> None:
+    """The forecast panel's sums come from ``forecast_totals`` (made once when the run is stored); for a
+    run stored before them it sums the series' JSON at page time. Both give the same panel, for the
+    network and for one warehouse."""
+    from cloud.web import dashboard
+    from cloud.web.filters import Filters
+
+    cfg, codes = _seed(db_url)
+    engine = make_engine(db_url, pool_size=1)
+    clock = ManualClock(datetime(2025, 6, 2, 1, 0, tzinfo=UTC))
+    run = plan_run(engine, cfg, clock, trigger="cli", actor="test")
+    assert run["status"] == "done", run["error"]
+    qc = dashboard.QueryContext(
+        now=clock.now(), offline_after_s=60, work_order_sla_h=24, postgres=db_url.startswith("postgresql")
+    )
+    filters = [Filters(warehouse=w, window="7d", start=END, end=END) for w in (None, codes[1])]
+
+    def panels() -> list[dashboard.Table]:
+        with engine.connect() as conn:
+            return [dashboard.forecasts_vs_actuals(conn, f, qc) for f in filters]
+
+    stored = panels()
+    with engine.begin() as conn:
+        totals = sa.text("SELECT count(*) FROM forecast_totals WHERE run_id = :r")
+        assert conn.execute(totals, {"r": run["id"]}).scalar()
+        conn.execute(sa.text("DELETE FROM forecast_totals"))
+        conn.execute(sa.text("UPDATE forecasts SET week_total = NULL"))
+    summed = panels()
+    engine.dispose()
+    for a, b in zip(stored, summed, strict=True):
+        assert len(a.facts["forecast"]) == len(b.facts["forecast"]) > 7
+        for key in ("forecast", "low", "high"):  # None on the actual days, then one figure a forecast day
+            assert [v is None for v in a.facts[key]] == [v is None for v in b.facts[key]], key
+            got, want = ([v for v in t.facts[key] if v is not None] for t in (a, b))
+            assert got == pytest.approx(want, rel=1e-9), key
+        assert [r["sku"] for r in a.rows] == [r["sku"] for r in b.rows] and len(a.rows) >= 8
+        assert [r["forecast_7d"] for r in a.rows] == [r["forecast_7d"] for r in b.rows]
+    assert stored[0].facts["forecast"][-1] > stored[1].facts["forecast"][-1] > 0  # the network sums every site

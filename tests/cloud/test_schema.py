@@ -58,4 +58,4 @@ def test_migrations_produce_the_schema_in_code(db_url: str) -> None:
         version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
     engine.dispose()
     assert diff == []
-    assert version == "0005"
+    assert version == "0006"

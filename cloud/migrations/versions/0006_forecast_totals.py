@@ -1,0 +1,43 @@
+"""forecast totals: a run's forecasts summed per warehouse and day, and each series' first week
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-12-02 13:20:00
+
+Runs stored before this revision have no totals; the dashboard sums their JSON as before.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+
+revision = '0006'
+down_revision = '0005'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table('forecast_totals',
+    sa.Column('run_id', sa.BigInteger(), nullable=False),
+    sa.Column('warehouse', sa.String(length=64), nullable=False),
+    sa.Column('day', sa.Integer(), nullable=False, comment="Days from the run's first forecast day."),
+    sa.Column('mean', sa.Float(), nullable=False, comment="Summed over the warehouse's series."),
+    sa.Column('low', sa.Float(), nullable=True, comment="Sum of the 80 % interval's lower bounds."),
+    sa.Column('high', sa.Float(), nullable=True, comment="Sum of the 80 % interval's upper bounds."),
+    sa.ForeignKeyConstraint(['run_id'], ['planning_runs.id'], name=op.f('fk_forecast_totals_run_id_planning_runs'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('run_id', 'warehouse', 'day', name=op.f('pk_forecast_totals')),
+    comment='A run\'s forecasts summed per warehouse and day (cloud/planning/totals.py), for the dashboard.'
+    )
+    with op.batch_alter_table('forecasts', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('week_total', sa.Float(), nullable=True, comment='The first 7 days of mean, summed when the run is stored.'))
+        batch_op.create_index('ix_forecasts_run_week_total', ['run_id', 'week_total'], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('forecasts', schema=None) as batch_op:
+        batch_op.drop_index('ix_forecasts_run_week_total')
+        batch_op.drop_column('week_total')
+    op.drop_table('forecast_totals')
