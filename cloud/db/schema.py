@@ -349,6 +349,17 @@ fact_activity_hourly = sa.Table(
     sa.Column("ops", sa.BigInteger, nullable=False, server_default="0"),
 )
 
+fact_zone_hourly = sa.Table(
+    "fact_zone_hourly",
+    metadata,
+    sa.Column("warehouse", sa.String(64), primary_key=True),
+    sa.Column("zone", sa.String(64), primary_key=True),
+    sa.Column("hour", TS, primary_key=True),
+    sa.Column("ops", sa.BigInteger, nullable=False, server_default="0", comment="Floor ops touching the zone."),
+    comment="Floor work per zone and hour (cloud/web/reports/rollup.py), for the slow and idle zone alerts.",
+)
+sa.Index("ix_fact_zone_hourly_hour", fact_zone_hourly.c.hour)
+
 # The rare kinds the dashboard's alerts read straight from ``ops`` (a partial index: ingest pays only
 # for these rows).
 ALERT_KINDS = ("temp_alarm", "work_order", "exception", "transfer_out")

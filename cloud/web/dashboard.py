@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,6 +21,7 @@ from cloud.db.schema import (
     demand_history,
     discrepancies,
     fact_activity_hourly,
+    fact_zone_hourly,
     forecast_totals,
     gateway_status,
     gateways,
@@ -192,8 +193,18 @@ ALERT_KINDS = {
     "site_offline": N_("Site offline"),
     "device": N_("Device not OK"),
     "work_order_sla": N_("Work order past its SLA"),
+    "slow_zone": N_("Slow or idle zone"),
 }
-WHAT = {**STATES, **ALARMS, **DISCREPANCY_KINDS, **WORK_ORDER_TYPES}
+ZONE_PACE = {"slow": N_("Slower than usual"), "idle": N_("Idle")}
+WHAT = {**STATES, **ALARMS, **DISCREPANCY_KINDS, **WORK_ORDER_TYPES, **ZONE_PACE}
+SLOW_ZONE_SHARE = 0.5
+"""A zone is slow when its last full hour saw under this share of its usual floor ops at that hour of day
+(idle when it saw none)."""
+SLOW_ZONE_MIN_OPS = 10.0
+"""The usual pace, in floor ops an hour, below which a zone is never called slow: a quiet zone (or a
+night shift's hour) is not an alert."""
+SLOW_ZONE_DAYS = 7
+"""The usual pace is the mean of the same hour of day over this many days before."""
 
 ALERT_COLUMNS = [
     Column("severity", N_("Severity"), "label", labels=STATES),
@@ -300,6 +311,41 @@ def _work_order_alerts(conn: Connection, f: Filters, qc: QueryContext) -> list[d
     ]
 
 
+def _zone_alerts(conn: Connection, f: Filters, qc: QueryContext) -> list[dict[str, Any]]:
+    """Zones whose floor moved much less than usual in the last full hour: its ops (``fact_zone_hourly``,
+    kept by the rollup) against the mean of the same hour on the days before. Comparing an hour with the
+    same hour of other days keeps shift patterns (a quiet night) from raising alerts."""
+    hour = qc.now.astimezone(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    before = [hour - timedelta(days=k) for k in range(1, SLOW_ZONE_DAYS + 1)]
+    z = fact_zone_hourly.c
+    last = sa.func.sum(sa.case((z.hour == hour, z.ops), else_=0))
+    usual = sa.func.sum(sa.case((z.hour != hour, z.ops), else_=0))
+    q = (
+        sa.select(z.warehouse, z.zone, last.label("last"), usual.label("usual"))
+        .where(z.hour.in_([hour, *before]))
+        .group_by(z.warehouse, z.zone)
+        .having(usual >= SLOW_ZONE_MIN_OPS * SLOW_ZONE_DAYS)
+    )
+    if f.warehouse:
+        q = q.where(z.warehouse == f.warehouse)
+    out = []
+    for r in conn.execute(q):
+        mean = float(r.usual) / SLOW_ZONE_DAYS
+        if int(r.last) < SLOW_ZONE_SHARE * mean:
+            out.append(
+                {
+                    "severity": "warning",
+                    "kind": "slow_zone",
+                    "warehouse": r.warehouse,
+                    "subject": r.zone,
+                    "what": "idle" if int(r.last) == 0 else "slow",
+                    "detail": f"{int(r.last)} / {mean:.0f} ops/h",
+                    "since": hour,
+                }
+            )
+    return out
+
+
 def _site_alerts(site_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for s in site_rows:
@@ -351,6 +397,7 @@ def alerts(conn: Connection, f: Filters, qc: QueryContext) -> Table:
         + _site_alerts(site_rows)
         + _work_order_alerts(conn, f, qc)
         + _discrepancy_alerts(conn, f)
+        + _zone_alerts(conn, f, qc)
     )
     for r in rows:
         r["since"] = _aware(r["since"], qc.now)

@@ -1,4 +1,5 @@
-"""forecast totals: a run's forecasts summed per warehouse and day, and each series' first week
+"""forecast totals and zone activity: a run's forecasts summed per warehouse and day, each series' first
+week, and floor ops per zone and hour
 
 Revision ID: 0006
 Revises: 0005
@@ -31,6 +32,16 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('run_id', 'warehouse', 'day', name=op.f('pk_forecast_totals')),
     comment='A run\'s forecasts summed per warehouse and day (cloud/planning/totals.py), for the dashboard.'
     )
+    op.create_table('fact_zone_hourly',
+    sa.Column('warehouse', sa.String(length=64), nullable=False),
+    sa.Column('zone', sa.String(length=64), nullable=False),
+    sa.Column('hour', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('ops', sa.BigInteger(), server_default='0', nullable=False, comment='Floor ops touching the zone.'),
+    sa.PrimaryKeyConstraint('warehouse', 'zone', 'hour', name=op.f('pk_fact_zone_hourly')),
+    comment='Floor work per zone and hour (cloud/web/reports/rollup.py), for the slow and idle zone alerts.'
+    )
+    with op.batch_alter_table('fact_zone_hourly', schema=None) as batch_op:
+        batch_op.create_index('ix_fact_zone_hourly_hour', ['hour'], unique=False)
     with op.batch_alter_table('forecasts', schema=None) as batch_op:
         batch_op.add_column(sa.Column('week_total', sa.Float(), nullable=True, comment='The first 7 days of mean, summed when the run is stored.'))
         batch_op.create_index('ix_forecasts_run_week_total', ['run_id', 'week_total'], unique=False)
@@ -41,3 +52,6 @@ def downgrade() -> None:
         batch_op.drop_index('ix_forecasts_run_week_total')
         batch_op.drop_column('week_total')
     op.drop_table('forecast_totals')
+    with op.batch_alter_table('fact_zone_hourly', schema=None) as batch_op:
+        batch_op.drop_index('ix_fact_zone_hourly_hour')
+    op.drop_table('fact_zone_hourly')

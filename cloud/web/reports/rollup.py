@@ -17,6 +17,9 @@ What the facts hold (days and hours in UTC):
   seconds: the time since the person's previous task op, when under ``IDLE_CUTOFF_S`` (a longer gap is
   a break and counts nothing). Devices (``device:...``) and ``system`` actors are not people.
 - ``fact_activity_hourly`` per warehouse, hour and op kind: a count.
+- ``fact_zone_hourly`` per warehouse, zone and hour: the floor ops (``TASK_KINDS``) touching a location
+  of the zone (its ``location``, ``from_location`` or ``to_location``, as the site reported its
+  locations), each op once a zone: what the dashboard's slow and idle zone alerts compare.
 """
 
 from __future__ import annotations
@@ -110,6 +113,14 @@ _SQL = [
     """INSERT INTO fact_activity_hourly AS f (warehouse, hour, kind, ops)
     SELECT warehouse, date_trunc('hour', occurred_at), kind, count(*) FROM rollup_new GROUP BY 1, 2, 3
     ON CONFLICT (warehouse, hour, kind) DO UPDATE SET ops = f.ops + EXCLUDED.ops""",
+    f"""INSERT INTO fact_zone_hourly AS f (warehouse, zone, hour, ops)
+    SELECT n.warehouse, l.zone, date_trunc('hour', n.occurred_at), count(DISTINCT (n.gateway_id, n.seq))
+    FROM rollup_new n
+    CROSS JOIN LATERAL (VALUES (n.p ->> 'location'), (n.p ->> 'from_location'), (n.p ->> 'to_location')) AS x(loc)
+    JOIN site_locations l ON l.warehouse = n.warehouse AND l.code = x.loc
+    WHERE n.kind IN ({_KINDS})
+    GROUP BY 1, 2, 3
+    ON CONFLICT (warehouse, zone, hour) DO UPDATE SET ops = f.ops + EXCLUDED.ops""",
     """UPDATE rollup_state r SET seq = m.seq
     FROM (SELECT gateway_id, max(seq) AS seq FROM rollup_new GROUP BY 1) m
     WHERE r.gateway_id = m.gateway_id""",
