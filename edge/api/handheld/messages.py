@@ -84,6 +84,7 @@ MESSAGES = (
     N_("Badged in at a station? Take over its session:"),
     N_("Wrong operator ID or PIN"),
     N_("No badge is on this station's reader"),
+    N_("Your session has ended: log in again"),
     N_("The gateway cannot be reached"),
     N_("Claim the next task"),
     N_("No open task fits you now."),

@@ -273,6 +273,7 @@ ZH: dict[str, str] = {
     "Missing goods": "货物缺失",
     "Model": "模型",
     "No badge is on this station's reader": "该工位读卡器上没有工牌",
+    "Your session has ended: log in again": "会话已结束，请重新登录",
     "No open task fits you now.": "目前没有适合您的待领取任务。",
     "No order is released for picking.": "没有已下发拣货的订单。",
     "No orders were routed in this window.": "此时间窗口内没有分配的订单。",

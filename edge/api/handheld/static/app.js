@@ -111,8 +111,11 @@
       setOnline(true);
       var about = r.status === 401 ? (r.headers.get("www-authenticate") || "") : "";
       if (/X-WIMS-Session/i.test(about) && path.indexOf("/v1/sessions") !== 0) {
-        // no live session (it ran out, or one is required): log in again; the outbox waits meanwhile
-        endSession(); home();
+        // no live session (it ran out, its badge left the reader, or one is required): log in again, as
+        // whoever picks the handheld up next; the outbox waits meanwhile
+        var had = !!session;
+        endSession(); state.operator = ""; LS.removeItem("wims.operator"); home();
+        if (had) { toast(t("Your session has ended: log in again"), true); }
       } else if (r.status === 401 && SITE.needs_token) { LS.removeItem("wims.token"); show("pair"); }
       return r;
     }, function (err) { setOnline(false); throw err; });
@@ -897,6 +900,7 @@
   });
   function loggedIn(id) {
     state.operator = id; LS.setItem("wims.operator", id);
+    document.getElementById("toast").classList.add("hidden");  // a refusal before the login is over
     var remembered = LS.getItem("wims.lang." + id); if (remembered) { setLang(remembered); }
     detectFeatures(); home();
   }
