@@ -14,6 +14,7 @@ import contextlib
 import json
 import logging
 import random
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +26,8 @@ log = logging.getLogger(__name__)
 
 Event = dict[str, Any]
 _NOTIFY_LIMIT = 7900  # PostgreSQL refuses NOTIFY payloads of 8000 bytes or more
+MAX_REMEMBERED = 10_000
+"""Most (type, warehouse) pairs whose last delivery time the hub keeps (a bound, whatever arrives)."""
 
 
 class Subscription:
@@ -89,6 +92,7 @@ class EventHub:
         self._subs: set[Subscription] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self.closed = False
+        self._last: dict[tuple[Any, Any], float] = {}  # (type, warehouse) -> wall time of its last delivery
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -115,8 +119,21 @@ class EventHub:
 
     def deliver(self, event: Event) -> None:
         """Hand an event to every subscriber; call on the loop thread."""
+        key = (event.get("type"), event.get("warehouse"))
+        if key in self._last or len(self._last) < MAX_REMEMBERED:
+            self._last[key] = time.time()
         for sub in list(self._subs):
             sub.offer(event)
+
+    def delivered_since(self, since: float, accept: Callable[[Event], bool]) -> list[Event]:
+        """One event of each (type, warehouse) that ``accept`` takes and that was delivered at or after
+        ``since`` (wall time): what a stream opened now has missed since its page was drawn. Wall time,
+        not a clock of ours, because the page may have been drawn by another worker process."""
+        return [
+            {"type": t, "warehouse": w}
+            for (t, w), at in sorted(self._last.items(), key=lambda kv: str(kv[0]))
+            if at >= since and accept({"type": t, "warehouse": w})
+        ]
 
     def publish_threadsafe(self, event: Event) -> None:
         loop = self._loop

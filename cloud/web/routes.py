@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 from urllib.parse import quote, urlparse
@@ -96,6 +97,7 @@ def _panel_html(request: Request, svc: Services, panel: Panel, f: Filters, viewe
 def dashboard_page(request: Request, svc: Svc) -> HTMLResponse:
     viewer = current_viewer(request, svc)
     f = scoped_filters(request, svc, viewer)
+    drawn_at = time.time()  # before the panels' queries: a change after it reaches the page's stream (see /live)
     rendered = {
         name: _panel_html(request, svc, p, f, viewer, run_panel(svc, p, f, viewer)) for name, p in PANELS.items()
     }
@@ -105,6 +107,7 @@ def dashboard_page(request: Request, svc: Svc) -> HTMLResponse:
         **base_context(request, svc, viewer, f),
         panels=PANELS,
         rendered=rendered,
+        drawn_at=f"{drawn_at:.3f}",
         warehouses=warehouses(svc, viewer),
     )
     return HTMLResponse(html)
@@ -240,14 +243,22 @@ def set_language(
 # --- live -----------------------------------------------------------------------------------------------
 
 _LIVE_TYPES = frozenset({"stock", "site"})
+DRAWN_MARGIN_S = 0.5
+"""Events delivered this long before a page's ``drawn`` time are also sent on connect (clock steps
+between worker processes; a spare re-fetch costs little, a missed change stays wrong on screen)."""
 
 
 @router.get("/live")
-async def live(request: Request, svc: Svc) -> StreamingResponse:
+async def live(request: Request, svc: Svc, drawn: float | None = None) -> StreamingResponse:
     """Server-sent events for the open pages: ``stock`` and ``site``, one line naming the warehouse.
 
     The page's panels re-fetch themselves on the events they list (htmx's SSE extension), so the
     event carries no figures of its own and cannot show a viewer what their role may not see.
+
+    ``drawn`` is when the page's panels were queried (wall time, from the page): a change delivered
+    between then and this stream's start would otherwise be missed until the next one, so the stream
+    opens with one event of each kind delivered since (also after a reconnect: what happened while the
+    stream was down is fetched).
     """
     viewer = await asyncio.to_thread(current_viewer, request, svc)
     f = parse_filters(request, svc.clock.now().date())
@@ -258,10 +269,13 @@ async def live(request: Request, svc: Svc) -> StreamingResponse:
 
     sub = svc.hub.subscribe(accept, maxsize=100)
     keepalive = svc.settings.sse_keepalive_s
+    missed = svc.hub.delivered_since(drawn - DRAWN_MARGIN_S, accept) if drawn is not None else []
 
     async def stream() -> AsyncIterator[str]:
         try:
             yield "retry: 2000\n: connected\n\n"
+            for old in missed:
+                yield f"event: {old['type']}\ndata: {json.dumps({'warehouse': old.get('warehouse')})}\n\n"
             while not await request.is_disconnected():
                 event = await sub.get(timeout=keepalive)
                 if event is None:

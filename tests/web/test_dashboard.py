@@ -61,6 +61,33 @@ def test_dashboard_shows_a_gateway_append_live_without_reload(network: Network, 
     _shot(page, "dashboard-big-en")
 
 
+def test_a_change_that_lands_before_the_live_stream_opens_still_reaches_the_page(network: Network, page: Any) -> None:
+    """The page's panels are queried, then its stream opens: a change committed in between used to be
+    missed until the next one. The stream now opens with what was delivered since the page was drawn."""
+    gw, base = network.gateways["WH-B"], network.cloud.url
+    login(page, base, "planner")
+    page.route("**/live?*", lambda route: route.abort())  # the stream cannot open yet
+    page.goto(f"{base}/?warehouse=WH-B")
+    page.wait_for_selector("#panel-stock [data-kpi=available]")
+    before = _kpi(page, "available")
+
+    def in_cloud() -> int:
+        rows = page.request.get(f"{base}/panels/stock.json?warehouse=WH-B").json()["rows"]
+        return sum(r["available"] for r in rows)
+
+    was = in_cloud()
+    gw.post_op({"kind": "receive", "sku": "FISH-FZ", "location": "DOCK-IN-1", "qty": 5})
+    deadline = time.monotonic() + 30
+    while in_cloud() != was + 5:
+        assert time.monotonic() < deadline, "the receive did not reach the cloud"
+        time.sleep(0.1)
+    assert _kpi(page, "available") == before  # the page has not heard of it
+    page.unroute("**/live?*")  # the stream's retry gets through now
+    kpi = "document.querySelector('#panel-stock [data-kpi=available]').textContent"
+    page.wait_for_function(f"() => Number({kpi}.replace(/\\D/g, '')) === {before + 5}", timeout=30_000)
+    assert page.locator("#live-state:not(.off)").count() == 1
+
+
 def test_a_planner_sees_costs_and_an_operator_does_not_also_in_exports(network: Network, browser: Any) -> None:
     gw = network.gateways["WH-A"]
     gw.post_op({"kind": "adjust", "sku": "MILK-1L", "location": "DOCK-IN-1", "qty_delta": -2, "reason": "damaged"})
