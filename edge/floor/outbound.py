@@ -20,6 +20,11 @@
   (``check_mismatch``, recorded) until a check matches.
 - **Ship**: ``ship`` ops per carton line, then the shipment goes to the carrier through the webhook
   outbox (``edge.floor.handoff``), delivered even across outages and restarts.
+- **Transfers** to another warehouse come as the cloud's ``transfer_order`` command (``store_transfer``):
+  kept as an order under the transfer's id (the destination as its customer) and worked like any other,
+  reserve, wave, pick, pack, check; shipping it records, per carton line, ``unreserve`` at staging then
+  ``transfer_out`` to the destination, so the stock is in transit under the transfer (the cloud's
+  transfer moves to in transit when those ops sync).
 """
 
 from __future__ import annotations
@@ -40,7 +45,7 @@ from edge.store.errors import OpRejected
 from edge.store.journal import Journal
 from sync.canonical import iso_utc
 from sync.codes import Code
-from sync.commands import OutboundOrderCommand
+from sync.commands import OutboundOrderCommand, TransferOrderCommand
 from sync.ops import (
     ExceptionPayload,
     PackLine,
@@ -49,6 +54,7 @@ from sync.ops import (
     ReservePayload,
     ShipPayload,
     StockStatus,
+    TransferOutPayload,
     UnreservePayload,
 )
 
@@ -118,8 +124,9 @@ class WaveIn(_In):
 # ---- orders ----------------------------------------------------------------------------------------
 
 
-def _order_doc(order: OutboundOrderCommand, source: str) -> dict[str, Any]:
+def _order_doc(order: OutboundOrderCommand, source: str, transfer: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
+        **({"transfer": transfer} if transfer else {}),
         "id": order.id,
         "customer": order.customer,
         "carrier": order.carrier,
@@ -132,24 +139,50 @@ def _order_doc(order: OutboundOrderCommand, source: str) -> dict[str, Any]:
     }
 
 
-def _same_order(doc: dict[str, Any], order: OutboundOrderCommand) -> bool:
-    new = _order_doc(order, doc["source"])
-    return all(doc[k] == new[k] for k in ("customer", "carrier", "cut_off", "lines"))
+def _same_order(doc: dict[str, Any], order: OutboundOrderCommand, transfer: dict[str, Any] | None) -> bool:
+    new = _order_doc(order, doc["source"], transfer)
+    return doc.get("transfer") == new.get("transfer") and all(
+        doc[k] == new[k] for k in ("customer", "carrier", "cut_off", "lines")
+    )
 
 
-async def store_order(journal: Journal, order: OutboundOrderCommand, source: str) -> tuple[bool, str]:
+async def store_transfer(journal: Journal, body: TransferOrderCommand) -> tuple[bool, str]:
+    """Keep a transfer from this warehouse as an order under the transfer's id; (stored, reason)."""
+    if body.from_warehouse != journal.warehouse:
+        raise FloorError(
+            422,
+            "wrong_warehouse",
+            f"transfer {body.transfer_id} leaves from {body.from_warehouse}, not this warehouse",
+            "from_warehouse",
+        )
+    order = OutboundOrderCommand(
+        id=body.transfer_id, customer=body.to_warehouse, carrier=body.carrier, lines=body.lines
+    )
+    transfer = {
+        "transfer_id": body.transfer_id,
+        "to_warehouse": body.to_warehouse,
+        "eta": iso_utc(body.eta) if body.eta else None,
+    }
+    stored, reason = await store_order(journal, order, "cloud", transfer)
+    return stored, reason.replace("order", "transfer", 1)
+
+
+async def store_order(
+    journal: Journal, order: OutboundOrderCommand, source: str, transfer: dict[str, Any] | None = None
+) -> tuple[bool, str]:
     """Keep an order (from the API or a cloud command); (stored, reason). The same order again is a
-    no-op; another body under a known id is refused (the cloud changes an order by cancelling it)."""
+    no-op; another body under a known id is refused (the cloud changes an order by cancelling it).
+    ``transfer`` marks an order that is a transfer to another warehouse (``store_transfer``)."""
     for i, line in enumerate(order.lines):
         if line.sku not in journal.master.skus:
             raise FloorError(422, "unknown_sku", f"unknown SKU {line.sku!r}", f"lines.{i}.sku")
     found = journal.read(store.get_doc, "order", order.id)
     if found is not None:
-        if _same_order(found[1], order):
+        if _same_order(found[1], order, transfer):
             return False, f"order {order.id} is known already"
         raise FloorError(409, "order_conflict", f"order {order.id} exists with other content", "id")
     await journal.write(
-        store.put_doc, "order", order.id, "new", _order_doc(order, source), iso_utc(journal.clock.now())
+        store.put_doc, "order", order.id, "new", _order_doc(order, source, transfer), iso_utc(journal.clock.now())
     )
     return True, f"order {order.id} with {len(order.lines)} lines stored"
 
@@ -516,27 +549,48 @@ async def ship(flow: FloorFlow, order_id: str, actor: str) -> dict[str, Any]:
             raise FloorError(409, "not_checked", f"order {order_id} is {status}: only a checked order ships")
         staging = flow.staging
         ops = []
+        transfer = order.get("transfer")
         for carton in order["cartons"]:
             for line in carton["lines"]:
-                fact = f"ship:{order_id}:{carton['sscc']}:{line['sku']}:{line['lot']}"
-                try:
-                    op = await flow.record(
-                        ShipPayload(
-                            sku=line["sku"],
-                            lot=line["lot"],
-                            location=staging,
-                            qty=line["qty"],
-                            order_id=order_id,
-                            carrier=order["carrier"],
-                            sscc=carton["sscc"],
+                key = f"{order_id}:{carton['sscc']}:{line['sku']}:{line['lot']}"
+                sku, lot, qty = line["sku"], line["lot"], line["qty"]
+                payloads: list[tuple[str, Any]]
+                if transfer:  # out of the order's reservation, then on the road under the transfer
+                    payloads = [
+                        (
+                            f"unreserve:{key}",
+                            UnreservePayload(sku=sku, lot=lot, location=staging, qty=qty, order_id=order_id),
                         ),
-                        actor,
-                        fact=fact,
+                        (
+                            f"transfer_out:{key}",
+                            TransferOutPayload(
+                                sku=sku,
+                                lot=lot,
+                                location=staging,
+                                qty=qty,
+                                transfer_id=transfer["transfer_id"],
+                                to_warehouse=transfer["to_warehouse"],
+                            ),
+                        ),
+                    ]
+                else:
+                    ship = ShipPayload(
+                        sku=sku,
+                        lot=lot,
+                        location=staging,
+                        qty=qty,
+                        order_id=order_id,
+                        carrier=order["carrier"],
+                        sscc=carton["sscc"],
                     )
-                    ops.append(str(op.op_id))
-                except OpRejected as exc:  # shipped before a crash, the order not yet marked: keep going
-                    if exc.code != "op_id_conflict":
-                        raise
+                    payloads = [(f"ship:{key}", ship)]
+                for fact, payload in payloads:
+                    try:
+                        op = await flow.record(payload, actor, fact=fact)
+                        ops.append(str(op.op_id))
+                    except OpRejected as exc:  # shipped before a crash, the order not yet marked: keep going
+                        if exc.code != "op_id_conflict":
+                            raise
         shipped_at = iso_utc(ctx.clock.now())
         shipment = {
             "order_id": order_id,
@@ -548,6 +602,7 @@ async def ship(flow: FloorFlow, order_id: str, actor: str) -> dict[str, Any]:
             "cartons": order["cartons"],
             "total_weight_g": sum(int(c["weight_g"]) for c in order["cartons"]),
             "ship_ops": ops,
+            **({"transfer_id": transfer["transfer_id"], "to_warehouse": transfer["to_warehouse"]} if transfer else {}),
         }
         order["shipment"] = shipment
         if ctx.webhooks is not None:

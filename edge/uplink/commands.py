@@ -5,7 +5,8 @@ cursor) is acknowledged without being applied again. A body is validated against
 (``sync.commands``) before anything changes; a bad one is rejected, and the rejection is the op's result.
 
 An ``outbound_order`` is kept as the floor's order (``edge.floor.outbound.store_order``); ASNs come as
-``master_data`` (``inbound_orders``).
+``master_data`` (``inbound_orders``). A ``transfer_order`` from this warehouse is kept as an order under
+the transfer's id and ships as ``transfer_out`` ops (``edge.floor.outbound.store_transfer``).
 
 ``transport_task`` is accepted into the gateway's record of AGV transport tasks (``edge.floor.transport``,
 keyed by its task id, so a re-delivery after a crash before the ``command_applied`` op is the same task);
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from edge.floor.flow import FloorError
-from edge.floor.outbound import store_order
+from edge.floor.outbound import store_order, store_transfer
 from edge.store import sync_state
 from edge.store.journal import Journal
 from edge.store.masterdata import save_cloud_records
@@ -29,6 +30,7 @@ from sync.commands import (
     MasterDataCommand,
     OutboundOrderCommand,
     RuleSetCommand,
+    TransferOrderCommand,
     TransportTaskCommand,
     UnknownCommandType,
     parse_command_body,
@@ -54,6 +56,9 @@ async def apply_command(journal: Journal, command: dict[str, Any], ctx: EdgeCont
             result = "applied"
         elif isinstance(body, OutboundOrderCommand):  # kept for the floor: reserve, wave, pick, ship
             _, reason = await store_order(journal, body, "cloud")
+            result = "applied"
+        elif isinstance(body, TransferOrderCommand):  # picked and shipped by the floor as transfer_out
+            _, reason = await store_transfer(journal, body)
             result = "applied"
         elif isinstance(body, TransportTaskCommand):
             result, reason = await apply_transport_task(ctx, body, command_id)

@@ -347,3 +347,66 @@ async def test_an_empty_slot_is_a_short_pick_of_nothing(tmp_path: Path) -> None:
         assert (nxt["location"], nxt["qty"]) == (other, 8)
         done = await f.post("/v1/orders/SO-E/picks", {**scan, "location": other, "qty": 8})
         assert done["status"] == "picked"
+
+
+async def test_a_transfer_from_the_cloud_is_worked_as_an_order_and_ships_as_transfer_out(tmp_path: Path) -> None:
+    async with floor(parse_config(ambient_site(tmp_path)), ManualClock()) as f:
+        asn = {"id": "ASN-X", "lines": [{"line": 1, "sku": "SKU-1", "qty": 20}]}
+        await f.post("/v1/inbound/asns", asn, 201)
+        rcv = await f.post(
+            "/v1/inbound/receipts", {"asn_id": "ASN-X", "line": 1, "qty": 20, "item": "SKU-1", "actor": "op1"}, 201
+        )
+        [task] = (await f.post(f"/v1/inbound/receipts/{rcv['id']}/qc", {"result": "pass", "actor": "sup1"}))[
+            "putaway_tasks"
+        ]
+        await f.post(
+            f"/v1/inbound/putaways/{task['id']}/confirm", {"location": "A-01", "reason": "other", "actor": "op1"}
+        )
+        body = {
+            "transfer_id": "T-9",
+            "from_warehouse": "WH-T",
+            "to_warehouse": "WH-X",
+            "lines": [{"line": 1, "sku": "SKU-1", "qty": 12}],
+            "carrier": "COSCO",
+            "eta": "2026-12-09T10:00:00Z",
+        }
+        cmd = {"command_id": "ct1", "cursor": 1, "type": "transfer_order", "body": body}
+        result, reason = await apply_command(f.ctx.journal, cmd)
+        assert result == "applied" and "T-9" in reason
+        again = {**cmd, "command_id": "ct2", "cursor": 2}  # the same transfer sent again: nothing new
+        assert await apply_command(f.ctx.journal, again) == ("applied", "transfer T-9 is known already")
+        elsewhere = {
+            **cmd,
+            "command_id": "ct3",
+            "cursor": 3,
+            "body": {**body, "transfer_id": "T-10", "from_warehouse": "WH-Y"},
+        }
+        result, reason = await apply_command(f.ctx.journal, elsewhere)
+        assert result == "rejected" and "not this warehouse" in reason
+        order = (await f.http.get("/v1/orders/T-9")).json()
+        assert order["customer"] == "WH-X" and order["transfer"]["to_warehouse"] == "WH-X" and order["status"] == "new"
+        # the floor works it as any order: reserve, a wave's pick task, a scanned pick, pack, check, ship
+        assert (await f.post("/v1/orders/T-9/reserve", {"actor": "op1"}))["status"] == "reserved"
+        await f.post("/v1/waves", {"actor": "sup1"}, 201)
+        assert f.ctx.floor.task("PICK-T-9").task.state == "open"  # type: ignore[union-attr]
+        pick = next_pick((await f.http.get("/v1/orders/T-9")).json())
+        scan = {
+            "location": pick["location"],
+            "item": "SKU-1",
+            "qty": 12,
+            "actor": "op1",
+            "request_id": str(uuid.uuid4()),
+        }
+        assert (await f.post("/v1/orders/T-9/picks", scan))["status"] == "picked"
+        lines = [{"sku": "SKU-1", "lot": "", "qty": 12}]
+        await f.post("/v1/orders/T-9/pack", {"cartons": [{"weight_g": 9_000, "lines": lines}], "actor": "op1"})
+        await f.post("/v1/orders/T-9/check", {"units": [{"item": "SKU-1"}] * 12, "actor": "sup1"})
+        shipped = await f.post("/v1/orders/T-9/ship", {"actor": "sup1"})
+        assert shipped["status"] == "shipped" and shipped["shipment"]["transfer_id"] == "T-9"
+        assert f.kinds(OpKind.SHIP) == []  # not sold: on the road to the other warehouse
+        [out] = f.kinds(OpKind.TRANSFER_OUT)
+        assert (out["transfer_id"], out["to_warehouse"], out["location"], out["qty"]) == ("T-9", "WH-X", "STAGE", 12)
+        assert [(u["order_id"], u["location"], u["qty"]) for u in f.kinds(OpKind.UNRESERVE)] == [("T-9", "STAGE", 12)]
+        assert [(s.location, s.status, s.qty) for s in f.ctx.journal.stock(sku="SKU-1") if s.qty] == [
+            ("A-01", "available", 8)
+        ]

@@ -152,6 +152,8 @@ async def test_split_order_transfer_lifecycle_and_short_receipt_with_two_gateway
                 assert r.status_code == 200 and r.json()["status"] == "released", r.text
                 eta = r.json()["eta"]
                 await _until(lambda: reached("TO-T-SH-LA-1"), "the transfer_order command at gw-sh")
+                got = (await http.get("/v1/commands/TO-T-SH-LA-1", headers=h["plan"])).json()
+                assert got["status"] == "applied", got  # SH's floor keeps it as an order to pick and ship
 
                 # SH picks and ships it: in transit network-wide, no longer available at SH, with its ETA
                 await _op(

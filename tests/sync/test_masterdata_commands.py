@@ -68,7 +68,7 @@ async def test_master_data_has_one_owner_and_command_outcomes_are_visible(tmp_pa
                 lambda: all(g.journal.master.skus["MILK"].name == "Milk 1 L" for g in (g_sh, g_la)), timeout=30
             )
             # a command the gateway cannot apply: rejected there, visible here, and an alert
-            body = {"transfer_id": "T-1", "from_warehouse": "LA", "to_warehouse": "SH"}
+            body = {"transfer_id": "T-1", "from_warehouse": "SH", "to_warehouse": "LA"}  # sent to LA by mistake
             body["lines"] = [{"line": 1, "sku": "SHOE", "qty": 2}]  # type: ignore[assignment]
             cmd = {"gateway_id": "gw-la", "type": "transfer_order", "command_id": "CMD-T1", "body": body}
             assert (await http.post("/v1/commands", json=cmd, headers=user)).status_code == 201
@@ -81,7 +81,7 @@ async def test_master_data_has_one_owner_and_command_outcomes_are_visible(tmp_pa
             while (seen := await outcome())["status"] == "pending":
                 assert time.monotonic() < deadline
                 await asyncio.sleep(0.2)
-            assert seen["status"] == "rejected" and "no handler" in seen["reason"] and seen["applied_at"]
+            assert seen["status"] == "rejected" and "not this warehouse" in seen["reason"] and seen["applied_at"]
             alerts = (await http.get("/v1/discrepancies", params={"kind": "command_rejected"}, headers=user)).json()
             assert [a["detail"]["command_id"] for a in alerts["items"]] == ["CMD-T1"]
             # the gateway's own work order, in the cloud's list, with its state
