@@ -360,6 +360,14 @@ fact_zone_hourly = sa.Table(
 )
 sa.Index("ix_fact_zone_hourly_hour", fact_zone_hourly.c.hour)
 
+# PostgreSQL also indexes pick and ship ops by their payload's order id, for the dashboard's order
+# fulfilment (``cloud.web.dashboard.ORDER_ID_SQL`` is the same expression; SQLite does without).
+sa.Index(
+    "ix_ops_order_id",
+    sa.text("((body::jsonb -> 'payload') ->> 'order_id')"),
+    postgresql_where=ops.c.kind.in_(("pick", "ship")),
+).ddl_if(dialect="postgresql")
+
 # The rare kinds the dashboard's alerts read straight from ``ops`` (a partial index: ingest pays only
 # for these rows).
 ALERT_KINDS = ("temp_alarm", "work_order", "exception", "transfer_out")

@@ -51,10 +51,22 @@ def test_the_document_tells_the_truth() -> None:
     assert "HTTPValidationError" not in doc["components"]["schemas"]
 
 
+EXPRESSION_INDEXES = {"ix_ops_order_id"}
+"""Alembic cannot match an index on an expression between the code and the database: checked below."""
+
+
+def _not_an_expression_index(_obj: object, name: str | None, type_: str, _reflected: bool, _other: object) -> bool:
+    return not (type_ == "index" and name in EXPRESSION_INDEXES)
+
+
 def test_migrations_produce_the_schema_in_code(db_url: str) -> None:
     engine = make_engine(db_url, pool_size=1)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+        context = MigrationContext.configure(conn, opts={"include_object": _not_an_expression_index})
+        diff = compare_metadata(context, metadata)
+        indexes = {i["name"] for i in sa.inspect(conn).get_indexes("ops")}
+        # PostgreSQL only: the dashboard finds an order's pick and ship ops through it
+        assert ("ix_ops_order_id" in indexes) == db_url.startswith("postgresql")
         version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
     engine.dispose()
     assert diff == []

@@ -1,5 +1,5 @@
 """forecast totals and zone activity: a run's forecasts summed per warehouse and day, each series' first
-week, and floor ops per zone and hour
+week, floor ops per zone and hour, and (PostgreSQL) pick and ship ops by their order id
 
 Revision ID: 0006
 Revises: 0005
@@ -42,12 +42,18 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('fact_zone_hourly', schema=None) as batch_op:
         batch_op.create_index('ix_fact_zone_hourly_hour', ['hour'], unique=False)
+    if op.get_bind().dialect.name == "postgresql":  # the dashboard's order fulfilment finds an order's ops by it
+        op.execute(
+            "CREATE INDEX ix_ops_order_id ON ops (((body::jsonb -> 'payload') ->> 'order_id'))"
+            " WHERE kind IN ('pick', 'ship')"
+        )
     with op.batch_alter_table('forecasts', schema=None) as batch_op:
         batch_op.add_column(sa.Column('week_total', sa.Float(), nullable=True, comment='The first 7 days of mean, summed when the run is stored.'))
         batch_op.create_index('ix_forecasts_run_week_total', ['run_id', 'week_total'], unique=False)
 
 
 def downgrade() -> None:
+    op.execute("DROP INDEX IF EXISTS ix_ops_order_id")
     with op.batch_alter_table('forecasts', schema=None) as batch_op:
         batch_op.drop_index('ix_forecasts_run_week_total')
         batch_op.drop_column('week_total')
