@@ -42,7 +42,7 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cloud.auth.security import Role  # noqa: E402
+from cloud.auth.security import Passwords  # noqa: E402
 from cloud.auth.users import add_user  # noqa: E402
 from cloud.db.engine import make_engine  # noqa: E402
 from cloud.db.migrate import upgrade  # noqa: E402
@@ -61,6 +61,7 @@ from sync.ops import (  # noqa: E402
     ReservePayload,
     ShipPayload,
 )
+from sync.roles import Role  # noqa: E402
 
 PASSWORD = "bench-password-1"
 
@@ -283,7 +284,8 @@ def main() -> None:
         now = datetime.now(UTC)
         gws = ["GW-SEQ", *[f"GW-P{i}" for i in range(args.gateways)], "GW-SSE"]
         tokens = {g: add_gateway(engine, g, f"WH-{g}", now=now, actor="bench") for g in gws}
-        add_user(engine, "bench", Role.OPERATOR, PASSWORD, warehouse=None, now=now, actor="bench")
+        passwords = Passwords(time_cost=1, memory_kib=1024)  # the login is not what this measures
+        add_user(engine, "bench", Role.OPERATOR, PASSWORD, warehouse=None, now=now, actor="bench", passwords=passwords)
         engine.dispose()
         seq_bodies = workload("GW-SEQ", n_seq)
         par_bodies = {f"GW-P{i}": workload(f"GW-P{i}", n_par) for i in range(args.gateways)}
