@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from bench._common import emit_json, parser, rss_mb, table
@@ -60,7 +61,11 @@ def _cel(values: dict[str, Any], n: int) -> dict[str, float]:
 def main() -> None:
     args = parser(__doc__ or "").parse_args()
     n = 5_000 if args.quick else 50_000
-    op = OpDraft(payload=ReceivePayload(sku="MILK", lot="L7", location="DOCK-1", qty=120), actor="op1")
+    op = OpDraft(
+        payload=ReceivePayload(sku="MILK", lot="L7", location="DOCK-1", qty=120),
+        actor="op1",
+        occurred_at=datetime(2026, 12, 1, 8, 0, tzinfo=UTC),
+    )
     _, values, _ = subject_values(op)
     one = parse_rules(
         {"rules": [{"id": "r", "on": "receive", "when": CONDITION, "then": [{"action": "create_task", "task": "qc"}]}]}
