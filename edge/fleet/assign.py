@@ -54,11 +54,9 @@ def choose(
 
 def crowding(graph: LayoutGraph, start: str, goal: str, heat: Mapping[str, float]) -> float:
     """Vehicles planned through the nodes of the fastest way from ``start`` to ``goal``, added up."""
-    to = graph.time_to(goal)
     total, node, hops = 0.0, start, 0
     while node != goal and hops < len(graph.nodes):
-        arc = min(graph.out[node], key=lambda a: a.seconds + to.get(a.end, float("inf")))
-        node, hops = arc.end, hops + 1
+        node, hops = graph.next_hop(node, goal), hops + 1
         total += heat.get(node, 0.0)
     return total
 

@@ -444,9 +444,9 @@ class FleetControl:
             self.queue.popleft()
             self._assign(task, self.vehicles[chosen.key])
             able = [v for v in able if v.key != chosen.key]
-        parks = {s.node for s in self.graph.stations_of("park")}
+        parks = self._spots["park"]
         for v in free:
-            if self._idle(v) and v.node not in parks and not (v.charging and v.node in chargers):
+            if v.node not in parks and self._idle(v) and not (v.charging and v.node in chargers):
                 self._park(v)
 
     def _wants_dispatch(self, v: Vehicle) -> bool:

@@ -119,6 +119,7 @@ class FleetMaster:
             asyncio.create_task(self._read(client), name="fleet-read"),
             asyncio.create_task(self._send(client), name="fleet-send"),
             asyncio.create_task(self._tick(), name="fleet-tick"),
+            asyncio.create_task(self._warm(), name="fleet-warm"),
         }
         try:
             done, _ = await asyncio.wait(parts, return_when=asyncio.FIRST_EXCEPTION)
@@ -243,6 +244,16 @@ class FleetMaster:
             if item.task is not None and item.task.ordered_perf is None:
                 item.task.ordered_perf = sent  # the latency metric, not business time
                 self.latencies.append(sent - item.task.created_perf)
+
+    async def _warm(self) -> None:
+        """Work out the travel times to every station ahead of the first task that needs them.
+
+        Planning and assignment need them for every task's stations (the search's heuristic, the
+        nearest vehicle), and the first task to a rack slot would otherwise pay for a search over the
+        whole floor before its order goes out. One station per turn of the loop, so nothing waits on it."""
+        for node in dict.fromkeys(s.node for s in self.graph.stations.values()):
+            self.graph.time_to(node)
+            await asyncio.sleep(0)
 
     async def _tick(self) -> None:
         while True:

@@ -274,7 +274,9 @@ class TimedPlanner:
                 out.add(vehicle)
         self.dirty.clear()
         last: Priority = (9, INF)
-        return sorted(out, key=lambda v: self.lines[v].priority if v in self.lines else last)
+        # ties (tasks created in the same instant) go by name, not by the set's order: a run in virtual
+        # time is then the same run whatever the interpreter's string hashing
+        return sorted(out, key=lambda v: (self.lines[v].priority if v in self.lines else last, v))
 
     def expected(self, vehicle: str, step: int) -> float | None:
         line = self.lines.get(vehicle)
