@@ -43,6 +43,8 @@ class Vehicle:
     position: tuple[float, float] | None = None
     since: float = 0.0
     """When its current order started (the planner's priority among non-task trips)."""
+    idle_since: float = 0.0
+    """When its last order ended: it is parked only after ``park_after_seconds`` idle."""
 
     @property
     def key(self) -> str:
@@ -213,7 +215,7 @@ class FleetControl:
             and not st.nodeStates
             and all(st.action_status(a["actionId"]) in _DONE for s in plan.steps for a in s.actions)
         ):
-            v.plan, v.purpose = None, ""
+            v.plan, v.purpose, v.idle_since = None, "", self.now()
             self.res.keep_only(v.key, [st.lastNodeId])
             self.res.clear_wait(v.key)
             self._stand(v)
@@ -437,7 +439,7 @@ class FleetControl:
                 able,
                 src,
                 heat=heat,
-                congestion_seconds=self.config.congestion_seconds,
+                congestion_seconds=self.config.assign_congestion_seconds,
             )
             if chosen is None:
                 break
@@ -445,8 +447,13 @@ class FleetControl:
             self._assign(task, self.vehicles[chosen.key])
             able = [v for v in able if v.key != chosen.key]
         parks = self._spots["park"]
+        # with the timed planner a vehicle that has just finished waits a moment for its next task where it
+        # stands (everyone is planned round it); the reservation scheme has no way round a standing vehicle
+        # but a wait cycle, so there it clears the lane at once
+        linger = self.config.park_after_seconds if self.planner is not None else 0.0
         for v in free:
-            if v.node not in parks and self._idle(v) and not (v.charging and v.node in chargers):
+            at_rest = v.node in parks or (v.charging and v.node in chargers)
+            if not at_rest and self._idle(v) and self.now() - v.idle_since >= linger:
                 self._park(v)
 
     def _wants_dispatch(self, v: Vehicle) -> bool:
