@@ -52,6 +52,12 @@ class FleetConfig(BaseModel):
         description="Extra cost, in assignment, per vehicle planned through the way to the pick-up (timed only; "
         "see edge.fleet.assign).",
     )
+    nodes_per_working_agv: int = Field(
+        default=12,
+        ge=0,
+        le=10000,
+        description="At most one AGV on a task per this many layout nodes (never fewer than ten AGVs); 0: no limit.",
+    )
     charge_ahead: float = Field(
         default=50.0, ge=0, le=100, description="Below this an idle AGV charges when a charger is free anyway."
     )

@@ -14,6 +14,7 @@ and the soak run the same master against an in-process broker under virtual time
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import time
 from collections import Counter
@@ -112,6 +113,10 @@ class FleetMaster:
         prefix = f"{self.config.interface}/{vda.MAJOR}/+/+"
         for name in ("state", "connection", "factsheet", "visualization"):
             await client.subscribe(f"{prefix}/{name}", qos=1 if name == "connection" else 0)
+        if isinstance(client, aiomqtt.Client):
+            # batches go to the client without waiting for the one before (see _send): under a burst of
+            # orders that is dozens of publishes in flight, which aiomqtt would warn about past ten
+            client.pending_calls_threshold = 1000
         self._client = client
         self.connected.set()
         self.log.info("fleet.connected", broker=f"{self.config.broker_host}:{self.config.broker_port}")
@@ -211,7 +216,12 @@ class FleetMaster:
                 if wire:
                     # handed to the client together (in order), not one round trip each: a new task's
                     # order must not wait behind a hundred order updates
-                    publishes = [asyncio.ensure_future(client.publish(name, payload)) for name, payload in wire]
+                    # no timeout: aiomqtt wraps a timed wait in a task of its own, three more turns of the
+                    # loop per message; a publish that never completes ends with the session, which a lost
+                    # connection ends anyway
+                    publishes = [
+                        asyncio.ensure_future(client.publish(name, payload, timeout=math.inf)) for name, payload in wire
+                    ]
                     last = asyncio.create_task(self._published(out, wire, publishes, last), name="fleet-sent")
                     for fut in (*publishes, last):
                         running.add(fut)
