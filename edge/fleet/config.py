@@ -37,6 +37,27 @@ class FleetConfig(BaseModel):
     replans_per_tick: int = Field(
         default=25, ge=1, le=10000, description="Vehicles re-planned per tick (a second) at most; the rest wait."
     )
+    park_after_seconds: float = Field(
+        default=3.0,
+        ge=0,
+        le=600,
+        description="timed: an AGV that has finished waits this long for its next task before it goes to park "
+        "(the planner routes others round it meanwhile; parked at once, it was busy on its way to the park "
+        "spot when the next task came, which then waited for it or took a vehicle further off).",
+    )
+    assign_congestion_seconds: float = Field(
+        default=0.0,
+        ge=0,
+        le=60,
+        description="Extra cost, in assignment, per vehicle planned through the way to the pick-up (timed only; "
+        "see edge.fleet.assign).",
+    )
+    nodes_per_working_agv: int = Field(
+        default=12,
+        ge=0,
+        le=10000,
+        description="At most one AGV on a task per this many layout nodes (never fewer than ten AGVs); 0: no limit.",
+    )
     charge_ahead: float = Field(
         default=50.0, ge=0, le=100, description="Below this an idle AGV charges when a charger is free anyway."
     )

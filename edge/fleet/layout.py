@@ -150,6 +150,7 @@ class LayoutGraph:
             self.into[arc.end].append(arc)
         self._from = lru_cache(maxsize=4096)(self._dijkstra_all)
         self._to = lru_cache(maxsize=4096)(self._dijkstra_to)
+        self._hops: dict[str, dict[str, str]] = {}
 
     def distance(self, a: str, b: str) -> float:
         na, nb = self.nodes[a], self.nodes[b]
@@ -189,6 +190,18 @@ class LayoutGraph:
     def time_to(self, goal: str) -> dict[str, float]:
         """Seconds from every node that can reach ``goal`` to it, at the speed limits (cached per goal)."""
         return self._to(goal)
+
+    def next_hop(self, node: str, goal: str) -> str:
+        """The end of the first arc of the fastest way from ``node`` to ``goal`` (the first such arc on a
+        tie), remembered per goal: assignment walks these ways for every candidate of every task."""
+        hops = self._hops.get(goal)
+        if hops is None:
+            hops = self._hops[goal] = {}
+        nxt = hops.get(node)
+        if nxt is None:
+            to = self.time_to(goal)
+            nxt = hops[node] = min(self.out[node], key=lambda a: a.seconds + to.get(a.end, math.inf)).end
+        return nxt
 
     def travel_time(self, a: str, b: str) -> float:
         """Seconds from ``a`` to ``b`` at the speed limits; ``inf`` when unreachable. Cached per source."""

@@ -14,6 +14,7 @@ and the soak run the same master against an in-process broker under virtual time
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import time
 from collections import Counter
@@ -28,7 +29,7 @@ from pydantic import ValidationError
 from edge.aio import cancel_until_done
 from edge.fleet import vda
 from edge.fleet.config import FleetConfig
-from edge.fleet.control import FleetControl
+from edge.fleet.control import FleetControl, Outgoing
 from edge.fleet.layout import LayoutGraph
 from edge.fleet.tasks import TransportTask
 from sync.clock import Clock
@@ -112,6 +113,10 @@ class FleetMaster:
         prefix = f"{self.config.interface}/{vda.MAJOR}/+/+"
         for name in ("state", "connection", "factsheet", "visualization"):
             await client.subscribe(f"{prefix}/{name}", qos=1 if name == "connection" else 0)
+        if isinstance(client, aiomqtt.Client):
+            # batches go to the client without waiting for the one before (see _send): under a burst of
+            # orders that is dozens of publishes in flight, which aiomqtt would warn about past ten
+            client.pending_calls_threshold = 1000
         self._client = client
         self.connected.set()
         self.log.info("fleet.connected", broker=f"{self.config.broker_host}:{self.config.broker_port}")
@@ -119,6 +124,7 @@ class FleetMaster:
             asyncio.create_task(self._read(client), name="fleet-read"),
             asyncio.create_task(self._send(client), name="fleet-send"),
             asyncio.create_task(self._tick(), name="fleet-tick"),
+            asyncio.create_task(self._warm(), name="fleet-warm"),
         }
         try:
             done, _ = await asyncio.wait(parts, return_when=asyncio.FIRST_EXCEPTION)
@@ -135,10 +141,10 @@ class FleetMaster:
                 self.tap("in", str(message.topic), payload)
             self.handle(str(message.topic), payload)
             self._wake.set()
-            if self.control.outbox:
-                # a backlog of states is read without a pause (the iterator does not yield while it has
-                # messages): let the sender publish what is decided first, orders for new tasks above all
-                await asyncio.sleep(0)
+            # a backlog of states is read without a pause (the iterator does not yield while it has
+            # messages): let the sender publish what is decided first, orders for new tasks above all,
+            # and a new task be planned between two states rather than after a hundred of them
+            await asyncio.sleep(0)
 
     def handle(self, topic: str, payload: bytes) -> None:
         """Apply one inbound message; malformed ones are counted and logged, not raised."""
@@ -173,34 +179,91 @@ class FleetMaster:
             self.log.warning("fleet.bad_message", topic=topic, error=str(exc)[:300])
 
     async def _send(self, client: Any) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            out, self.control.outbox = self.control.outbox, []
-            t0 = time.process_time()
-            wire = []
-            for item in out:
-                name = vda.topic(self.config.interface, item.vehicle, item.topic)
-                body = {**vda.header(self.header_ids, name, item.vehicle, self.clock.now()), **item.body}
-                wire.append((name, orjson.dumps(body)))
-            self.cpu_seconds += time.process_time() - t0
-            # handed to the client together (in order), not one round trip each: a new task's order must
-            # not wait behind a hundred order updates
-            await asyncio.gather(*(client.publish(name, payload) for name, payload in wire))
-            sent = time.perf_counter()
-            for item, (name, payload) in zip(out, wire, strict=True):
-                if self.tap is not None:
-                    self.tap("out", name, payload)
-                if item.task is not None and item.task.ordered_perf is None:
-                    item.task.ordered_perf = sent  # the latency metric, not business time
-                    self.latencies.append(sent - item.task.created_perf)
-            ops, self.control.ops = self.control.ops, []
-            for serial, draft in ops:
-                try:
-                    await self.record(draft)
-                except Exception as exc:  # a refused op must not stop the fleet; it is logged once
-                    self.record_errors += 1
-                    self.log.error("fleet.op_not_recorded", vehicle=serial, kind=str(draft.kind), error=str(exc))
+        """Publish what the control decided, batch after batch, without waiting for one batch to be on
+        the wire before handing over the next.
+
+        An aiomqtt publish returns only after some eight turns of the event loop (its task, the
+        socket-writer registration, the write, the confirmation event, ``wait_for``, the gather); a
+        sender that waited for that before looking at the outbox again made a new task's order queue
+        behind the previous batch's confirmations, which under a burst of tasks was most of its latency.
+        Batches are still handed to the client in order (the publishes start in the order they are
+        created), and each batch's messages are tapped and time-stamped once they, and every batch
+        before them, are out. A failed publish ends the session, as before."""
+        last: asyncio.Task[None] | None = None
+        running: set[asyncio.Future[Any]] = set()
+        failed: list[BaseException] = []
+
+        def settled(fut: asyncio.Future[Any]) -> None:
+            running.discard(fut)
+            if not fut.cancelled() and (exc := fut.exception()) is not None:
+                failed.append(exc)
+                self._wake.set()
+
+        try:
+            while True:
+                await self._wake.wait()
+                self._wake.clear()
+                if failed:
+                    raise failed[0]
+                out, self.control.outbox = self.control.outbox, []
+                t0 = time.process_time()
+                wire = []
+                for item in out:
+                    name = vda.topic(self.config.interface, item.vehicle, item.topic)
+                    body = {**vda.header(self.header_ids, name, item.vehicle, self.clock.now()), **item.body}
+                    wire.append((name, orjson.dumps(body)))
+                self.cpu_seconds += time.process_time() - t0
+                if wire:
+                    # handed to the client together (in order), not one round trip each: a new task's
+                    # order must not wait behind a hundred order updates
+                    # no timeout: aiomqtt wraps a timed wait in a task of its own, three more turns of the
+                    # loop per message; a publish that never completes ends with the session, which a lost
+                    # connection ends anyway
+                    publishes = [
+                        asyncio.ensure_future(client.publish(name, payload, timeout=math.inf)) for name, payload in wire
+                    ]
+                    last = asyncio.create_task(self._published(out, wire, publishes, last), name="fleet-sent")
+                    for fut in (*publishes, last):
+                        running.add(fut)
+                        fut.add_done_callback(settled)
+                ops, self.control.ops = self.control.ops, []
+                for serial, draft in ops:
+                    try:
+                        await self.record(draft)
+                    except Exception as exc:  # a refused op must not stop the fleet; it is logged once
+                        self.record_errors += 1
+                        self.log.error("fleet.op_not_recorded", vehicle=serial, kind=str(draft.kind), error=str(exc))
+        finally:
+            await cancel_until_done([t for t in running if isinstance(t, asyncio.Task)])
+
+    async def _published(
+        self,
+        out: list[Outgoing],
+        wire: list[tuple[str, bytes]],
+        publishes: list[asyncio.Future[Any]],
+        before: asyncio.Task[None] | None,
+    ) -> None:
+        """Once a batch, and the one before it, are on the wire: tap its messages, time new orders."""
+        await asyncio.gather(*publishes)
+        if before is not None:
+            await before
+        sent = time.perf_counter()
+        for item, (name, payload) in zip(out, wire, strict=True):
+            if self.tap is not None:
+                self.tap("out", name, payload)
+            if item.task is not None and item.task.ordered_perf is None:
+                item.task.ordered_perf = sent  # the latency metric, not business time
+                self.latencies.append(sent - item.task.created_perf)
+
+    async def _warm(self) -> None:
+        """Work out the travel times to every station ahead of the first task that needs them.
+
+        Planning and assignment need them for every task's stations (the search's heuristic, the
+        nearest vehicle), and the first task to a rack slot would otherwise pay for a search over the
+        whole floor before its order goes out. One station per turn of the loop, so nothing waits on it."""
+        for node in dict.fromkeys(s.node for s in self.graph.stations.values()):
+            self.graph.time_to(node)
+            await asyncio.sleep(0)
 
     async def _tick(self) -> None:
         while True:

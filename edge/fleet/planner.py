@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 from edge.fleet.config import FleetConfig
 from edge.fleet.layout import LayoutGraph
-from edge.fleet.spacetime import INF, Claim, Table, Visit, sipp
+from edge.fleet.spacetime import INF, Claim, Successors, Table, Visit, sipp, successors
 
 UNPLANNED = ""
 """``blocker`` when the vehicle itself has no claim on the node yet: it waits for its next plan."""
@@ -66,6 +66,8 @@ class TimedPlanner:
         self.speed: dict[str, float] = {}
         self.heat: dict[str, float] = {}
         self.dirty: set[str] = set()
+        self._succ: dict[float, Successors] = {}
+        """Driving times over every arc, per vehicle speed: worked out once, not in every search."""
         self.replans = 0
         self.failures = 0
 
@@ -197,11 +199,9 @@ class TimedPlanner:
         self, vehicle: str, start: str, t0: float, stops: list[Stop], stay: bool, ignore: Callable[[Claim], bool]
     ) -> tuple[list[Visit], list[int]] | None:
         speed = self.speed.get(vehicle, 2.0)
-
-        def seconds(a: str, b: str) -> float:
-            arc = self.graph.arc(a, b)
-            return arc.length / min(arc.max_speed, speed)
-
+        succ = self._succ.get(speed)
+        if succ is None:
+            succ = self._succ[speed] = successors(self.graph, speed)
         out: list[Visit] = []
         ends: list[int] = []
         at, t = start, t0
@@ -216,7 +216,7 @@ class TimedPlanner:
                 dwell=stop.dwell,
                 stay=stay and last,
                 ignore=ignore,
-                seconds=seconds,
+                succ=succ,
                 heat=self.heat,
                 heat_weight=self.config.congestion_seconds,
             )
@@ -274,7 +274,9 @@ class TimedPlanner:
                 out.add(vehicle)
         self.dirty.clear()
         last: Priority = (9, INF)
-        return sorted(out, key=lambda v: self.lines[v].priority if v in self.lines else last)
+        # ties (tasks created in the same instant) go by name, not by the set's order: a run in virtual
+        # time is then the same run whatever the interpreter's string hashing
+        return sorted(out, key=lambda v: (self.lines[v].priority if v in self.lines else last, v))
 
     def expected(self, vehicle: str, step: int) -> float | None:
         line = self.lines.get(vehicle)

@@ -98,6 +98,19 @@ class Leg:
     """Seconds spent at the goal (a pick or drop); the next leg starts after it."""
 
 
+Successors = Mapping[str, list[tuple[str, float]]]
+"""Each node's out-arcs as (end node, seconds to drive it) at one vehicle's speed."""
+
+
+def successors(graph: LayoutGraph, speed: float) -> dict[str, list[tuple[str, float]]]:
+    """The out-arcs of every node with their driving time at ``speed`` (capped by each edge's limit).
+
+    Worked out once per speed instead of once per arc a search relaxes: it is the inner loop."""
+    return {
+        node: [(arc.end, arc.length / min(arc.max_speed, speed)) for arc in arcs] for node, arcs in graph.out.items()
+    }
+
+
 def sipp(
     graph: LayoutGraph,
     table: Table,
@@ -108,23 +121,31 @@ def sipp(
     dwell: float,
     stay: bool,
     ignore: Callable[[Claim], bool],
-    seconds: Callable[[str, str], float],
+    seconds: Callable[[str, str], float] | None = None,
     heat: Mapping[str, float],
     heat_weight: float,
     budget: int = 3000,
+    succ: Successors | None = None,
 ) -> list[Visit] | None:
     """The earliest-arriving path from ``start`` (standing there from ``t0``) to ``goal``, staying
     ``dwell`` seconds there (for ever with ``stay``), avoiding every claim not ignored; None if none
-    is found within ``budget`` expansions or the start is not free at ``t0``."""
+    is found within ``budget`` expansions or the start is not free at ``t0``.
+
+    Driving times come from ``succ`` (see ``successors``) or, without it, from ``seconds``."""
     h = graph.time_to(goal)
     if start not in h:
         return None
+    if succ is None:
+        if seconds is None:
+            raise ValueError("sipp needs succ or seconds")
+        succ = {n: [(arc.end, seconds(n, arc.end)) for arc in arcs] for n, arcs in graph.out.items()}
     intervals: dict[str, list[tuple[float, float]]] = {}
+    by_node = table.by_node
 
     def safe(node: str) -> list[tuple[float, float]]:
         got = intervals.get(node)
         if got is None:
-            got = intervals[node] = table.safe_intervals(node, ignore) if table.by_node.get(node) else _FREE
+            got = intervals[node] = table.safe_intervals(node, ignore) if by_node.get(node) else _FREE
         return got
 
     first = next((k for k, (s, e) in enumerate(safe(start)) if s <= t0 < e), None)
@@ -135,30 +156,35 @@ def sipp(
     parent: dict[tuple[str, int], tuple[tuple[str, int], float, float] | None] = {(start, first): None}
     heap: list[tuple[float, float, float, str, int]] = [(t0 + h[start], t0, 0.0, start, first)]
     expanded = 0
+    pop, push, best_get, heat_get = heapq.heappop, heapq.heappush, best.get, heat.get
     while heap and expanded < budget:
-        _, arrive, penalty, node, k = heapq.heappop(heap)
-        if arrive > best.get((node, k), INF):
+        _, arrive, penalty, node, k = pop(heap)
+        if arrive > best_get((node, k), INF):
             continue
         expanded += 1
         end = safe(node)[k][1]
         if node == goal and (end == INF if stay else arrive + dwell <= end):
             return _path((node, k), arrive, INF if stay else arrive + dwell, parent)
-        for arc in graph.out[node]:
-            if arc.end not in h:
+        for nxt, d in succ[node]:
+            hn = h.get(nxt)
+            if hn is None:
                 continue
-            d = seconds(node, arc.end)
-            for j, (s, e) in enumerate(safe(arc.end)):
+            ivs = intervals.get(nxt)
+            if ivs is None:
+                ivs = safe(nxt)
+            for j, (s, e) in enumerate(ivs):
                 if s + d > end:
                     break  # this interval, and every later one, opens after we must have left
-                depart = max(arrive, s)
+                depart = arrive if arrive > s else s
                 at = depart + d
                 if at > end or at >= e:
                     continue
-                if at < best.get((arc.end, j), INF):
-                    best[(arc.end, j)] = at
-                    parent[(arc.end, j)] = ((node, k), depart, arrive)
-                    p = penalty + heat_weight * heat.get(arc.end, 0.0)
-                    heapq.heappush(heap, (at + p + h[arc.end], at, p, arc.end, j))
+                state = (nxt, j)
+                if at < best_get(state, INF):
+                    best[state] = at
+                    parent[state] = ((node, k), depart, arrive)
+                    p = penalty + heat_weight * heat_get(nxt, 0.0)
+                    push(heap, (at + p + hn, at, p, nxt, j))
     return None
 
 

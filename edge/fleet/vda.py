@@ -165,6 +165,8 @@ class StateIn(_In):
 
     @property
     def fatal(self) -> list[ErrorIn]:
+        if not self.errors:  # nearly always: asked of every vehicle on every dispatch
+            return []
         return [e for e in self.errors if e.errorLevel == "FATAL"]
 
     def action_status(self, action_id: str) -> ActionStatus | None:
