@@ -141,9 +141,7 @@ def _order_doc(order: OutboundOrderCommand, source: str, transfer: dict[str, Any
 
 def _same_order(doc: dict[str, Any], order: OutboundOrderCommand, transfer: dict[str, Any] | None) -> bool:
     new = _order_doc(order, doc["source"], transfer)
-    return doc.get("transfer") == new.get("transfer") and all(
-        doc[k] == new[k] for k in ("customer", "carrier", "cut_off", "lines")
-    )
+    return all(doc.get(k) == new.get(k) for k in ("customer", "carrier", "cut_off", "lines", "transfer"))
 
 
 async def store_transfer(journal: Journal, body: TransferOrderCommand) -> tuple[bool, str]:
@@ -538,6 +536,21 @@ async def check(flow: FloorFlow, order_id: str, req: CheckIn) -> dict[str, Any]:
     return view("checked", order)
 
 
+def _leaving(
+    order_id: str, order: dict[str, Any], sscc: str, line: dict[str, Any], staging: str
+) -> list[tuple[str, ShipPayload | UnreservePayload | TransferOutPayload]]:
+    """The ops (each with its fact key) by which one carton line leaves: ``ship`` to the customer, or
+    for a transfer, out of the order's reservation and then on the road (``transfer_out``)."""
+    key = f"{order_id}:{sscc}:{line['sku']}:{line['lot']}"
+    stock = {"sku": line["sku"], "lot": line["lot"], "location": staging, "qty": line["qty"]}
+    transfer = order.get("transfer")
+    if not transfer:
+        ship = ShipPayload(**stock, order_id=order_id, carrier=order["carrier"], sscc=sscc)
+        return [(f"ship:{key}", ship)]
+    out = TransferOutPayload(**stock, transfer_id=transfer["transfer_id"], to_warehouse=transfer["to_warehouse"])
+    return [(f"unreserve:{key}", UnreservePayload(**stock, order_id=order_id)), (f"transfer_out:{key}", out)]
+
+
 async def ship(flow: FloorFlow, order_id: str, actor: str) -> dict[str, Any]:
     """Ship a checked order: ``ship`` ops for every carton line, then the carrier's webhook."""
     ctx = flow.ctx
@@ -552,39 +565,7 @@ async def ship(flow: FloorFlow, order_id: str, actor: str) -> dict[str, Any]:
         transfer = order.get("transfer")
         for carton in order["cartons"]:
             for line in carton["lines"]:
-                key = f"{order_id}:{carton['sscc']}:{line['sku']}:{line['lot']}"
-                sku, lot, qty = line["sku"], line["lot"], line["qty"]
-                payloads: list[tuple[str, Any]]
-                if transfer:  # out of the order's reservation, then on the road under the transfer
-                    payloads = [
-                        (
-                            f"unreserve:{key}",
-                            UnreservePayload(sku=sku, lot=lot, location=staging, qty=qty, order_id=order_id),
-                        ),
-                        (
-                            f"transfer_out:{key}",
-                            TransferOutPayload(
-                                sku=sku,
-                                lot=lot,
-                                location=staging,
-                                qty=qty,
-                                transfer_id=transfer["transfer_id"],
-                                to_warehouse=transfer["to_warehouse"],
-                            ),
-                        ),
-                    ]
-                else:
-                    ship = ShipPayload(
-                        sku=sku,
-                        lot=lot,
-                        location=staging,
-                        qty=qty,
-                        order_id=order_id,
-                        carrier=order["carrier"],
-                        sscc=carton["sscc"],
-                    )
-                    payloads = [(f"ship:{key}", ship)]
-                for fact, payload in payloads:
+                for fact, payload in _leaving(order_id, order, carton["sscc"], line, staging):
                     try:
                         op = await flow.record(payload, actor, fact=fact)
                         ops.append(str(op.op_id))
