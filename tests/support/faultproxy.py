@@ -109,7 +109,7 @@ class FaultProxy:
                 return  # the response is complete: close, so the next request takes a new connection
             if not data:
                 return
-            if cut:
+            if cut or self.faults.cut_response >= 1.0:  # certain cuts apply at once, on open connections too
                 self.stats.cut += 1
                 w.transport.abort()  # the server has answered: the client never hears it
                 return

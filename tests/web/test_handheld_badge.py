@@ -52,6 +52,7 @@ location = "PACK-1"
 [devices.options]
 reader = "Virtual PCD 00 00"
 idle_timeout_s = 900
+backoff_max_s = 1
 """
 
 
@@ -92,11 +93,12 @@ def _until(check: Callable[[], Any], what: str, timeout: float = 30) -> Any:
         if got := check():
             return got
         time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+    raise AssertionError(f"timed out waiting for {what}; the badge part last: {getattr(_part, 'last', None)}")
 
 
 def _part(gw: GatewayProcess, name: str) -> str | None:
     part = httpx.get(f"{gw.url}/healthz", timeout=10).json()["components"].get(name)
+    _part.last = part  # type: ignore[attr-defined]  # said when the wait times out
     return part["status"] if part else None
 
 
@@ -109,7 +111,8 @@ def _session_ops(gw: GatewayProcess) -> list[tuple[str, str, str]]:
 def test_a_badge_tapped_at_the_station_logs_the_handheld_in_and_taking_it_off_logs_out(
     reader_daemon: PcscdWithVpcd, gateway: GatewayProcess, browser: Any
 ) -> None:
-    _until(lambda: _part(gateway, "device:badge-pack-1") == "ok", "the badge reader to be up")
+    # pcscd may list the virtual reader a while after it starts: the gateway retries every second
+    _until(lambda: _part(gateway, "device:badge-pack-1") == "ok", "the badge reader to be up", timeout=90)
     ctx = browser.new_context(viewport={"width": 412, "height": 860}, locale="en-GB", has_touch=True, is_mobile=True)
     page = ctx.new_page()
     hand = CardHand()
