@@ -14,6 +14,9 @@ under two policies, so both see exactly the same customers:
   China, 21 in the US and Germany), up to 14 more days of forecast. Unserved demand is lost.
 - *with*: the same, and every day the rebalancer's transfers leave their origin at once and arrive
   after the lane's transit days; its purchase suggestions are left to the reorder rule above.
+- *with, SKU by SKU* (full run only): the rebalancer as it was before it served stock-outs
+  earliest first (``tiers=()``, ``lost_sales=False``, ``give_cost=None``): each SKU in turn takes
+  lane capacity for its whole window's shortfall, and origins give only their surplus.
 - *with, lanes x3* (full run only): the same with every lane's capacity tripled. The example
   network's lanes carry 20,000 units a dispatch by truck and 5,000 by air; at 5,000 SKUs the nine
   lanes into Los Angeles ran full on most spike days (measured: 12 to 20 of its 21), so the first
@@ -35,6 +38,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import numpy as np
 
@@ -121,7 +125,13 @@ def _scaled(network: Network, factor: float) -> Network:
     return Network(warehouses=network.warehouses, lanes=lanes, service_lanes=network.service_lanes)
 
 
-def _simulate(world: World, rebalancing: bool, network: Network | None = None) -> Outcome:
+SKU_BY_SKU = {"tiers": (), "lost_sales": False, "give_cost": None}
+"""The rebalancer's arguments that reproduce its earlier SKU-by-SKU solve."""
+
+
+def _simulate(
+    world: World, rebalancing: bool, network: Network | None = None, options: dict[str, Any] | None = None
+) -> Outcome:
     n_s, n_w = world.rate0.shape
     max_lead = int(world.lead.max()) + 1
     rng = np.random.default_rng(7)
@@ -150,7 +160,7 @@ def _simulate(world: World, rebalancing: bool, network: Network | None = None) -
                 inbound=pipeline[:, :, :HORIZON],
                 replenish_days=world.lead,
             )
-            plan = rebalance(data, network)
+            plan = rebalance(data, network, **(options or {}))
             out.solve_s.append(plan.solve_seconds)
             _apply(plan, world, on_hand, pipeline)
             out.transfer_cost += plan.transfer_cost
@@ -206,6 +216,7 @@ def main() -> None:
     results["without"] = _simulate(world, rebalancing=False)
     results["with"] = _simulate(world, rebalancing=True)
     if not args.quick:  # at 5,000 SKUs the lanes into LA run full: the same run with three times their capacity
+        results["with, SKU by SKU"] = _simulate(world, rebalancing=True, options=SKU_BY_SKU)
         results[f"with, lanes x{LANE_SCALE:g}"] = _simulate(
             world, rebalancing=True, network=_scaled(world.history.network, LANE_SCALE)
         )
@@ -279,6 +290,7 @@ def main() -> None:
                 "dispatches": results["with"].dispatches,
                 **(
                     {
+                        "peak_fill_rate_with_sku_by_sku": round(fill(results["with, SKU by SKU"], la, peak), 4),
                         "peak_fill_rate_with_lanes_x3": round(
                             fill(results[f"with, lanes x{LANE_SCALE:g}"], la, peak), 4
                         ),

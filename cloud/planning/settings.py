@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -81,12 +81,23 @@ class RebalanceSettings(_Settings):
     projection_days: int = Field(default=21, ge=1, le=90, description="Days projected; lanes slower are unused.")
     stockout_cost: float = Field(default=50.0, ge=0, description="Cost of a unit projected short of zero.")
     buffer_cost: float = Field(default=0.25, ge=0, description="Cost of a unit short of safety stock only.")
+    give_cost: float = Field(default=10.0, ge=0, description="Cost of a unit an origin gives from its safety stock.")
+    give_safety_stock: bool = Field(default=True, description="false: an origin gives only its surplus.")
     late_penalty: float = Field(default=5.0, ge=0, description="Cost a unit a day it lands after a stock-out starts.")
     trigger: float = Field(default=0.5, ge=0, le=1, description="Ask for stock below this share of safety stock.")
+    tiers: tuple[Annotated[int, Field(ge=0, le=90)], ...] = Field(
+        default=(0, 2, 4, 7),
+        max_length=30,
+        description="Days after the first lane lands: stock-outs served by them in turn.",
+    )
+    lost_sales: bool = Field(default=True, description="A stock-out before a lane lands is lost, not shipped for.")
     max_rounds: int = Field(default=20, ge=1, description="Re-solves after closing under-filled lanes.")
 
-    def arguments(self) -> dict[str, float | int]:
-        return self.model_dump(exclude={"projection_days"})
+    def arguments(self) -> dict[str, Any]:
+        args = self.model_dump(exclude={"projection_days", "give_safety_stock"})
+        if not self.give_safety_stock:
+            args["give_cost"] = None
+        return args
 
 
 class PlanningSettings(_Settings):
