@@ -19,9 +19,9 @@ under two policies, so both see exactly the same customers:
   lane capacity for its whole window's shortfall, and origins give only their surplus.
 - *with, lanes x3* (full run only): the same with every lane's capacity tripled. The example
   network's lanes carry 20,000 units a dispatch by truck and 5,000 by air; at 5,000 SKUs the nine
-  lanes into Los Angeles ran full on most spike days (measured: 12 to 20 of its 21), so the first
-  *with* row measures the lanes as much as the rebalancer; this row shows what the rebalancer does
-  when they are not the limit.
+  lanes into Los Angeles ran full on most spike days (measured with the SKU-by-SKU solve: 12 to 20
+  of its 21), so the *with* rows measure the lanes as much as the rebalancer; this row shows what
+  the rebalancer does when they are not the limit.
 
 The forecast both policies use is simple exponential smoothing of each series' daily demand
 (alpha 0.25), updated every evening (the statsforecast pipeline is measured by ``bench.forecast``;
