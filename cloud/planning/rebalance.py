@@ -519,7 +519,9 @@ def _plan(
 ) -> tuple[tuple[Transfer, ...], tuple[PurchaseSuggestion, ...], tuple[Dispatch, ...]]:
     transfers: list[Transfer] = []
     received = np.zeros_like(proj.shortfall)
+    given = np.zeros_like(proj.shortfall)  # of the origin's own safety stock: it buys them back
     for s, f in sorted(flows.items()):
+        given[s] = np.maximum(np.bincount(g.tails, f, len(data.warehouses)).astype(np.int64) - proj.surplus[s], 0)
         for li in np.flatnonzero(f):
             lane = g.lanes[li]
             a, b, qty = int(g.tails[li]), int(g.heads[li]), int(f[li])
@@ -544,16 +546,14 @@ def _plan(
                         "destination_stockout": float(proj.stockout[s, b]),
                         "destination_breach_day": float(proj.breach_day[s, b]),
                         "destination_short_before_any_lane": float(need.lost[s, b]),
-                        "origin_gives_from_safety_stock": float(
-                            max(int(f[g.tails == a].sum()) - int(proj.surplus[s, a]), 0)
-                        ),
+                        "origin_gives_from_safety_stock": float(given[s, a]),
                         "arrival_day": float(lane.transit_days),
                         "cost_per_unit": lane.cost_per_unit,
                     },
                 )
             )
     purchases: list[PurchaseSuggestion] = []
-    left = proj.shortfall - received + proj.later
+    left = proj.shortfall - received + proj.later + given
     for s, w in zip(*np.nonzero(left > 0), strict=True):
         purchases.append(
             PurchaseSuggestion(
@@ -568,6 +568,7 @@ def _plan(
                     "shortfall": float(proj.shortfall[s, w]),
                     "short_after_purchase_lead_time": float(proj.later[s, w]),
                     "covered_by_transfers": float(received[s, w]),
+                    "given_from_safety_stock": float(given[s, w]),
                     "breach_day": float(proj.breach_day[s, w]),
                 },
             )

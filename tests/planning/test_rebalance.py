@@ -117,6 +117,8 @@ def test_an_origin_gives_from_its_safety_stock_only_to_save_a_stockout() -> None
     data = _input([[30, 0]], [[1, 1]], [[20, 0]])  # A: lowest 16, all of it safety stock; B runs out
     (t,) = rebalance(data, _net([lane], ("A", "B"))).transfers
     assert t.qty == 14 and t.why["origin_gives_from_safety_stock"] == 14 and t.why["origin_surplus"] == 0
+    # A buys back what it gave, on top of the 4 its projection was already below its safety stock
+    assert ("A", 18) in [(p.warehouse, p.qty) for p in rebalance(data, _net([lane], ("A", "B"))).purchases]
     assert not rebalance(data, _net([lane], ("A", "B")), give_cost=None).transfers
     assert not rebalance(data, _net([lane], ("A", "B")), give_cost=60.0).transfers  # dearer than the stock-out
     thin = _input([[30, 20]], [[1, 1]], [[20, 30]])  # B only below its safety stock: A keeps its own
@@ -179,8 +181,9 @@ def test_flow_invariants(case: tuple[RebalanceInput, Network], give: bool) -> No
     for s, sku in enumerate(data.skus):
         for w, wh in enumerate(data.warehouses):
             assert out_of[(sku, wh)] <= can_give[s, w]
-            # every unit short arrives by transfer or is bought, exactly
-            assert into[(sku, wh)] + bought.get((sku, wh), 0) == proj.shortfall[s, w]
+            # every unit short arrives by transfer or is bought, exactly; safety stock given is bought back
+            gave = max(out_of[(sku, wh)] - int(proj.surplus[s, w]), 0)
+            assert into[(sku, wh)] + bought.get((sku, wh), 0) == proj.shortfall[s, w] + gave
 
 
 def test_settings_are_the_arguments() -> None:
