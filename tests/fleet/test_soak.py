@@ -41,6 +41,7 @@ async def soak(hours: float) -> None:
         last_done, last_progress = 0, fleet.clock.monotonic()
         end = fleet.clock.monotonic() + hours * 3600
         while fleet.clock.monotonic() < end:
+            fleet.alive()
             now = fleet.clock.monotonic()
             if stream and len(submitted) < (now / 3600) * TASKS_PER_HOUR:
                 submitted.append(stream.pop(0))
