@@ -224,6 +224,18 @@ def mosquitto() -> Iterator[int]:
             proc.wait(5)
 
 
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process's own address space (``VmHWM``), MB.
+
+    Not ``ru_maxrss``: Linux carries that across the exec that started this process, so a wire run
+    started by a bench that had done its floor runs reported the bench's 132 MB, not its own 88."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return rss_mb()
+
+
 def cpu_seconds() -> float:
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
@@ -283,7 +295,7 @@ async def wire_run(port: int, agvs: int, traffic: str, sim_seconds: float, scale
         "task_to_order_p95_ms": p95_ms(lat),
         "cpu_ms_per_agv_per_sim_s": round(1000 * cpu / (agvs * elapsed), 3),
         "tasks_done": sum(t.status == TaskStatus.DONE for t in stream.tasks),
-        "master_rss_mb": round(rss_mb(), 1),  # peak: the process holds this master alone
+        "master_rss_mb": round(peak_rss_mb(), 1),  # the process holds this master alone
     }
 
 
