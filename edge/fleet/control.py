@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -163,8 +163,19 @@ class FleetControl:
             self.dispatch()
 
     def tick(self) -> None:
+        for _ in self.tick_steps():
+            pass
+
+    def tick_steps(self) -> Iterator[None]:
+        """The tick, one re-plan at a time: it yields after each, a consistent point between two decisions.
+
+        A tick re-plans up to ``replans_per_tick`` vehicles (a few ms of search each), tens of ms in all
+        with a hundred vehicles on the move; run in one go, it held up every new task's order that came
+        in meanwhile by all of that. The master lets new orders out between two re-plans instead. Each
+        re-plan checks the vehicle's plan and state afresh, so one that finished or was abandoned in
+        between is left alone."""
         if self.planner is not None:
-            self._replan_due()
+            yield from self._replan_due()
         self._retry_waiting(resolve=True)
         self.dispatch()
 
@@ -390,7 +401,7 @@ class FleetControl:
         plan.replace_from(r, tail)
         self._extend(v)
 
-    def _replan_due(self) -> None:
+    def _replan_due(self) -> Iterator[None]:
         assert self.planner is not None
         at: dict[str, int] = {}
         for k, v in self.vehicles.items():
@@ -401,10 +412,12 @@ class FleetControl:
                     self.planner.dirty.add(k)  # going on after a pause or a failed search
         due = [k for k in self.planner.due(at) if k in at]
         # bounded (so that a new task's order never waits long behind re-planning) and counted, not
-        # timed, so that a run in virtual time is the same run on any machine
+        # timed, so that a run in virtual time is the same run on any machine; those left over are
+        # marked first, so that the mark holds even if the caller stops between two re-plans
+        self.planner.dirty.update(due[self.config.replans_per_tick :])
         for k in due[: self.config.replans_per_tick]:
             self._replan(self.vehicles[k])
-        self.planner.dirty.update(due[self.config.replans_per_tick :])
+            yield
 
     # ---- dispatch -------------------------------------------------------------------------------
 

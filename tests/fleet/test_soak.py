@@ -41,6 +41,7 @@ async def soak(hours: float) -> None:
         last_done, last_progress = 0, fleet.clock.monotonic()
         end = fleet.clock.monotonic() + hours * 3600
         while fleet.clock.monotonic() < end:
+            fleet.alive()
             now = fleet.clock.monotonic()
             if stream and len(submitted) < (now / 3600) * TASKS_PER_HOUR:
                 submitted.append(stream.pop(0))
@@ -114,11 +115,12 @@ async def soak(hours: float) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=False,
-    reason="known intermittent stall: 1 run in 3 (hash-seed dependent) had no task finish for 30 simulated "
-    "minutes after about 5.5 hours with the timed planner; no collision was ever seen. Root cause open.",
-)
+# its own time limit: about 105 s on a quiet machine, several times that on a loaded one. The default
+# 300 s once cut it short in a way that looked like a fleet stall: pytest-timeout raises in whatever
+# runs when the signal comes, under this one event loop mostly the master, whose run() then ended with
+# nobody awaiting it; the vehicles stood, and the stall check fired 30 simulated minutes (two wall
+# seconds) later. ``fleet.alive()`` now names such an end at once.
+@pytest.mark.timeout(1800)
 def test_eight_hours_of_fifty_agvs_with_obstacles_and_a_killed_vehicle() -> None:
     with asyncio.Runner(loop_factory=VirtualTimeLoop) as runner:
         runner.run(soak(HOURS))

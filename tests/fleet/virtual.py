@@ -35,6 +35,15 @@ class VirtualFleet:
     clock: LoopClock
     tap: SchemaTap
     recorded: list[OpDraft] = field(default_factory=list)
+    runner: asyncio.Task[None] | None = None
+    """The master's ``run()``: it must never end on its own (see ``alive``)."""
+
+    def alive(self) -> None:
+        """Raise what ended the master's run, if it ended: a master that died leaves the vehicles
+        standing, which a test would otherwise see only as a stall, long after, without the cause."""
+        if self.runner is not None and self.runner.done() and not self.runner.cancelled():
+            exc = self.runner.exception()
+            raise AssertionError(f"the master's run ended: {exc!r}") from exc
 
     def spread(self, count: int, **sim: Any) -> list[str]:
         """``count`` AGVs on park spots spread over the floor."""
@@ -51,6 +60,7 @@ class VirtualFleet:
     async def until(self, predicate: Any, sim_seconds: float, what: str) -> None:
         t0 = self.clock.monotonic()
         while not predicate():
+            self.alive()
             if self.clock.monotonic() - t0 > sim_seconds:
                 raise AssertionError(f"not within {sim_seconds} simulated seconds: {what}")
             await self.clock.sleep(0.5)
@@ -77,7 +87,7 @@ async def virtual_fleet(layout: Layout, *, tap: bool = False, **config: Any) -> 
     )
     runner = asyncio.create_task(master.run())
     await master.connected.wait()
-    fleet = VirtualFleet(master, world, clock, schema_tap, recorded)
+    fleet = VirtualFleet(master, world, clock, schema_tap, recorded, runner)
     try:
         yield fleet
     finally:
