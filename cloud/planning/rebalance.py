@@ -36,8 +36,8 @@ before later ones (``_needs``), because a lane runs again tomorrow and a gap thr
 wait for it. A lane brings only the stock-outs it lands in time for; what falls short before any
 lane can land is lost, not shipped for. An origin gives its surplus and, at ``give_cost`` a unit,
 its own safety stock to save a stock-out elsewhere, never its stock below its safety stock for
-a thinner buffer, never below zero. A lane whose total load ends below its minimum shipment is closed and the SKUs that
-used it are solved again; this repeats until every used lane carries at least its minimum (the
+a thinner buffer, never below zero. A lane whose total load ends below its minimum shipment is
+closed and the SKUs that used it are solved again; this repeats until every used lane carries at least its minimum (the
 exact fixed-charge problem is NP-hard; this keeps every dispatch valid and rarely takes more than
 a second round).
 
@@ -377,10 +377,11 @@ def rebalance(
         rounds += 1
         residual = np.where(open_lane, np.maximum(g.capacity - _load(flows, n_l), 0), 0)
         for level in range(len(need.tiers) + 1):  # earliest stock-outs first, network-wide (see _needs)
-            for s_i in redo:
-                f = _solve_level(flow_net, g, proj, need, int(s_i), level, flows.get(int(s_i)), residual, give_cost)
+            for s in map(int, redo):
+                got = flows.get(s)
+                f = _solve_level(flow_net, g, proj, need, s, level, got, residual, give_cost)
                 if f is not None:
-                    flows[int(s_i)] = f if int(s_i) not in flows else flows[int(s_i)] + f
+                    flows[s] = f if got is None else got + f
                     residual = residual - f
         load = _load(flows, n_l)
         short = (load > 0) & (load < g.min_shipment)
@@ -421,8 +422,7 @@ def _solve_level(
 ) -> np.ndarray | None:
     """One SKU's flow at one urgency level, on top of what earlier levels gave it (``got``)."""
     n_w = len(proj.surplus[s])
-    into = np.zeros(n_w, dtype=np.int64) if got is None else np.bincount(g.heads, got, n_w).astype(np.int64)
-    out = np.zeros(n_w, dtype=np.int64) if got is None else np.bincount(g.tails, got, n_w).astype(np.int64)
+    into, out = _ends(g, got if got is not None else np.zeros(len(g.lanes), dtype=np.int64), n_w)
     if level < len(need.tiers):
         stockout = shortfall = np.maximum(need.tiers[level][s] - into, 0)
     else:
@@ -486,9 +486,8 @@ def _needs(data: RebalanceInput, proj: Projection, g: _Graph, tiers: tuple[int, 
     """
     n_w = len(data.warehouses)
     windows = data.windows()
-    first = np.full(n_w, data.horizon, dtype=np.int64)
-    for head, transit in zip(g.heads, g.transit, strict=True):
-        first[head] = min(first[head], max(int(transit), 1))
+    first = np.full(n_w, data.horizon, dtype=np.int64)  # the day the first lane into each can land
+    np.minimum.at(first, g.heads, np.maximum(g.transit, 1))
     first = np.minimum(first, windows)
     w_idx = np.arange(n_w)
     lost = proj.short_by[:, w_idx, first - 1] if lost_sales else np.zeros_like(proj.stockout)
@@ -507,6 +506,11 @@ def _needs(data: RebalanceInput, proj: Projection, g: _Graph, tiers: tuple[int, 
     )
 
 
+def _ends(g: _Graph, flow: np.ndarray, n_w: int) -> tuple[np.ndarray, np.ndarray]:
+    """Units one SKU's lane flow brings into and takes out of each warehouse."""
+    return np.bincount(g.heads, flow, n_w).astype(np.int64), np.bincount(g.tails, flow, n_w).astype(np.int64)
+
+
 def _load(flows: dict[int, np.ndarray], n_lanes: int) -> np.ndarray:
     out = np.zeros(n_lanes, dtype=np.int64)
     for f in flows.values():
@@ -521,7 +525,7 @@ def _plan(
     received = np.zeros_like(proj.shortfall)
     given = np.zeros_like(proj.shortfall)  # of the origin's own safety stock: it buys them back
     for s, f in sorted(flows.items()):
-        given[s] = np.maximum(np.bincount(g.tails, f, len(data.warehouses)).astype(np.int64) - proj.surplus[s], 0)
+        given[s] = np.maximum(_ends(g, f, len(data.warehouses))[1] - proj.surplus[s], 0)
         for li in np.flatnonzero(f):
             lane = g.lanes[li]
             a, b, qty = int(g.tails[li]), int(g.heads[li]), int(f[li])
