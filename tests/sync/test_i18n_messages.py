@@ -337,8 +337,11 @@ def test_every_command_and_option_help_has_chinese() -> None:
         for name, sub in (getattr(cmd, "commands", None) or {}).items():
             walk(sub, f"{path} {name}")
 
-    walk(typer.main.get_command(wims_app), "wims")
-    walk(typer.main.get_command(cloud_app), "wims cloud")
+    # both trees held while walking: ``seen`` goes by id(), and a freed first tree's ids can be reused
+    # by the second's commands, which would then be skipped as seen
+    trees = [(typer.main.get_command(wims_app), "wims"), (typer.main.get_command(cloud_app), "wims cloud")]
+    for cmd, path in trees:
+        walk(cmd, path)
     assert len(seen) > 30 and missing == []
 
 
